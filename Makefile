@@ -1,0 +1,110 @@
+# matrixc - declarative build-matrix compiler.
+#
+#   make            build build/matrixc
+#   make generate   build, then regenerate generated/ from matrix.yaml
+#   make test       the whole test suite (unit, golden cases, consumers)
+#   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make e2e        build a real CPython image with buildah (slow, root)
+#   make bench      benchmark (prints figures)
+#   make deps       install Debian build and test dependencies (idempotent)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BUILD ?= build
+
+PKGS := yaml-0.1 lua5.4 libcurl jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS_ALL = -std=c11 -D_XOPEN_SOURCE=700 -Wall -Wextra -Werror \
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Iinclude $(PKG_CFLAGS) $(OPT) $(SAN) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+# The Debian packages the build and the tests need.
+DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
+	libcurl4-openssl-dev libjansson-dev libssl-dev
+DEB_TEST := git perl python3 pre-commit nodejs npm clang \
+	libclang-rt-14-dev valgrind
+NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
+TOOLS := $(BUILD)/tools
+
+all: $(BUILD)/matrixc
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
+
+$(BUILD)/lib.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/matrixc: $(BUILD)/obj/main.o $(BUILD)/lib.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a | $(BUILD)/unit
+	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/lib.a $(PKG_LIBS)
+
+$(BUILD)/obj $(BUILD)/unit:
+	mkdir -p $@
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
+
+generate: $(BUILD)/matrixc
+	$(BUILD)/matrixc generate
+
+units: $(UNIT_BIN)
+
+# Consumers of generated output (pinned npm packages), installed outside
+# the source tree.
+tools: $(TOOLS)/.stamp
+$(TOOLS)/.stamp:
+	mkdir -p $(TOOLS)
+	cd $(TOOLS) && npm install --no-audit --no-fund --loglevel=error $(NPM_TOOLS)
+	touch $@
+
+test: $(BUILD)/matrixc units tools
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc UNIT_DIR=$(CURDIR)/$(BUILD)/unit \
+	TOOLS=$(CURDIR)/$(TOOLS) prove -r tests/
+
+# Sanitizer build in its own directory; leaks are reported by LSan.
+asan:
+	$(MAKE) BUILD=build/asan OPT='-O1 -g' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+		TOOLS=$(CURDIR)/$(TOOLS) test
+
+e2e: $(BUILD)/matrixc
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee
+
+e2e-pgo: $(BUILD)/matrixc
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee-optimized
+
+bench:
+	$(MAKE) BUILD=build/bench OPT='-O2 -DNDEBUG' build/bench/matrixc
+	MATRIXC=$(CURDIR)/build/bench/matrixc bench/run.sh
+
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo "deps: all installed"; fi
+
+install: $(BUILD)/matrixc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/matrixc $(DESTDIR)$(BINDIR)/matrixc
+	install -m 644 docs/matrixc.1 $(DESTDIR)$(MANDIR)/man1/matrixc.1
+
+clean:
+	rm -rf build
+
+.PHONY: all generate units tools test asan e2e e2e-pgo bench deps install clean

@@ -1,0 +1,35 @@
+/* buf.h - growable byte buffer with a maximum size (after curl's dynbuf).
+ *
+ * Generated files are built in buffers before anything touches the disk, so
+ * that `check` can compare and `generate` can write atomically. A buffer
+ * that would pass its maximum stops growing and remembers the overflow;
+ * buf_ok tells whether every append landed.
+ */
+#ifndef MATRIXC_BUF_H
+#define MATRIXC_BUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+	char *data; /* NUL-terminated when len > 0 */
+	size_t len, cap, max;
+	bool overflow;
+} buf;
+
+/* max 0 means the default cap (64 MiB). */
+void buf_init(buf *b, size_t max);
+void buf_release(buf *b);
+void buf_reset(buf *b);
+void buf_add(buf *b, const void *data, size_t len);
+void buf_puts(buf *b, const char *s);
+void buf_putc(buf *b, char c);
+void buf_printf(buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_vprintf(buf *b, const char *fmt, va_list ap);
+bool buf_ok(const buf *b);
+/* The contents as a string ("" for an empty buffer); owned by the buffer. */
+const char *buf_str(const buf *b);
+
+#endif

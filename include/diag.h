@@ -1,0 +1,64 @@
+/* diag.h - diagnostics with source positions.
+ *
+ * Every phase reports problems here instead of printing: a diagnostic is a
+ * position, a severity and a message. The tool layer prints them at the end
+ * as `file:line:col: error: message`, then the source line and a caret, and
+ * decides the exit status. Errors past the cap are counted, not kept, so a
+ * hostile input cannot flood the terminal.
+ */
+#ifndef MATRIXC_DIAG_H
+#define MATRIXC_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Where a value came from. line 0: no position (a built-in default).
+ * col 0 with a line: a line in a hook file. file is never freed by diag. */
+typedef struct {
+	const char *file;
+	unsigned line, col;
+} srcpos;
+
+/* A position with no line: the whole file, or nothing (file NULL). */
+static inline srcpos srcpos_file(const char *file)
+{
+	srcpos p = {file, 0, 0};
+	return p;
+}
+
+typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } diag_level;
+
+typedef struct diag diag;
+
+diag *diag_new(unsigned cap);
+void diag_free(diag *d);
+
+/* Register a file's text so that diagnostics can quote its lines. The text
+ * is copied. */
+void diag_add_source(diag *d, const char *name, const char *text, size_t len);
+
+void diag_report(diag *d, diag_level level, srcpos at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void diag_error(diag *d, srcpos at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_warning(diag *d, srcpos at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_note(diag *d, srcpos at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+unsigned diag_errors(const diag *d);
+unsigned diag_warnings(const diag *d);
+
+/* Print every kept diagnostic in the order reported, with source lines and
+ * carets, in colour when color is true. */
+void diag_print(const diag *d, FILE *out, bool color);
+/* Drop every diagnostic (used by check to report a second phase cleanly). */
+void diag_clear(diag *d);
+
+/* The candidate closest to word by edit distance, or NULL when none is
+ * close enough to be a plausible typo. */
+const char *diag_suggest(const char *word, const char *const *candidates,
+			 size_t n);
+
+#endif

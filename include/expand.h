@@ -1,0 +1,26 @@
+/* expand.h - versions x variants - excludes + includes -> cells.
+ *
+ * Each cell gets the defaults of matrix.yaml: source from the lock file,
+ * configure flags (matrix-wide, then the variant's PGO/LTO/pip, then the
+ * variant's own), packages, env, and the default tag and aliases (full
+ * version, series, major for the newest series of that major, alias rules).
+ * Reports a series missing from the lock file, an exclude that matches
+ * nothing (a warning) and the cell cap.
+ */
+#ifndef MATRIXC_EXPAND_H
+#define MATRIXC_EXPAND_H
+
+#include <stdbool.h>
+
+#include "cell.h"
+#include "lock.h"
+#include "matrix.h"
+
+bool expand_cells(arena *a, diag *d, matrix *m, const lockfile *lf,
+		  cellset *out);
+
+/* Recompute the default aliases of every cell from the matrix rules. Called
+ * by expand; exposed for the unit tests. */
+void expand_aliases(arena *a, const matrix *m, cellset *cs);
+
+#endif

@@ -1,0 +1,50 @@
+/* lock.h - matrix.lock.json: resolved releases, one per series.
+ *
+ *   {
+ *     "matrixc": 1,
+ *     "releases": {
+ *       "3.13": {"sha256": "...", "url": "https://...", "version": "3.13.5"}
+ *     }
+ *   }
+ *
+ * Keys are the series specs of matrix.yaml ("3.13", "3.15-rc", or an exact
+ * "3.6.3"). Written with sorted keys, two-space indent and a final newline
+ * so that diffs read well. This module and the updater are the users of
+ * jansson for the lock file.
+ */
+#ifndef MATRIXC_LOCK_H
+#define MATRIXC_LOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "diag.h"
+#include "strlist.h"
+
+typedef struct {
+	pstr key;     /* series spec */
+	pstr version; /* exact version */
+	pstr url;
+	pstr sha256;
+} lock_entry;
+
+typedef struct {
+	const char *file;
+	lock_entry *v;
+	size_t n, cap;
+} lockfile;
+
+/* Parse text into lf. Errors carry file:line:col from jansson. Returns
+ * false after reporting. A missing file is the caller's business. */
+bool lock_parse(arena *a, diag *d, const char *file, const char *text,
+		size_t len, lockfile *lf);
+const lock_entry *lock_find(const lockfile *lf, const char *key);
+/* Insert or replace the entry for key (strings copied into a). */
+void lock_set(arena *a, lockfile *lf, const char *key, const char *version,
+	      const char *url, const char *sha256);
+/* Serialize, sorted and stable. false on failure. */
+bool lock_format(const lockfile *lf, buf *out);
+
+#endif

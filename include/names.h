@@ -1,0 +1,32 @@
+/* names.h - strict grammars for every value that reaches an output.
+ *
+ * A value from matrix.yaml or a hook is either accepted by one of these
+ * (and then needs no escaping in a Dockerfile, Makefile or shell line) or
+ * quoted by quote.h. Each returns NULL when s is valid, else a short reason
+ * used in the error message.
+ */
+#ifndef MATRIXC_NAMES_H
+#define MATRIXC_NAMES_H
+
+/* Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+const char *name_check_tag(const char *s);
+/* Repository without tag: [host[:port]/]path, lowercase path components */
+const char *name_check_repository(const char *s);
+/* Image reference: repository[:tag][@sha256:hex64] */
+const char *name_check_image(const char *s);
+/* Debian package name: [a-z0-9][a-z0-9+.-]+ */
+const char *name_check_package(const char *s);
+/* Variant name: [a-z0-9]([a-z0-9.-]*[a-z0-9])? without "..", <= 64 */
+const char *name_check_variant(const char *s);
+/* Environment variable / build argument name: [A-Za-z_][A-Za-z0-9_]* */
+const char *name_check_env_name(const char *s);
+/* Free text that will be quoted: printable, no control characters */
+const char *name_check_text(const char *s);
+/* ./configure or make argument: --opt[=value] or NAME=value, value text */
+const char *name_check_flag(const char *s);
+/* sha256 in lowercase hex */
+const char *name_check_sha256(const char *s);
+/* https:// or http:// URL of printable non-space, non-quote characters */
+const char *name_check_url(const char *s);
+
+#endif

@@ -1,0 +1,103 @@
+/* buf.c - growable byte buffer with a maximum size. */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX ((size_t)64 << 20)
+
+void buf_init(buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->max = max ? max : DEFAULT_MAX;
+	b->overflow = false;
+}
+
+void buf_release(buf *b)
+{
+	free(b->data);
+	buf_init(b, b->max);
+}
+
+void buf_reset(buf *b)
+{
+	b->len = 0;
+	b->overflow = false;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+/* reserve room for len more bytes plus the terminating NUL */
+static bool reserve(buf *b, size_t len)
+{
+	if (b->overflow || len > b->max - b->len) {
+		b->overflow = true;
+		return false;
+	}
+	size_t need = b->len + len + 1;
+	if (need <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p) {
+		fputs("matrixc: fatal: out of memory\n", stderr);
+		abort();
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void buf_add(buf *b, const void *data, size_t len)
+{
+	if (!reserve(b, len))
+		return;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void buf_puts(buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_putc(buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void buf_vprintf(buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0 || !reserve(b, (size_t)n))
+		return;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+bool buf_ok(const buf *b)
+{
+	return !b->overflow;
+}
+
+const char *buf_str(const buf *b)
+{
+	return b->len ? b->data : "";
+}

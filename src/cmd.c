@@ -1,0 +1,202 @@
+/* cmd.c - the compiler pipeline shared by the commands, and the commands
+ * that use it whole: generate and check.
+ *
+ * compile_run runs matrix.yaml -> matrix -> lock -> cells -> hooks -> plan,
+ * stopping at the first phase that reported errors (later phases would
+ * only report consequences). Diagnostics stay in the compilation until the
+ * command prints them, so every command reports the same way.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "emit.h"
+#include "expand.h"
+#include "hooks.h"
+#include "bounds.h"
+#include "outdir.h"
+
+/* dir of path, or "." */
+static const char *dir_name(arena *a, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return ".";
+	if (slash == path)
+		return "/";
+	return arena_strndup(a, path, (size_t)(slash - path));
+}
+
+/* path relative to dir, as a person would type it */
+static const char *beside(arena *a, const char *dir, const char *name)
+{
+	if (name[0] == '/' || strcmp(dir, ".") == 0)
+		return name;
+	return arena_printf(a, "%s/%s", dir, name);
+}
+
+/* Read path into a buffer owned by the arena's lifetime (copied). Returns
+ * EXIT_OK, or an exit status after reporting. */
+static int read_input(compilation *c, const char *path, const char **text,
+		      size_t *len)
+{
+	buf b;
+	buf_init(&b, LIMIT_FILE_BYTES + 1);
+	int r = file_read(path, &b, LIMIT_FILE_BYTES);
+	int err = errno;
+	if (r == -2) {
+		diag_error(c->d, srcpos_file(path), "file is larger than %u bytes",
+			   LIMIT_FILE_BYTES);
+		buf_release(&b);
+		return EXIT_INPUT;
+	}
+	if (r != 0) {
+		diag_error(c->d, srcpos_file(path), "cannot read: %s",
+			   strerror(err));
+		buf_release(&b);
+		return err == ENOENT ? EXIT_INPUT : EXIT_ENV;
+	}
+	*len = b.len;
+	*text = arena_strndup(c->a, buf_str(&b), b.len);
+	buf_release(&b);
+	diag_add_source(c->d, path, *text, *len);
+	return EXIT_OK;
+}
+
+static int load_matrix(compilation *c, const cli_opts *o)
+{
+	const char *text;
+	size_t len;
+	c->matrix_path = o->matrix_file ? o->matrix_file : "matrix.yaml";
+	c->dir = dir_name(c->a, c->matrix_path);
+	int r = read_input(c, c->matrix_path, &text, &len);
+	if (r)
+		return r;
+	ynode *root = yaml_load(c->a, c->d, c->matrix_path, text, len);
+	if (!root || !matrix_load(c->a, c->d, root, c->matrix_path, c->dir, &c->m))
+		return EXIT_INPUT;
+	const char *lock = c->m.lock_file.s ? c->m.lock_file.s : "matrix.lock.json";
+	c->lock_path = o->lock_file ? o->lock_file : beside(c->a, c->dir, lock);
+	return EXIT_OK;
+}
+
+static int load_lock(compilation *c)
+{
+	const char *text;
+	size_t len;
+	int r = read_input(c, c->lock_path, &text, &len);
+	if (r == EXIT_INPUT && diag_errors(c->d))
+		diag_note(c->d, srcpos_file(NULL),
+			  "'matrixc update' creates the lock file");
+	if (r)
+		return r;
+	return lock_parse(c->a, c->d, c->lock_path, text, len, &c->lock)
+		   ? EXIT_OK
+		   : EXIT_INPUT;
+}
+
+int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
+{
+	memset(c, 0, sizeof *c);
+	c->a = arena_new();
+	c->d = diag_new(LIMIT_DIAGNOSTICS);
+	int r = load_matrix(c, o);
+	if (r || stage == UPTO_MATRIX)
+		return r;
+	if ((r = load_lock(c)) || stage == UPTO_LOCK)
+		return r;
+	if (!expand_cells(c->a, c->d, &c->m, &c->lock, &c->all))
+		return EXIT_INPUT;
+	if (!hooks_run(c->a, c->d, &c->m, &c->all))
+		return EXIT_INPUT;
+	if (!plan_build(c->a, c->d, &c->m, &c->all, &c->p))
+		return EXIT_INPUT;
+	return EXIT_OK;
+}
+
+void compile_release(compilation *c)
+{
+	diag_free(c->d);
+	arena_free(c->a);
+	memset(c, 0, sizeof *c);
+}
+
+void compile_report(const compilation *c, const cli_opts *o)
+{
+	if (c->d)
+		diag_print(c->d, o->err, o->color);
+}
+
+const char *compile_out_dir(const compilation *c, const cli_opts *o)
+{
+	if (o->out_dir)
+		return o->out_dir;
+	return beside(c->a, c->dir, c->m.output.s);
+}
+
+/* Compile and emit; on success os holds every generated file. */
+static int compile_emit(compilation *c, const cli_opts *o, outset *os)
+{
+	int r = compile_run(c, o, UPTO_PLAN);
+	if (r)
+		return r;
+	outset_init(os);
+	if (!emit_all(&c->p, os, c->d))
+		return EXIT_INPUT;
+	return diag_errors(c->d) ? EXIT_INPUT : EXIT_OK;
+}
+
+int cmd_generate(const cli_opts *o)
+{
+	compilation c;
+	outset os = {0};
+	outdir_stats st;
+	int r = compile_emit(&c, o, &os);
+	const char *dir = r ? NULL : compile_out_dir(&c, o);
+	if (!r && !outdir_write(dir, &os, c.d, &st))
+		r = EXIT_ENV;
+	compile_report(&c, o);
+	if (!r && !o->quiet)
+		fprintf(o->out, "matrixc: %s: %zu written, %zu unchanged, %zu removed\n",
+			dir, st.written, st.unchanged, st.removed);
+	outset_release(&os);
+	compile_release(&c);
+	return r;
+}
+
+/* The command a person runs to bring generated/ up to date. */
+static void fix_hint(const cli_opts *o, FILE *f)
+{
+	fputs("matrixc: to update it, run: matrixc generate", f);
+	if (o->matrix_file)
+		fprintf(f, " -f %s", o->matrix_file);
+	if (o->out_dir)
+		fprintf(f, " -o %s", o->out_dir);
+	fputc('\n', f);
+}
+
+int cmd_check(const cli_opts *o)
+{
+	compilation c;
+	outset os = {0};
+	buf diff;
+	buf_init(&diff, 0);
+	int r = compile_emit(&c, o, &os);
+	const char *dir = r ? NULL : compile_out_dir(&c, o);
+	int stale = r ? 0 : outdir_check(dir, &os, c.d, &diff,
+					 o->diff_lines ? o->diff_lines : 200);
+	compile_report(&c, o);
+	if (stale < 0)
+		r = EXIT_ENV;
+	else if (stale) {
+		fwrite(diff.data ? diff.data : "", 1, diff.len, o->out);
+		fprintf(o->err, "matrixc: %s is out of date\n", dir);
+		fix_hint(o, o->err);
+		r = EXIT_STALE;
+	}
+	buf_release(&diff);
+	outset_release(&os);
+	compile_release(&c);
+	return r;
+}

@@ -1,0 +1,299 @@
+/* diag.c - collecting and printing diagnostics.
+ *
+ * The printed form follows compilers (chibicc, gcc):
+ *
+ *   matrix.yaml:4:3: error: unknown key 'varients' (did you mean 'variants'?)
+ *       4 | varients:
+ *         | ^
+ *
+ * Tabs in the quoted line are kept so that the caret lines up, and control
+ * characters are shown as '?', so a hostile input cannot drive the terminal.
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_MAX 1024
+
+struct source {
+	char *name, *text;
+	size_t len;
+};
+
+struct entry {
+	diag_level level;
+	srcpos at;
+	char *file; /* copy of at.file: the caller's string may not outlive us */
+	char *msg;
+};
+
+struct diag {
+	struct entry *v;
+	size_t n, cap_alloc;
+	unsigned cap, errors, warnings, dropped;
+	struct source *src;
+	size_t nsrc;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fputs("matrixc: fatal: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xrealloc(NULL, n), s, n);
+}
+
+diag *diag_new(unsigned cap)
+{
+	diag *d = xrealloc(NULL, sizeof *d);
+	memset(d, 0, sizeof *d);
+	d->cap = cap ? cap : 50;
+	return d;
+}
+
+void diag_clear(diag *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].msg);
+	}
+	d->n = 0;
+	d->errors = d->warnings = d->dropped = 0;
+}
+
+void diag_free(diag *d)
+{
+	if (!d)
+		return;
+	diag_clear(d);
+	free(d->v);
+	for (size_t i = 0; i < d->nsrc; i++) {
+		free(d->src[i].name);
+		free(d->src[i].text);
+	}
+	free(d->src);
+	free(d);
+}
+
+void diag_add_source(diag *d, const char *name, const char *text, size_t len)
+{
+	d->src = xrealloc(d->src, (d->nsrc + 1) * sizeof *d->src);
+	struct source *s = &d->src[d->nsrc++];
+	s->name = xstrdup(name);
+	s->text = xrealloc(NULL, len + 1);
+	memcpy(s->text, text, len);
+	s->text[len] = '\0';
+	s->len = len;
+}
+
+static void vreport(diag *d, diag_level level, srcpos at, const char *fmt,
+		    va_list ap)
+{
+	if (level == DIAG_ERROR)
+		d->errors++;
+	else if (level == DIAG_WARNING)
+		d->warnings++;
+	if (d->n >= d->cap) {
+		d->dropped++;
+		return;
+	}
+	char msg[MSG_MAX];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (d->n == d->cap_alloc) {
+		d->cap_alloc = d->cap_alloc ? d->cap_alloc * 2 : 16;
+		d->v = xrealloc(d->v, d->cap_alloc * sizeof *d->v);
+	}
+	struct entry *e = &d->v[d->n++];
+	e->level = level;
+	e->at = at;
+	e->file = at.file ? xstrdup(at.file) : NULL;
+	e->msg = xstrdup(msg);
+}
+
+void diag_report(diag *d, diag_level level, srcpos at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(d, level, at, fmt, ap);
+	va_end(ap);
+}
+
+void diag_error(diag *d, srcpos at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(d, DIAG_ERROR, at, fmt, ap);
+	va_end(ap);
+}
+
+void diag_warning(diag *d, srcpos at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(d, DIAG_WARNING, at, fmt, ap);
+	va_end(ap);
+}
+
+void diag_note(diag *d, srcpos at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(d, DIAG_NOTE, at, fmt, ap);
+	va_end(ap);
+}
+
+unsigned diag_errors(const diag *d)
+{
+	return d->errors;
+}
+
+unsigned diag_warnings(const diag *d)
+{
+	return d->warnings;
+}
+
+static const struct source *find_source(const diag *d, const char *name)
+{
+	for (size_t i = 0; name && i < d->nsrc; i++)
+		if (strcmp(d->src[i].name, name) == 0)
+			return &d->src[i];
+	return NULL;
+}
+
+/* the start of line `line` (1-based) in s, and its length; NULL if absent */
+static const char *line_of(const struct source *s, unsigned line, size_t *len)
+{
+	const char *p = s->text, *end = s->text + s->len;
+	for (unsigned l = 1; l < line; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return NULL;
+		p = nl + 1;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	*len = (size_t)((nl ? nl : end) - p);
+	if (*len && p[*len - 1] == '\r')
+		(*len)--;
+	return p;
+}
+
+static void print_excerpt(FILE *out, const struct source *s, srcpos at,
+			  bool color)
+{
+	size_t len;
+	const char *line = line_of(s, at.line, &len);
+	if (!line)
+		return;
+	if (len > 200)
+		len = 200;
+	fprintf(out, "%5u | ", at.line);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);
+	}
+	fputc('\n', out);
+	if (at.col == 0)
+		return;
+	fputs("      | ", out);
+	for (size_t i = 0; i + 1 < at.col && i < len; i++)
+		fputc(line[i] == '\t' ? '\t' : ' ', out);
+	fputs(color ? "\033[1;32m^\033[0m\n" : "^\n", out);
+}
+
+static const char *level_name(diag_level l)
+{
+	return l == DIAG_ERROR ? "error" : l == DIAG_WARNING ? "warning" : "note";
+}
+
+static const char *level_color(diag_level l)
+{
+	return l == DIAG_ERROR ? "\033[1;31m" : l == DIAG_WARNING ? "\033[1;35m"
+								  : "\033[1;36m";
+}
+
+static void print_entry(const diag *d, const struct entry *e, FILE *out,
+			bool color)
+{
+	if (color)
+		fputs("\033[1m", out);
+	if (e->file && e->at.line && e->at.col)
+		fprintf(out, "%s:%u:%u: ", e->file, e->at.line, e->at.col);
+	else if (e->file && e->at.line)
+		fprintf(out, "%s:%u: ", e->file, e->at.line);
+	else if (e->file)
+		fprintf(out, "%s: ", e->file);
+	else
+		fputs("matrixc: ", out);
+	if (color)
+		fprintf(out, "%s%s:\033[0m\033[1m %s\033[0m\n",
+			level_color(e->level), level_name(e->level), e->msg);
+	else
+		fprintf(out, "%s: %s\n", level_name(e->level), e->msg);
+	const struct source *s = find_source(d, e->file);
+	if (s && e->at.line)
+		print_excerpt(out, s, e->at, color);
+}
+
+void diag_print(const diag *d, FILE *out, bool color)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_entry(d, &d->v[i], out, color);
+	if (d->dropped)
+		fprintf(out, "matrixc: note: %u more diagnostics not shown\n",
+			d->dropped);
+}
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+/* Levenshtein distance, capped at 64 characters of either word */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag_prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			row[j] = min3(row[j] + 1, row[j - 1] + 1, diag_prev + cost);
+			diag_prev = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *diag_suggest(const char *word, const char *const *candidates,
+			 size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = distance(word, candidates[i]);
+		if (dist < best_d) {
+			best_d = dist;
+			best = candidates[i];
+		}
+	}
+	size_t len = strlen(word);
+	size_t limit = len < 4 ? 1 : len < 8 ? 2 : 3;
+	return best_d <= limit ? best : NULL;
+}

@@ -1,0 +1,185 @@
+/* diff.c - unified diff.
+ *
+ * Generated files change in few places, so the common prefix and suffix
+ * are trimmed first and the middle is compared with a longest common
+ * subsequence table. A middle too large for the table (over 4M cells) is
+ * shown as one replacement: correct, if not minimal, and bounded in memory.
+ */
+#include "diff.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONTEXT 3
+#define TABLE_MAX ((size_t)4 << 20)
+
+typedef struct {
+	const char *s;
+	size_t len; /* without the newline */
+	int nl;     /* 1 when the line ended in a newline */
+} line;
+
+typedef struct {
+	line *v;
+	size_t n;
+} lines;
+
+static void split(const char *s, size_t len, lines *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '\n';
+	out->v = malloc((n + 2) * sizeof *out->v);
+	if (!out->v)
+		abort();
+	out->n = 0;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (s + i)) : len - i;
+		out->v[out->n++] = (line){s + i, l, nl != NULL};
+		i += l + (nl != NULL);
+	}
+}
+
+static int same(const line *a, const line *b)
+{
+	return a->len == b->len && a->nl == b->nl && !memcmp(a->s, b->s, a->len);
+}
+
+/* An edit script: for each step, ' ', '-' or '+', with indices. */
+typedef struct {
+	char op;
+	size_t i, j;
+} step;
+
+typedef struct {
+	step *v;
+	size_t n, cap;
+} script;
+
+static void push(script *s, char op, size_t i, size_t j)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = realloc(s->v, s->cap * sizeof *s->v);
+		if (!s->v)
+			abort();
+	}
+	s->v[s->n++] = (step){op, i, j};
+}
+
+/* LCS over a[lo_a, hi_a) and b[lo_b, hi_b), appending the edit steps. */
+static void middle(const lines *a, size_t lo_a, size_t hi_a, const lines *b,
+		   size_t lo_b, size_t hi_b, script *s)
+{
+	size_t n = hi_a - lo_a, m = hi_b - lo_b;
+	if (n * m > TABLE_MAX || (n && m > SIZE_MAX / n)) {
+		for (size_t i = lo_a; i < hi_a; i++)
+			push(s, '-', i, lo_b);
+		for (size_t j = lo_b; j < hi_b; j++)
+			push(s, '+', hi_a, j);
+		return;
+	}
+	uint32_t *t = calloc((n + 1) * (m + 1), sizeof *t);
+	if (!t)
+		abort();
+	for (size_t i = n; i-- > 0;)
+		for (size_t j = m; j-- > 0;)
+			t[i * (m + 1) + j] =
+			    same(&a->v[lo_a + i], &b->v[lo_b + j])
+				? t[(i + 1) * (m + 1) + j + 1] + 1
+			    : t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1]
+				? t[(i + 1) * (m + 1) + j]
+				: t[i * (m + 1) + j + 1];
+	size_t i = 0, j = 0;
+	while (i < n || j < m) {
+		if (i < n && j < m && same(&a->v[lo_a + i], &b->v[lo_b + j]))
+			push(s, ' ', lo_a + i++, lo_b + j++);
+		else if (j < m && (i == n || t[i * (m + 1) + j + 1] >=
+						 t[(i + 1) * (m + 1) + j]))
+			push(s, '+', lo_a + i, lo_b + j++);
+		else
+			push(s, '-', lo_a + i++, lo_b + j);
+	}
+	free(t);
+}
+
+static void edit_script(const lines *a, const lines *b, script *s)
+{
+	size_t pre = 0, suf = 0;
+	while (pre < a->n && pre < b->n && same(&a->v[pre], &b->v[pre]))
+		push(s, ' ', pre, pre), pre++;
+	while (suf < a->n - pre && suf < b->n - pre &&
+	       same(&a->v[a->n - 1 - suf], &b->v[b->n - 1 - suf]))
+		suf++;
+	middle(a, pre, a->n - suf, b, pre, b->n - suf, s);
+	for (size_t k = suf; k > 0; k--)
+		push(s, ' ', a->n - k, b->n - k);
+}
+
+static void put_line(buf *out, char op, const line *l)
+{
+	buf_putc(out, op);
+	buf_add(out, l->s, l->len);
+	buf_putc(out, '\n');
+	if (!l->nl)
+		buf_puts(out, "\\ No newline at end of file\n");
+}
+
+/* Write the hunk covering steps [from, to). Returns lines written. */
+static size_t hunk(buf *out, const script *s, size_t from, size_t to,
+		   const lines *a, const lines *b)
+{
+	size_t oa = 0, nb = 0;
+	for (size_t k = from; k < to; k++) {
+		oa += s->v[k].op != '+';
+		nb += s->v[k].op != '-';
+	}
+	size_t sa = s->v[from].i + (oa ? 1 : 0), sb = s->v[from].j + (nb ? 1 : 0);
+	buf_printf(out, "@@ -%zu,%zu +%zu,%zu @@\n", sa, oa, sb, nb);
+	for (size_t k = from; k < to; k++) {
+		const step *st = &s->v[k];
+		put_line(out, st->op, st->op == '+' ? &b->v[st->j] : &a->v[st->i]);
+	}
+	return to - from + 1;
+}
+
+void diff_unified(buf *out, const char *old_name, const char *old, size_t olen,
+		  const char *new_name, const char *new, size_t nlen,
+		  size_t *budget)
+{
+	if (old && new && olen == nlen && !memcmp(old, new, olen))
+		return;
+	lines a, b;
+	script s = {0};
+	split(old ? old : "", old ? olen : 0, &a);
+	split(new ? new : "", new ? nlen : 0, &b);
+	edit_script(&a, &b, &s);
+	buf_printf(out, "--- %s\n+++ %s\n", old ? old_name : "/dev/null",
+		   new ? new_name : "/dev/null");
+	for (size_t k = 0; k < s.n;) {
+		if (s.v[k].op == ' ') {
+			k++;
+			continue;
+		}
+		/* a hunk runs on while the next change is near enough that
+		 * their contexts would touch */
+		size_t last = k;
+		for (size_t q = k + 1; q < s.n && q <= last + 2 * CONTEXT; q++)
+			if (s.v[q].op != ' ')
+				last = q;
+		size_t from = k > CONTEXT ? k - CONTEXT : 0;
+		size_t to = last + 1 + CONTEXT < s.n ? last + 1 + CONTEXT : s.n;
+		if (*budget == 0) {
+			buf_puts(out, "... (diff cut short)\n");
+			break;
+		}
+		size_t written = hunk(out, &s, from, to, &a, &b);
+		*budget = written >= *budget ? 0 : *budget - written;
+		k = to;
+	}
+	free(s.v);
+	free(a.v);
+	free(b.v);
+}

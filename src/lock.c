@@ -1,0 +1,195 @@
+/* lock.c - matrix.lock.json through jansson.
+ *
+ * jansson reports positions only for syntax errors, so for a value of the
+ * wrong shape we find the line of its key in the text: good enough to put
+ * the caret on the right entry, which is what a person needs.
+ */
+#include "lock.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "version.h"
+
+/* position of the first "key" string after from, or the file start */
+static srcpos locate(const char *file, const char *text, size_t len,
+		     const char *key, const char *from)
+{
+	srcpos at = {file, 1, 1};
+	char needle[160];
+	snprintf(needle, sizeof needle, "\"%s\"", key);
+	const char *start = from ? from : text;
+	const char *hit = strstr(start, needle);
+	if (!hit || (size_t)(hit - text) >= len)
+		return at;
+	for (const char *p = text; p < hit; p++) {
+		if (*p == '\n') {
+			at.line++;
+			at.col = 1;
+		} else {
+			at.col++;
+		}
+	}
+	return at;
+}
+
+static const char *field(arena *a, diag *d, json_t *obj, const char *name,
+			 srcpos at, const char *key)
+{
+	json_t *v = json_object_get(obj, name);
+	if (!json_is_string(v)) {
+		diag_error(d, at, "release '%s' needs a string '%s'", key, name);
+		return NULL;
+	}
+	return arena_strdup(a, json_string_value(v));
+}
+
+static bool check_entry(diag *d, const lock_entry *e)
+{
+	pyversion v;
+	const char *why;
+	bool ok = true;
+	if (!version_parse(e->version.s, &v) || !v.has_patch) {
+		diag_error(d, e->key.at, "release '%s': malformed version '%s'",
+			   e->key.s, e->version.s);
+		ok = false;
+	}
+	if ((why = name_check_url(e->url.s))) {
+		diag_error(d, e->key.at, "release '%s': invalid url: %s",
+			   e->key.s, why);
+		ok = false;
+	}
+	if ((why = name_check_sha256(e->sha256.s))) {
+		diag_error(d, e->key.at, "release '%s': invalid sha256: %s",
+			   e->key.s, why);
+		ok = false;
+	}
+	return ok;
+}
+
+static bool parse_entry(arena *a, diag *d, const char *file, const char *text,
+			size_t len, const char *key, json_t *val, lockfile *lf)
+{
+	const char *releases = strstr(text, "\"releases\"");
+	srcpos at = locate(file, text, len, key, releases);
+	if (!json_is_object(val)) {
+		diag_error(d, at, "release '%s' must be an object", key);
+		return false;
+	}
+	const char *version = field(a, d, val, "version", at, key);
+	const char *url = field(a, d, val, "url", at, key);
+	const char *sha = field(a, d, val, "sha256", at, key);
+	if (!version || !url || !sha)
+		return false;
+	lock_set(a, lf, key, version, url, sha);
+	lock_entry *e = &lf->v[lf->n - 1];
+	e->key.at = e->version.at = e->url.at = e->sha256.at = at;
+	return check_entry(d, e);
+}
+
+static bool parse_root(arena *a, diag *d, const char *file, const char *text,
+		       size_t len, json_t *root, lockfile *lf)
+{
+	srcpos top = {file, 1, 1};
+	if (!json_is_object(root)) {
+		diag_error(d, top, "the lock file must be a JSON object");
+		return false;
+	}
+	json_t *schema = json_object_get(root, "matrixc");
+	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
+		diag_error(d, locate(file, text, len, "matrixc", NULL),
+			   "the lock file needs \"matrixc\": 1");
+		return false;
+	}
+	json_t *rel = json_object_get(root, "releases");
+	if (!json_is_object(rel)) {
+		diag_error(d, locate(file, text, len, "releases", NULL),
+			   "the lock file needs a \"releases\" object");
+		return false;
+	}
+	bool ok = true;
+	const char *key;
+	json_t *val;
+	json_object_foreach(rel, key, val) {
+		if (!parse_entry(a, d, file, text, len, key, val, lf))
+			ok = false;
+	}
+	return ok;
+}
+
+bool lock_parse(arena *a, diag *d, const char *file, const char *text,
+		size_t len, lockfile *lf)
+{
+	json_error_t err;
+	memset(lf, 0, sizeof *lf);
+	lf->file = file;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (!root) {
+		srcpos at = {file, err.line > 0 ? (unsigned)err.line : 1,
+			     err.column > 0 ? (unsigned)err.column : 1};
+		diag_error(d, at, "%s", err.text);
+		return false;
+	}
+	bool ok = parse_root(a, d, file, text, len, root, lf);
+	json_decref(root);
+	return ok;
+}
+
+const lock_entry *lock_find(const lockfile *lf, const char *key)
+{
+	for (size_t i = 0; i < lf->n; i++)
+		if (strcmp(lf->v[i].key.s, key) == 0)
+			return &lf->v[i];
+	return NULL;
+}
+
+void lock_set(arena *a, lockfile *lf, const char *key, const char *version,
+	      const char *url, const char *sha256)
+{
+	lock_entry *e = (lock_entry *)lock_find(lf, key);
+	if (!e) {
+		if (lf->n == lf->cap) {
+			size_t cap = lf->cap ? lf->cap * 2 : 16;
+			lf->v = arena_grow(a, lf->v, lf->cap * sizeof *lf->v,
+					   cap * sizeof *lf->v);
+			lf->cap = cap;
+		}
+		e = &lf->v[lf->n++];
+		memset(e, 0, sizeof *e);
+		e->key.s = arena_strdup(a, key);
+	}
+	srcpos at = srcpos_file(lf->file);
+	e->version = (pstr){arena_strdup(a, version), at};
+	e->url = (pstr){arena_strdup(a, url), at};
+	e->sha256 = (pstr){arena_strdup(a, sha256), at};
+}
+
+static json_t *entry_json(const lock_entry *e)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_string(e->version.s));
+	json_object_set_new(o, "url", json_string(e->url.s));
+	json_object_set_new(o, "sha256", json_string(e->sha256.s));
+	return o;
+}
+
+bool lock_format(const lockfile *lf, buf *out)
+{
+	json_t *root = json_object();
+	json_t *rel = json_object();
+	json_object_set_new(root, "matrixc", json_integer(1));
+	for (size_t i = 0; i < lf->n; i++)
+		json_object_set_new(rel, lf->v[i].key.s, entry_json(&lf->v[i]));
+	json_object_set_new(root, "releases", rel);
+	char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
+	json_decref(root);
+	if (!s)
+		return false;
+	buf_puts(out, s);
+	buf_putc(out, '\n');
+	free(s);
+	return buf_ok(out);
+}

@@ -1,0 +1,609 @@
+/* matrix.c - validating the YAML tree into a typed matrix.
+ *
+ * The schema is written as code, one function per key, each shaped like the
+ * rule it checks ("variants -> map of name -> variant"). Every check reports
+ * and carries on, so one run lists every problem in the file. Unknown keys
+ * get a "did you mean" from the keys allowed at that point.
+ */
+#include "matrix.h"
+
+#include <string.h>
+
+#include "bounds.h"
+#include "names.h"
+
+typedef struct {
+	arena *a;
+	diag *d;
+	matrix *m;
+} loader;
+
+static const char *kind_name(const ynode *n)
+{
+	return n->kind == YNODE_MAP ? "a mapping"
+	       : n->kind == YNODE_SEQ ? "a list"
+				      : "a string";
+}
+
+static bool expect(loader *l, const ynode *n, ynode_kind kind, const char *what)
+{
+	if (n->kind == kind)
+		return true;
+	const char *want = kind == YNODE_MAP ? "a mapping"
+			   : kind == YNODE_SEQ ? "a list"
+					       : "a string";
+	diag_error(l->d, n->at, "%s must be %s, not %s", what, want,
+		   kind_name(n));
+	return false;
+}
+
+/* Reject keys not in allowed[], suggesting the closest allowed key. */
+static void check_keys(loader *l, const ynode *map, const char *where,
+		       const char *const *allowed, size_t n)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const ynode *k = map->pairs[i].key;
+		bool ok = false;
+		for (size_t j = 0; j < n && !ok; j++)
+			ok = strcmp(k->str, allowed[j]) == 0;
+		if (ok)
+			continue;
+		const char *near = diag_suggest(k->str, allowed, n);
+		if (near)
+			diag_error(l->d, k->at,
+				   "unknown key '%s' in %s (did you mean '%s'?)",
+				   k->str, where, near);
+		else
+			diag_error(l->d, k->at, "unknown key '%s' in %s", k->str,
+				   where);
+	}
+}
+
+static pstr str_of(loader *l, const ynode *n, const char *what)
+{
+	if (!expect(l, n, YNODE_SCALAR, what))
+		return (pstr){NULL, n->at};
+	const char *why = name_check_text(n->str);
+	if (why) {
+		diag_error(l->d, n->at, "invalid %s: %s", what, why);
+		return (pstr){NULL, n->at};
+	}
+	return (pstr){n->str, n->at};
+}
+
+/* A string that must pass a names.h grammar. */
+static pstr name_of(loader *l, const ynode *n, const char *what,
+		    const char *(*check)(const char *))
+{
+	pstr p = str_of(l, n, what);
+	if (!p.s)
+		return p;
+	const char *why = check(p.s);
+	if (why) {
+		diag_error(l->d, n->at, "invalid %s '%s': %s", what, p.s, why);
+		p.s = NULL;
+	}
+	return p;
+}
+
+/* bool -> plain "true" | "false" */
+static bool bool_of(loader *l, const ynode *n, const char *what, bool *out)
+{
+	if (n->kind == YNODE_SCALAR && n->plain &&
+	    (strcmp(n->str, "true") == 0 || strcmp(n->str, "false") == 0)) {
+		*out = n->str[0] == 't';
+		return true;
+	}
+	diag_error(l->d, n->at, "%s must be true or false", what);
+	return false;
+}
+
+/* count -> plain decimal integer in [lo, hi] */
+static bool count_of(loader *l, const ynode *n, const char *what, size_t lo,
+		     size_t hi, size_t *out)
+{
+	size_t v = 0;
+	bool ok = n->kind == YNODE_SCALAR && n->len > 0 && n->len <= 9;
+	for (size_t i = 0; ok && i < n->len; i++) {
+		ok = n->str[i] >= '0' && n->str[i] <= '9';
+		v = v * 10 + (size_t)(n->str[i] - '0');
+	}
+	if (ok && v >= lo && v <= hi) {
+		*out = v;
+		return true;
+	}
+	diag_error(l->d, n->at, "%s must be a whole number from %zu to %zu",
+		   what, lo, hi);
+	return false;
+}
+
+/* list -> "[" item* "]", each item checked by check (NULL: free text) */
+static void list_of(loader *l, const ynode *n, const char *what,
+		    const char *(*check)(const char *), strlist *out)
+{
+	if (!expect(l, n, YNODE_SEQ, what))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		pstr p = check ? name_of(l, n->items[i], what, check)
+			       : str_of(l, n->items[i], what);
+		if (p.s)
+			strlist_add(l->a, out, p.s, p.at);
+	}
+}
+
+/* schema -> "matrixc: 1" */
+static void load_schema(loader *l, const ynode *n)
+{
+	if (n->kind == YNODE_SCALAR && strcmp(n->str, "1") == 0) {
+		l->m->schema = 1;
+		return;
+	}
+	diag_error(l->d, n->at,
+		   "unsupported schema version '%s' (this matrixc reads 1)",
+		   n->kind == YNODE_SCALAR ? n->str : "?");
+}
+
+/* registry -> repository | {name: repository, user: VAR, password: VAR} */
+static void load_registry(loader *l, const ynode *n, registry *r)
+{
+	static const char *const keys[] = {"name", "user", "password"};
+	if (n->kind == YNODE_SCALAR) {
+		r->name = name_of(l, n, "registry", name_check_repository);
+		return;
+	}
+	if (!expect(l, n, YNODE_MAP, "a registry"))
+		return;
+	check_keys(l, n, "a registry", keys, 3);
+	const ynode *v = ynode_get(n, "name");
+	if (v)
+		r->name = name_of(l, v, "registry", name_check_repository);
+	else
+		diag_error(l->d, n->at, "a registry needs a 'name'");
+	if ((v = ynode_get(n, "user")))
+		r->user_var = name_of(l, v, "variable name", name_check_env_name);
+	if ((v = ynode_get(n, "password")))
+		r->password_var =
+		    name_of(l, v, "variable name", name_check_env_name);
+	if (!r->user_var.s != !r->password_var.s)
+		diag_error(l->d, n->at,
+			   "a registry needs both 'user' and 'password', or neither");
+}
+
+static void load_registries(loader *l, const ynode *n)
+{
+	if (!expect(l, n, YNODE_SEQ, "registries"))
+		return;
+	l->m->registries = arena_alloc(l->a, (n->n + 1) * sizeof(registry));
+	for (size_t i = 0; i < n->n; i++)
+		load_registry(l, n->items[i], &l->m->registries[i]);
+	l->m->nregistries = n->n;
+	for (size_t i = 0; i < n->n; i++)
+		for (size_t j = 0; j < i; j++) {
+			const registry *a = &l->m->registries[i],
+				       *b = &l->m->registries[j];
+			if (a->name.s && b->name.s && !strcmp(a->name.s, b->name.s))
+				diag_error(l->d, a->name.at,
+					   "registry '%s' is listed twice", a->name.s);
+		}
+}
+
+/* version -> series "3.13" | series-rc "3.15-rc" | exact "3.6.3" */
+static void load_version(loader *l, const ynode *n, version_spec *vs)
+{
+	pstr p = str_of(l, n, "a version");
+	if (!p.s)
+		return;
+	if (!version_parse_spec(p.s, &vs->v, &vs->prerelease_ok)) {
+		diag_error(l->d, n->at,
+			   "malformed version '%s' (expected a series like "
+			   "\"3.13\", \"3.15-rc\", or an exact version like "
+			   "\"3.6.3\")",
+			   p.s);
+		return;
+	}
+	vs->spec = p;
+	vs->exact = vs->v.has_patch;
+}
+
+static void load_versions(loader *l, const ynode *n)
+{
+	if (!expect(l, n, YNODE_SEQ, "versions"))
+		return;
+	if (n->n == 0)
+		diag_error(l->d, n->at, "versions cannot be empty");
+	if (n->n > LIMIT_VERSIONS) {
+		diag_error(l->d, n->at, "more than %u versions", LIMIT_VERSIONS);
+		return;
+	}
+	matrix *m = l->m;
+	m->versions = arena_alloc(l->a, (n->n + 1) * sizeof *m->versions);
+	for (size_t i = 0; i < n->n; i++) {
+		version_spec *vs = &m->versions[m->nversions];
+		load_version(l, n->items[i], vs);
+		if (!vs->spec.s)
+			continue;
+		for (size_t j = 0; j < m->nversions; j++)
+			if (strcmp(m->versions[j].spec.s, vs->spec.s) == 0) {
+				diag_error(l->d, vs->spec.at,
+					   "version '%s' is listed twice",
+					   vs->spec.s);
+				vs->spec.s = NULL;
+				break;
+			}
+		if (vs->spec.s)
+			m->nversions++;
+	}
+}
+
+/* variant -> {pgo: bool, lto: bool, pip: bool, configure: [flag]} */
+static void load_variant(loader *l, const ynode *k, const ynode *n, variant *v)
+{
+	static const char *const keys[] = {"pgo", "lto", "pip", "configure"};
+	v->name = name_of(l, k, "variant name", name_check_variant);
+	if (n->kind == YNODE_SCALAR && n->plain && n->len == 0)
+		return; /* "wee:" with nothing after it */
+	if (!expect(l, n, YNODE_MAP, "a variant"))
+		return;
+	check_keys(l, n, "a variant", keys, 4);
+	const ynode *x;
+	if ((x = ynode_get(n, "pgo")) && bool_of(l, x, "pgo", &v->pgo))
+		v->pgo_at = x->at;
+	if ((x = ynode_get(n, "lto")) && bool_of(l, x, "lto", &v->lto))
+		v->lto_at = x->at;
+	if ((x = ynode_get(n, "pip")) && bool_of(l, x, "pip", &v->pip))
+		v->pip_at = x->at;
+	if ((x = ynode_get(n, "configure")))
+		list_of(l, x, "configure flag", name_check_flag, &v->configure);
+	if (v->lto && !v->pgo)
+		diag_warning(l->d, v->lto_at,
+			     "variant '%s' has lto without pgo",
+			     v->name.s ? v->name.s : "?");
+}
+
+static void load_variants(loader *l, const ynode *n)
+{
+	if (!expect(l, n, YNODE_MAP, "variants"))
+		return;
+	if (n->n == 0)
+		diag_error(l->d, n->at, "variants cannot be empty");
+	if (n->n > LIMIT_VARIANTS) {
+		diag_error(l->d, n->at, "more than %u variants", LIMIT_VARIANTS);
+		return;
+	}
+	l->m->variants = arena_alloc(l->a, (n->n + 1) * sizeof(variant));
+	for (size_t i = 0; i < n->n; i++)
+		load_variant(l, n->pairs[i].key, n->pairs[i].val,
+			     &l->m->variants[i]);
+	l->m->nvariants = n->n;
+}
+
+/* rule -> {version: spec, variant: name} with at least one of the two */
+static void load_rule(loader *l, const ynode *n, const char *what,
+		      match_rule *r)
+{
+	static const char *const keys[] = {"version", "variant"};
+	r->at = n->at;
+	if (!expect(l, n, YNODE_MAP, what))
+		return;
+	check_keys(l, n, what, keys, 2);
+	const ynode *x;
+	if ((x = ynode_get(n, "version"))) {
+		r->version = str_of(l, x, "version");
+		pyversion v;
+		bool pre;
+		if (r->version.s && !version_parse_spec(r->version.s, &v, &pre)) {
+			diag_error(l->d, x->at, "malformed version '%s'",
+				   r->version.s);
+			r->version.s = NULL;
+		}
+	}
+	if ((x = ynode_get(n, "variant")))
+		r->variant = name_of(l, x, "variant name", name_check_variant);
+	if (!ynode_get(n, "version") && !ynode_get(n, "variant"))
+		diag_error(l->d, n->at, "%s needs a 'version', a 'variant' or both",
+			   what);
+}
+
+static match_rule *load_rules(loader *l, const ynode *n, const char *what,
+			      size_t *count)
+{
+	if (!expect(l, n, YNODE_SEQ, what))
+		return NULL;
+	match_rule *v = arena_alloc(l->a, (n->n + 1) * sizeof *v);
+	for (size_t i = 0; i < n->n; i++)
+		load_rule(l, n->items[i], what, &v[i]);
+	*count = n->n;
+	return v;
+}
+
+/* alias -> {version?, variant?, tag} */
+static void load_alias(loader *l, const ynode *n, alias_rule *r)
+{
+	static const char *const keys[] = {"version", "variant", "tag"};
+	r->match.at = n->at;
+	if (!expect(l, n, YNODE_MAP, "an alias"))
+		return;
+	check_keys(l, n, "an alias", keys, 3);
+	const ynode *x;
+	if ((x = ynode_get(n, "version")))
+		r->match.version = str_of(l, x, "version");
+	if ((x = ynode_get(n, "variant")))
+		r->match.variant = name_of(l, x, "variant name", name_check_variant);
+	if ((x = ynode_get(n, "tag")))
+		r->tag = str_of(l, x, "tag");
+	else
+		diag_error(l->d, n->at, "an alias needs a 'tag'");
+}
+
+static void load_aliases(loader *l, const ynode *n)
+{
+	if (!expect(l, n, YNODE_SEQ, "aliases"))
+		return;
+	l->m->aliases = arena_alloc(l->a, (n->n + 1) * sizeof(alias_rule));
+	for (size_t i = 0; i < n->n; i++)
+		load_alias(l, n->items[i], &l->m->aliases[i]);
+	l->m->naliases = n->n;
+}
+
+/* tags -> {series: bool, major: bool} */
+static void load_tags(loader *l, const ynode *n)
+{
+	static const char *const keys[] = {"series", "major"};
+	if (!expect(l, n, YNODE_MAP, "tags"))
+		return;
+	check_keys(l, n, "tags", keys, 2);
+	const ynode *x;
+	if ((x = ynode_get(n, "series")) &&
+	    bool_of(l, x, "series", &l->m->alias_series))
+		l->m->alias_series_at = x->at;
+	if ((x = ynode_get(n, "major")) &&
+	    bool_of(l, x, "major", &l->m->alias_major))
+		l->m->alias_major_at = x->at;
+}
+
+/* packages -> {build: [package], run: [package]} */
+static void load_packages(loader *l, const ynode *n)
+{
+	static const char *const keys[] = {"build", "run"};
+	if (!expect(l, n, YNODE_MAP, "packages"))
+		return;
+	check_keys(l, n, "packages", keys, 2);
+	const ynode *x;
+	if ((x = ynode_get(n, "build")))
+		list_of(l, x, "package name", name_check_package,
+			&l->m->build_packages);
+	if ((x = ynode_get(n, "run")))
+		list_of(l, x, "package name", name_check_package,
+			&l->m->run_packages);
+}
+
+/* env -> {NAME: value} kept as "NAME=value" in document order */
+static void load_env(loader *l, const ynode *n)
+{
+	if (!expect(l, n, YNODE_MAP, "env"))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		pstr k = name_of(l, n->pairs[i].key, "variable name",
+				 name_check_env_name);
+		pstr v = str_of(l, n->pairs[i].val, "environment value");
+		if (k.s && v.s)
+			strlist_add(l->a, &l->m->env,
+				    arena_printf(l->a, "%s=%s", k.s, v.s), k.at);
+	}
+}
+
+/* ci -> {image, services, tags, stage, max_jobs} */
+static void load_ci(loader *l, const ynode *n)
+{
+	static const char *const keys[] = {"image", "services", "tags", "stage",
+					   "max_jobs"};
+	ci_settings *ci = &l->m->ci;
+	if (!expect(l, n, YNODE_MAP, "ci"))
+		return;
+	check_keys(l, n, "ci", keys, 5);
+	const ynode *x;
+	if ((x = ynode_get(n, "image")))
+		ci->image = name_of(l, x, "CI image", name_check_image);
+	if ((x = ynode_get(n, "services")))
+		list_of(l, x, "CI service image", name_check_image, &ci->services);
+	if ((x = ynode_get(n, "tags")))
+		list_of(l, x, "runner tag", NULL, &ci->runner_tags);
+	if ((x = ynode_get(n, "stage")))
+		ci->stage = name_of(l, x, "stage name", name_check_variant);
+	if ((x = ynode_get(n, "max_jobs")) &&
+	    count_of(l, x, "max_jobs", 1, 100000, &ci->max_jobs))
+		ci->max_jobs_at = x->at;
+}
+
+/* limits -> {cells: N} */
+static void load_limits(loader *l, const ynode *n)
+{
+	static const char *const keys[] = {"cells"};
+	if (!expect(l, n, YNODE_MAP, "limits"))
+		return;
+	check_keys(l, n, "limits", keys, 1);
+	const ynode *x = ynode_get(n, "cells");
+	if (x && count_of(l, x, "limits.cells", 1, LIMIT_CELLS_MAX,
+			  &l->m->max_cells))
+		l->m->max_cells_at = x->at;
+}
+
+/* hooks -> [path under lua/, ending in .lua] */
+static void load_hooks(loader *l, const ynode *n)
+{
+	if (!expect(l, n, YNODE_SEQ, "hooks"))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		pstr p = str_of(l, n->items[i], "hook path");
+		if (!p.s)
+			continue;
+		size_t len = strlen(p.s);
+		bool ok = strncmp(p.s, "lua/", 4) == 0 && len > 8 &&
+			  strcmp(p.s + len - 4, ".lua") == 0 &&
+			  !strstr(p.s, "..") && !strstr(p.s, "//");
+		if (!ok)
+			diag_error(l->d, p.at,
+				   "a hook must be a .lua file under lua/, not '%s'",
+				   p.s);
+		else if (strlist_has(&l->m->hooks, p.s))
+			diag_error(l->d, p.at, "hook '%s' is listed twice", p.s);
+		else
+			strlist_add(l->a, &l->m->hooks, p.s, p.at);
+	}
+}
+
+/* output -> component ("/" component)*, component -> [A-Za-z0-9_.-]+
+ * other than "." and ".." */
+static bool relative_path(const char *s)
+{
+	if (!*s)
+		return false;
+	for (;;) {
+		size_t len = strcspn(s, "/");
+		if (len == 0 || (len == 1 && s[0] == '.') ||
+		    (len == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		for (size_t i = 0; i < len; i++) {
+			char c = s[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || strchr("_.-", c)))
+				return false;
+		}
+		if (!s[len])
+			return true;
+		s += len + 1;
+	}
+}
+
+static void load_output(loader *l, const ynode *n)
+{
+	pstr p = str_of(l, n, "output");
+	if (!p.s)
+		return;
+	if (relative_path(p.s))
+		l->m->output = p;
+	else
+		diag_error(l->d, p.at,
+			   "output must be a relative path inside the repository "
+			   "(letters, digits, '_', '.', '-' and '/'; no '..'), not '%s'",
+			   p.s);
+}
+
+static const char *const top_keys[] = {
+    "matrixc", "image",   "registries", "base",     "lock",  "versions",
+    "variants", "exclude", "include",    "tags",     "aliases", "hooks",
+    "configure", "packages", "env",      "ci",       "limits", "output"};
+
+static void require(loader *l, const ynode *root, const char *key)
+{
+	if (!ynode_get(root, key))
+		diag_error(l->d, root->at, "missing required key '%s'", key);
+}
+
+static void load_top(loader *l, const ynode *root)
+{
+	matrix *m = l->m;
+	const ynode *x;
+	check_keys(l, root, "matrix.yaml", top_keys,
+		   sizeof top_keys / sizeof *top_keys);
+	require(l, root, "matrixc");
+	require(l, root, "image");
+	require(l, root, "base");
+	require(l, root, "versions");
+	require(l, root, "variants");
+	if ((x = ynode_get(root, "matrixc")))
+		load_schema(l, x);
+	if ((x = ynode_get(root, "image")))
+		m->image = name_of(l, x, "image name", name_check_repository);
+	if ((x = ynode_get(root, "registries")))
+		load_registries(l, x);
+	if ((x = ynode_get(root, "base")))
+		m->base = name_of(l, x, "base image", name_check_image);
+	if ((x = ynode_get(root, "lock")))
+		m->lock_file = str_of(l, x, "lock file");
+	if ((x = ynode_get(root, "versions")))
+		load_versions(l, x);
+	if ((x = ynode_get(root, "variants")))
+		load_variants(l, x);
+	if ((x = ynode_get(root, "exclude")))
+		m->excludes = load_rules(l, x, "an exclude", &m->nexcludes);
+	if ((x = ynode_get(root, "include")))
+		m->includes = load_rules(l, x, "an include", &m->nincludes);
+	if ((x = ynode_get(root, "tags")))
+		load_tags(l, x);
+	if ((x = ynode_get(root, "aliases")))
+		load_aliases(l, x);
+	if ((x = ynode_get(root, "hooks")))
+		load_hooks(l, x);
+	if ((x = ynode_get(root, "configure")))
+		list_of(l, x, "configure flag", name_check_flag, &m->configure);
+	if ((x = ynode_get(root, "packages")))
+		load_packages(l, x);
+	if ((x = ynode_get(root, "env")))
+		load_env(l, x);
+	if ((x = ynode_get(root, "ci")))
+		load_ci(l, x);
+	if ((x = ynode_get(root, "limits")))
+		load_limits(l, x);
+	if ((x = ynode_get(root, "output")))
+		load_output(l, x);
+}
+
+/* Rules must name a variant that exists. */
+static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
+				const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		const pstr *v = &rules[i].variant;
+		if (!v->s || matrix_variant(l->m, v->s))
+			continue;
+		const char *names[LIMIT_VARIANTS];
+		size_t k = 0;
+		for (size_t j = 0; j < l->m->nvariants; j++)
+			if (l->m->variants[j].name.s)
+				names[k++] = l->m->variants[j].name.s;
+		const char *near = diag_suggest(v->s, names, k);
+		if (near)
+			diag_error(l->d, v->at,
+				   "unknown variant '%s' in %s (did you mean '%s'?)",
+				   v->s, what, near);
+		else
+			diag_error(l->d, v->at, "unknown variant '%s' in %s", v->s,
+				   what);
+	}
+}
+
+static void set_defaults(matrix *m)
+{
+	m->alias_series = m->alias_major = true;
+	m->max_cells = LIMIT_CELLS_DEFAULT;
+	m->ci.max_jobs = 500;
+	m->output = (pstr){"generated", {0}};
+}
+
+bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
+		 const char *dir, matrix *m)
+{
+	loader l = {a, d, m};
+	unsigned errors = diag_errors(d);
+	memset(m, 0, sizeof *m);
+	m->file = file;
+	m->dir = dir;
+	set_defaults(m);
+	if (!expect(&l, root, YNODE_MAP, "matrix.yaml"))
+		return false;
+	load_top(&l, root);
+	check_rule_variants(&l, m->excludes, m->nexcludes, "an exclude");
+	check_rule_variants(&l, m->includes, m->nincludes, "an include");
+	for (size_t i = 0; i < m->naliases; i++)
+		check_rule_variants(&l, &m->aliases[i].match, 1, "an alias");
+	return diag_errors(d) == errors;
+}
+
+const variant *matrix_variant(const matrix *m, const char *name)
+{
+	for (size_t i = 0; i < m->nvariants; i++)
+		if (m->variants[i].name.s && strcmp(m->variants[i].name.s, name) == 0)
+			return &m->variants[i];
+	return NULL;
+}
