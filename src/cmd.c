@@ -74,7 +74,8 @@ static int load_matrix(compilation *c, const cli_opts *o)
 	if (r)
 		return r;
 	ynode *root = yaml_load(c->a, c->d, c->matrix_path, text, len);
-	if (!root || !matrix_load(c->a, c->d, root, c->matrix_path, c->dir, &c->m))
+	if (!root || !matrix_load(c->a, c->d, root, c->matrix_path, c->dir, &c->m) ||
+	    diag_errors(c->d))
 		return EXIT_INPUT;
 	const char *lock = c->m.lock_file.s ? c->m.lock_file.s : "matrix.lock.json";
 	c->lock_path = o->lock_file ? o->lock_file : beside(c->a, c->dir, lock);

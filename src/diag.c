@@ -244,10 +244,42 @@ static void print_entry(const diag *d, const struct entry *e, FILE *out,
 		print_excerpt(out, s, e->at, color);
 }
 
+/* Order: by file in order of first report, then line and column; entries
+ * at the same place keep the order they were reported in. */
+static size_t file_rank(const diag *d, const char *file)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const char *f = d->v[i].file;
+		if (f == file || (f && file && strcmp(f, file) == 0))
+			return i;
+	}
+	return d->n;
+}
+
+static bool before(const diag *d, const struct entry *a, const struct entry *b)
+{
+	size_t fa = file_rank(d, a->file), fb = file_rank(d, b->file);
+	if (fa != fb)
+		return fa < fb;
+	if (a->at.line != b->at.line)
+		return a->at.line < b->at.line;
+	return a->at.col < b->at.col;
+}
+
 void diag_print(const diag *d, FILE *out, bool color)
 {
+	const struct entry **order = xrealloc(NULL, (d->n + 1) * sizeof *order);
+	for (size_t i = 0; i < d->n; i++) { /* stable insertion sort */
+		size_t j = i;
+		while (j > 0 && before(d, &d->v[i], order[j - 1])) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = &d->v[i];
+	}
 	for (size_t i = 0; i < d->n; i++)
-		print_entry(d, &d->v[i], out, color);
+		print_entry(d, order[i], out, color);
+	free(order);
 	if (d->dropped)
 		fprintf(out, "matrixc: note: %u more diagnostics not shown\n",
 			d->dropped);

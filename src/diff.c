@@ -94,13 +94,14 @@ static void middle(const lines *a, size_t lo_a, size_t hi_a, const lines *b,
 				: t[i * (m + 1) + j + 1];
 	size_t i = 0, j = 0;
 	while (i < n || j < m) {
+		/* deletions before insertions, as diff(1) shows them */
 		if (i < n && j < m && same(&a->v[lo_a + i], &b->v[lo_b + j]))
 			push(s, ' ', lo_a + i++, lo_b + j++);
-		else if (j < m && (i == n || t[i * (m + 1) + j + 1] >=
-						 t[(i + 1) * (m + 1) + j]))
-			push(s, '+', lo_a + i, lo_b + j++);
-		else
+		else if (i < n && (j == m || t[(i + 1) * (m + 1) + j] >=
+						 t[i * (m + 1) + j + 1]))
 			push(s, '-', lo_a + i++, lo_b + j);
+		else
+			push(s, '+', lo_a + i, lo_b + j++);
 	}
 	free(t);
 }

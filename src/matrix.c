@@ -16,6 +16,8 @@ typedef struct {
 	arena *a;
 	diag *d;
 	matrix *m;
+	const char *suggested[8]; /* keys offered as "did you mean" */
+	size_t nsuggested;
 } loader;
 
 static const char *kind_name(const ynode *n)
@@ -49,6 +51,8 @@ static void check_keys(loader *l, const ynode *map, const char *where,
 		if (ok)
 			continue;
 		const char *near = diag_suggest(k->str, allowed, n);
+		if (near && l->nsuggested < 8)
+			l->suggested[l->nsuggested++] = near;
 		if (near)
 			diag_error(l->d, k->at,
 				   "unknown key '%s' in %s (did you mean '%s'?)",
@@ -494,8 +498,13 @@ static const char *const top_keys[] = {
     "variants", "exclude", "include",    "tags",     "aliases", "hooks",
     "configure", "packages", "env",      "ci",       "limits", "output"};
 
+/* A missing key that a "did you mean" already pointed at is not reported
+ * twice. */
 static void require(loader *l, const ynode *root, const char *key)
 {
+	for (size_t i = 0; i < l->nsuggested; i++)
+		if (strcmp(l->suggested[i], key) == 0)
+			return;
 	if (!ynode_get(root, key))
 		diag_error(l->d, root->at, "missing required key '%s'", key);
 }
@@ -584,7 +593,7 @@ static void set_defaults(matrix *m)
 bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 		 const char *dir, matrix *m)
 {
-	loader l = {a, d, m};
+	loader l = {.a = a, .d = d, .m = m};
 	unsigned errors = diag_errors(d);
 	memset(m, 0, sizeof *m);
 	m->file = file;

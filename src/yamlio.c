@@ -291,7 +291,9 @@ ynode *yaml_load(arena *a, diag *d, const char *file, const char *text,
 	yaml_parser_set_encoding(&l.parser, YAML_UTF8_ENCODING);
 	ynode *root = parse_stream(&l);
 	yaml_parser_delete(&l.parser);
-	if (l.failed || diag_errors(d) != errors)
+	/* a duplicate key is reported but leaves a usable tree, so that
+	 * validation can report the rest of the file's problems too */
+	if (l.failed || (!root && diag_errors(d) != errors))
 		return NULL;
 	return root;
 }

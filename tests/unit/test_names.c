@@ -1,0 +1,119 @@
+/* The grammars every output value must pass. */
+#include "names.h"
+#include "tap.h"
+
+#define GOOD(f, s) ok(f(s) == NULL, #f " accepts '%s'", s)
+#define BAD(f, s) ok(f(s) != NULL, #f " rejects '%s'", s)
+
+static void tags(void)
+{
+	GOOD(name_check_tag, "3.13.5-wee");
+	GOOD(name_check_tag, "latest");
+	GOOD(name_check_tag, "_x");
+	BAD(name_check_tag, "");
+	BAD(name_check_tag, "-rc");
+	BAD(name_check_tag, ".hidden");
+	BAD(name_check_tag, "a b");
+	BAD(name_check_tag, "a\nRUN x");
+	BAD(name_check_tag, "a:b");
+	BAD(name_check_tag, "a/b");
+	BAD(name_check_tag,
+	    "x123456789012345678901234567890123456789012345678901234567890"
+	    "1234567890123456789012345678901234567890123456789012345678901"
+	    "234567890");
+}
+
+static void repositories(void)
+{
+	GOOD(name_check_repository, "python");
+	GOOD(name_check_repository, "registry.gitlab.com/revsys/docker-builds/python");
+	GOOD(name_check_repository, "docker.io/revolutionsystems/python");
+	GOOD(name_check_repository, "localhost:5000/a/b");
+	GOOD(name_check_repository, "a__b/c.d/e--f");
+	BAD(name_check_repository, "");
+	BAD(name_check_repository, "evil; rm -rf /");
+	BAD(name_check_repository, "Registry.example/Python");
+	BAD(name_check_repository, "a//b");
+	BAD(name_check_repository, "a/b/");
+	BAD(name_check_repository, "-a/b");
+	BAD(name_check_repository, "host:port/a");
+	BAD(name_check_repository, "a/$(shell id)");
+}
+
+static void images(void)
+{
+	GOOD(name_check_image, "debian:bookworm-slim");
+	GOOD(name_check_image, "docker.io/library/debian:bookworm-slim");
+	GOOD(name_check_image, "localhost:5000/debian");
+	GOOD(name_check_image, "debian@sha256:"
+			       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	BAD(name_check_image, "debian:bookworm\nRUN id");
+	BAD(name_check_image, "debian:");
+	BAD(name_check_image, "debian@sha256:abc");
+	BAD(name_check_image, "debian bookworm");
+}
+
+static void packages(void)
+{
+	GOOD(name_check_package, "libssl-dev");
+	GOOD(name_check_package, "g++");
+	GOOD(name_check_package, "libstdc++6");
+	BAD(name_check_package, "$(id)");
+	BAD(name_check_package, "-x");
+	BAD(name_check_package, "a");
+	BAD(name_check_package, "Libssl");
+	BAD(name_check_package, "a b");
+}
+
+static void variants(void)
+{
+	GOOD(name_check_variant, "wee");
+	GOOD(name_check_variant, "wee-optimized-lto");
+	BAD(name_check_variant, "..");
+	BAD(name_check_variant, "a..b");
+	BAD(name_check_variant, "a/b");
+	BAD(name_check_variant, "-a");
+	BAD(name_check_variant, "Wee");
+}
+
+static void flags(void)
+{
+	GOOD(name_check_flag, "--enable-optimizations");
+	GOOD(name_check_flag, "--with-lto=full");
+	GOOD(name_check_flag, "CFLAGS=-O2 -fno-omit-frame-pointer");
+	GOOD(name_check_flag, "PROFILE_TASK=-m test --pgo");
+	BAD(name_check_flag, "; rm -rf /");
+	BAD(name_check_flag, "--x\ny");
+	BAD(name_check_flag, "-x");
+	BAD(name_check_flag, "--Enable");
+	BAD(name_check_flag, "1X=2");
+	GOOD(name_check_env_name, "LANG");
+	BAD(name_check_env_name, "1LANG");
+	BAD(name_check_env_name, "LA NG");
+}
+
+static void checksums_and_urls(void)
+{
+	GOOD(name_check_sha256,
+	     "639e43243c620a308f968213df9e00f2f8f62332f7adbaa7a7eeb9783057c690");
+	BAD(name_check_sha256,
+	    "639E43243c620a308f968213df9e00f2f8f62332f7adbaa7a7eeb9783057c690");
+	BAD(name_check_sha256, "639e");
+	GOOD(name_check_url, "https://www.python.org/ftp/python/3.13.5/Python-3.13.5.tar.xz");
+	BAD(name_check_url, "ftp://example/x");
+	BAD(name_check_url, "https://x/$(id)");
+	BAD(name_check_url, "https://x/a b");
+	BAD(name_check_url, "https://x/'");
+}
+
+int main(void)
+{
+	tags();
+	repositories();
+	images();
+	packages();
+	variants();
+	flags();
+	checksums_and_urls();
+	return tap_done();
+}

@@ -1,0 +1,84 @@
+/* Quoting for each destination, and the unified diff. */
+#include <string.h>
+
+#include "diff.h"
+#include "quote.h"
+#include "tap.h"
+
+static const char *sh(const char *s)
+{
+	static buf b;
+	buf_release(&b);
+	buf_init(&b, 0);
+	quote_sh(&b, s);
+	return buf_str(&b);
+}
+
+static const char *docker(const char *s)
+{
+	static buf b;
+	buf_release(&b);
+	buf_init(&b, 0);
+	quote_docker(&b, s);
+	return buf_str(&b);
+}
+
+static void quoting(void)
+{
+	is_str(sh("plain"), "'plain'", "shell: plain word");
+	is_str(sh("it's"), "'it'\\''s'", "shell: single quote");
+	is_str(sh("$(rm -rf /)"), "'$(rm -rf /)'", "shell: command substitution inert");
+	is_str(docker("a\"b\\c$d"), "\"a\\\"b\\\\c\\$d\"", "Dockerfile: \" \\ $ escaped");
+	buf b;
+	buf_init(&b, 0);
+	quote_make(&b, "$(shell id)");
+	is_str(buf_str(&b), "$$(shell id)", "make: $ doubled");
+	buf_release(&b);
+	buf_init(&b, 8);
+	buf_puts(&b, "0123456789");
+	ok(!buf_ok(&b), "a buffer past its cap reports overflow");
+	buf_release(&b);
+}
+
+static const char *diff(const char *a, const char *b)
+{
+	static buf out;
+	size_t budget = 100;
+	buf_release(&out);
+	buf_init(&out, 0);
+	diff_unified(&out, "a/f", a, a ? strlen(a) : 0, "b/f", b, b ? strlen(b) : 0,
+		     &budget);
+	return buf_str(&out);
+}
+
+static void diffs(void)
+{
+	is_str(diff("x\n", "x\n"), "", "equal texts give no diff");
+	is_str(diff("a\nb\nc\n", "a\nB\nc\n"),
+	       "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n",
+	       "one changed line with context");
+	is_str(diff(NULL, "new\n"), "--- /dev/null\n+++ b/f\n@@ -0,0 +1,1 @@\n+new\n",
+	       "a missing file");
+	is_str(diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "1\n2\n3\n4\n5\n6\n7\n8\n9\nX\n"),
+	       "--- a/f\n+++ b/f\n@@ -7,4 +7,4 @@\n 7\n 8\n 9\n-10\n+X\n",
+	       "a change at the end keeps three lines before");
+	is_str(diff("a", "b"),
+	       "--- a/f\n+++ b/f\n@@ -1,1 +1,1 @@\n-a\n\\ No newline at end of file\n"
+	       "+b\n\\ No newline at end of file\n",
+	       "no final newline is shown");
+	buf out;
+	size_t budget = 2;
+	buf_init(&out, 0);
+	const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n";
+	const char *b = "x\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\ny\n";
+	diff_unified(&out, "a", a, strlen(a), "b", b, strlen(b), &budget);
+	ok(strstr(buf_str(&out), "diff cut short") != NULL, "the diff is capped");
+	buf_release(&out);
+}
+
+int main(void)
+{
+	quoting();
+	diffs();
+	return tap_done();
+}
