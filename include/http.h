@@ -1,0 +1,59 @@
+/* http.h - HTTP GET with the guarantees `matrixc update` promises.
+ *
+ * The only module that talks to libcurl. Every request has a connect
+ * timeout and a total timeout, is retried with exponential backoff on
+ * timeouts, connection failures, truncated bodies and 5xx answers (never on
+ * 4xx), follows at most a few redirects (http and https only, and never
+ * from https down to http), verifies TLS peers and host names, takes its
+ * proxy from the environment as libcurl does, and stops at a size cap.
+ * Errors come back as a message that names the URL; this module prints
+ * nothing except the optional progress line.
+ */
+#ifndef MATRIXC_HTTP_H
+#define MATRIXC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "buf.h"
+
+typedef struct {
+	long connect_timeout_ms; /* per attempt */
+	long timeout_ms;         /* per attempt, the whole transfer */
+	unsigned retries;        /* attempts after the first */
+	long backoff_ms;         /* delay before the first retry, then doubled */
+	long max_redirects;
+	const char *user_agent;  /* "matrixc/0.1.0" */
+	FILE *progress;          /* a terminal for slow downloads, or NULL */
+} http_opts;
+
+/* Defaults: connect 15 s, total 300 s, 3 retries from 1 s, 5 redirects. */
+void http_opts_default(http_opts *o, const char *user_agent);
+
+/* Where a body goes. begin is called before each attempt (so that a retry
+ * starts over); data returns false to abort the transfer with the message
+ * it wrote to err. */
+typedef struct {
+	void (*begin)(void *ctx);
+	bool (*data)(void *ctx, const void *p, size_t n, char *err, size_t len);
+	void *ctx;
+	size_t max_bytes; /* 0: no cap beyond what data enforces */
+} http_sink;
+
+typedef struct http http;
+
+/* NULL when libcurl cannot start. Free with http_free. */
+http *http_new(const http_opts *o);
+void http_free(http *h);
+
+/* GET url into sink. Returns true on a 2xx answer whose whole body was
+ * delivered; otherwise false with "GET URL: what went wrong" in err. */
+bool http_get(http *h, const char *url, const http_sink *sink, char *err,
+	      size_t errlen);
+
+/* GET url into b (reset first), at most max bytes. */
+bool http_get_buf(http *h, const char *url, buf *b, size_t max, char *err,
+		  size_t errlen);
+
+#endif

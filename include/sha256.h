@@ -1,0 +1,29 @@
+/* sha256.h - message digests of downloaded tarballs (libcrypto EVP).
+ *
+ * The only module that includes OpenSSL headers. A digest is fed in
+ * pieces as a download arrives, so a tarball is never held in memory.
+ * md5 is here only to check the md5_sum python.org publishes for old
+ * releases that have no sha256; it is never trusted on its own.
+ */
+#ifndef MATRIXC_SHA256_H
+#define MATRIXC_SHA256_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { DIGEST_SHA256, DIGEST_MD5 } digest_kind;
+
+typedef struct digest digest;
+
+/* NULL when libcrypto cannot provide the algorithm. Free with
+ * digest_free. */
+digest *digest_new(digest_kind kind);
+void digest_free(digest *d);
+/* Start over (a retried download). false on a libcrypto failure. */
+bool digest_reset(digest *d);
+bool digest_update(digest *d, const void *p, size_t n);
+/* Lowercase hex into out (at least 65 bytes); the digest must be reset
+ * before further use. */
+bool digest_hex(digest *d, char *out, size_t size);
+
+#endif

@@ -1,0 +1,52 @@
+/* update.h - resolve the matrix's series into lock entries over HTTP.
+ *
+ * For each version spec: find the newest matching release in the release
+ * list, and when the lock entry is missing or older, fetch the release's
+ * files, pick the source tarball, download it and hash it (sha256 through
+ * libcrypto), check it against the published sha256, size and md5, and
+ * only then set the lock entry. The lock never records a checksum that
+ * matrixc did not compute itself from the bytes at that URL. With
+ * check_only nothing past the release list is fetched.
+ *
+ * Errors go to the diag context; nothing is printed. The lockfile is only
+ * changed in memory: writing it is the command's business.
+ */
+#ifndef MATRIXC_UPDATE_H
+#define MATRIXC_UPDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "http.h"
+#include "lock.h"
+#include "matrix.h"
+
+/* One line of `update` output: "3.13: 3.13.4 -> 3.13.5". */
+typedef struct {
+	const char *key;
+	const char *from; /* NULL: the series had no lock entry */
+	const char *to;
+} update_change;
+
+typedef struct {
+	arena *a;
+	diag *d;
+	http *h;
+	const char *source; /* API base URL, e.g. https://www.python.org */
+	bool check_only;
+	update_change *changes; /* out: in the order of the specs */
+	size_t nchanges;
+} update_ctx;
+
+typedef enum {
+	UPDATE_OK,   /* lf now current (or, with check_only, compared) */
+	UPDATE_ENV   /* network or server trouble: reported to u->d */
+} update_status;
+
+/* Resolve specs[0..n) into lf. */
+update_status update_resolve(update_ctx *u, const version_spec *const *specs,
+			     size_t n, lockfile *lf);
+
+#endif

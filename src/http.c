@@ -1,0 +1,350 @@
+/* http.c - HTTP GET over libcurl, with timeouts, retries and caps.
+ *
+ * One easy handle is reused for every request of a run, so that
+ * connections to the same host are kept alive. Each attempt resets the
+ * handle and sets every option again: nothing from one request (a
+ * redirect target, a failed sink) leaks into the next. Bodies of non-2xx
+ * answers are counted against the cap but never reach the sink, so a
+ * sink only ever sees the bytes of a successful answer.
+ */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROGRESS_AFTER_MS 2000 /* show progress only for slow transfers */
+#define PROGRESS_EVERY_MS 250
+#define REASON_MAX 64
+#define ERROR_PAGE_MAX ((size_t)1 << 20)
+
+struct http {
+	CURL *curl;
+	http_opts o;
+};
+
+/* One attempt's state, passed to libcurl's callbacks. */
+typedef struct {
+	CURL *curl;
+	const http_sink *sink;
+	size_t got;
+	bool too_big, sink_failed;
+	size_t cap; /* the cap too_big refers to */
+	char sink_err[256];
+	char reason[REASON_MAX]; /* reason phrase of the last status line */
+	FILE *progress;
+	const char *name; /* last part of the URL, for the progress line */
+	long start_ms, shown_ms;
+	bool shown;
+} xfer;
+
+typedef enum { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FAIL } attempt_result;
+
+void http_opts_default(http_opts *o, const char *user_agent)
+{
+	o->connect_timeout_ms = 15000;
+	o->timeout_ms = 300000;
+	o->retries = 3;
+	o->backoff_ms = 1000;
+	o->max_redirects = 5;
+	o->user_agent = user_agent;
+	o->progress = NULL;
+}
+
+http *http_new(const http_opts *o)
+{
+	/* reference-counted and thread-safe since libcurl 7.84 */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	http *h = calloc(1, sizeof *h);
+	if (h)
+		h->curl = curl_easy_init();
+	if (!h || !h->curl) {
+		free(h);
+		curl_global_cleanup();
+		return NULL;
+	}
+	h->o = *o;
+	return h;
+}
+
+void http_free(http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+	curl_global_cleanup();
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static long status_of(CURL *curl)
+{
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+/* Keep the reason phrase of each status line ("HTTP/1.1 404 Not Found"):
+ * libcurl reports the code only, and the phrase makes messages clearer. */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	xfer *x = ctx;
+	size_t len = size * n;
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		const char *sp = memchr(p, ' ', len);
+		const char *end = p + len;
+		x->reason[0] = '\0';
+		if (sp && end - sp > 5) {
+			const char *r = sp + 5; /* past " 404 " */
+			size_t k = 0;
+			while (r < end && *r != '\r' && *r != '\n' &&
+			       k + 1 < sizeof x->reason) {
+				char c = *r++;
+				x->reason[k++] = c >= 0x20 && c < 0x7f ? c : '?';
+			}
+			x->reason[k] = '\0';
+		}
+	}
+	return len;
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+	xfer *x = ctx;
+	size_t len = size * n;
+	long status = status_of(x->curl);
+	bool success = status >= 200 && status <= 299;
+	/* an error page has its own cap: a small tarball's size limit must
+	 * not turn a 404 page into "response too large" */
+	size_t max = success ? x->sink->max_bytes : ERROR_PAGE_MAX;
+	if (max && (x->got > max || len > max - x->got)) {
+		x->too_big = true;
+		x->cap = max;
+		return 0;
+	}
+	x->got += len;
+	if (!success)
+		return len; /* an error page: counted, not kept */
+	if (!x->sink->data(x->sink->ctx, p, len, x->sink_err,
+			   sizeof x->sink_err)) {
+		x->sink_failed = true;
+		return 0;
+	}
+	return len;
+}
+
+/* "204 B", "12.3 KiB", "25.0 MiB" */
+static void format_size(curl_off_t n, char *out, size_t size)
+{
+	if (n < 1024)
+		snprintf(out, size, "%ld B", (long)n);
+	else if (n < 1024 * 1024)
+		snprintf(out, size, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(out, size, "%.1f MiB", (double)n / (1024.0 * 1024.0));
+}
+
+static int on_progress(void *ctx, curl_off_t total, curl_off_t now,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ultotal;
+	(void)ulnow;
+	xfer *x = ctx;
+	long t = now_ms();
+	if (t - x->start_ms < PROGRESS_AFTER_MS ||
+	    t - x->shown_ms < PROGRESS_EVERY_MS)
+		return 0;
+	x->shown_ms = t;
+	x->shown = true;
+	char got[32], all[32];
+	format_size(now, got, sizeof got);
+	format_size(total, all, sizeof all);
+	/* \033[K clears what a longer previous line left behind */
+	if (total > 0)
+		fprintf(x->progress, "\rmatrixc: downloading %s: %s of %s\033[K",
+			x->name, got, all);
+	else
+		fprintf(x->progress, "\rmatrixc: downloading %s: %s\033[K",
+			x->name, got);
+	fflush(x->progress);
+	return 0;
+}
+
+static const char *last_part(const char *url)
+{
+	const char *q = strchr(url, '?');
+	size_t len = q ? (size_t)(q - url) : strlen(url);
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	const char *s = url + len;
+	while (s > url && s[-1] != '/')
+		s--;
+	return s;
+}
+
+static void set_options(http *h, const char *url, xfer *x, char *errbuf)
+{
+	CURL *c = h->curl;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* a redirect never downgrades an https request to plain http */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 strncmp(url, "https:", 6) == 0 ? "https" : "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, h->o.max_redirects);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, h->o.user_agent);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	if (x->progress) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	}
+}
+
+/* Transient failures: worth another attempt after a pause. */
+static bool transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Describe a failed transfer into err; says whether to retry. */
+static attempt_result curl_failure(const http *h, const xfer *x, CURLcode rc,
+				   const char *errbuf, const char *url,
+				   char *err, size_t errlen)
+{
+	if (x->sink_failed) {
+		snprintf(err, errlen, "GET %s: %s", url, x->sink_err);
+		return ATTEMPT_FAIL;
+	}
+	if (x->too_big) {
+		snprintf(err, errlen, "GET %s: response larger than %zu bytes",
+			 url, x->cap);
+		return ATTEMPT_FAIL;
+	}
+	if (rc == CURLE_TOO_MANY_REDIRECTS) {
+		snprintf(err, errlen, "GET %s: more than %ld redirects", url,
+			 h->o.max_redirects);
+		return ATTEMPT_FAIL;
+	}
+	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	long os_errno = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
+	if (rc == CURLE_COULDNT_CONNECT && os_errno)
+		snprintf(err, errlen, "GET %s: %s (%s)", url, what,
+			 strerror((int)os_errno));
+	else if (rc == CURLE_PARTIAL_FILE)
+		snprintf(err, errlen, "GET %s: truncated response (%s)", url,
+			 what);
+	else
+		snprintf(err, errlen, "GET %s: %s", url, what);
+	return transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+}
+
+static attempt_result attempt(http *h, const char *url, const http_sink *sink,
+			      char *err, size_t errlen)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	xfer x = {.curl = h->curl, .sink = sink, .progress = h->o.progress};
+	x.name = last_part(url);
+	x.start_ms = now_ms();
+	set_options(h, url, &x, errbuf);
+	sink->begin(sink->ctx);
+	CURLcode rc = curl_easy_perform(h->curl);
+	if (x.shown) /* the terminal line is for now: leave it clean */
+		fputs("\r\033[K", x.progress);
+	if (rc != CURLE_OK)
+		return curl_failure(h, &x, rc, errbuf, url, err, errlen);
+	long status = status_of(h->curl);
+	if (status >= 200 && status <= 299)
+		return ATTEMPT_OK;
+	snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status,
+		 x.reason[0] ? " " : "", x.reason);
+	return status >= 500 && status <= 599 ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+}
+
+bool http_get(http *h, const char *url, const http_sink *sink, char *err,
+	      size_t errlen)
+{
+	long delay = h->o.backoff_ms;
+	for (unsigned i = 0;; i++) {
+		attempt_result r = attempt(h, url, sink, err, errlen);
+		if (r == ATTEMPT_OK)
+			return true;
+		if (r == ATTEMPT_FAIL)
+			return false;
+		if (i == h->o.retries)
+			break;
+		sleep_ms(delay);
+		if (delay < 60000) /* doubled, up to a minute */
+			delay *= 2;
+	}
+	size_t len = strlen(err);
+	if (h->o.retries > 0 && len < errlen)
+		snprintf(err + len, errlen - len, " (gave up after %u attempts)",
+			 h->o.retries + 1);
+	return false;
+}
+
+static void buf_begin(void *ctx)
+{
+	buf_reset(ctx);
+}
+
+static bool buf_data(void *ctx, const void *p, size_t n, char *err,
+		     size_t len)
+{
+	buf *b = ctx;
+	buf_add(b, p, n);
+	if (!buf_ok(b)) {
+		snprintf(err, len, "out of buffer space");
+		return false;
+	}
+	return true;
+}
+
+bool http_get_buf(http *h, const char *url, buf *b, size_t max, char *err,
+		  size_t errlen)
+{
+	http_sink sink = {buf_begin, buf_data, b, max};
+	return http_get(h, url, &sink, err, errlen);
+}

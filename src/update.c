@@ -1,0 +1,222 @@
+/* update.c - from version specs to verified lock entries.
+ *
+ * Every spec is tried even after one fails, so that one run reports every
+ * problem; the caller writes the lock file only when all succeeded. Each
+ * error names the URL it came from, because the person reading it needs
+ * to know whether python.org, a mirror or their proxy is at fault.
+ */
+#include "update.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+#include "pyorg.h"
+#include "sha256.h"
+
+#define ERR_MAX 768
+#define MAX_TARBALL ((size_t)512 << 20)
+
+/* The download sink: hashes the bytes as they arrive. */
+typedef struct {
+	digest *sha, *md5; /* md5 NULL unless python.org published one */
+	size_t size;
+	bool failed;
+} tarball;
+
+static void tarball_begin(void *ctx)
+{
+	tarball *t = ctx;
+	t->size = 0;
+	t->failed = !digest_reset(t->sha) || (t->md5 && !digest_reset(t->md5));
+}
+
+static bool tarball_data(void *ctx, const void *p, size_t n, char *err,
+			 size_t len)
+{
+	tarball *t = ctx;
+	t->size += n;
+	if (t->failed || !digest_update(t->sha, p, n) ||
+	    (t->md5 && !digest_update(t->md5, p, n))) {
+		snprintf(err, len, "libcrypto failed to hash the download");
+		t->failed = true;
+		return false;
+	}
+	return true;
+}
+
+static void env_error(update_ctx *u, srcpos at, const char *msg)
+{
+	diag_error(u->d, at, "%s", msg);
+}
+
+static bool fetch_releases(update_ctx *u, pyorg_releases *rs)
+{
+	char err[ERR_MAX];
+	const char *url = pyorg_releases_url(u->a, u->source);
+	buf body;
+	buf_init(&body, PYORG_MAX_JSON);
+	bool ok = http_get_buf(u->h, url, &body, PYORG_MAX_JSON, err, sizeof err);
+	if (!ok) {
+		env_error(u, srcpos_file(NULL), err);
+	} else if (!pyorg_parse_releases(u->a, body.data ? body.data : "",
+					 body.len, rs, err, sizeof err)) {
+		diag_error(u->d, srcpos_file(NULL), "GET %s: %s", url, err);
+		ok = false;
+	}
+	buf_release(&body);
+	return ok;
+}
+
+/* The release a spec asks for; NULL after reporting why there is none. */
+static const pyorg_release *select_release(update_ctx *u,
+					   const pyorg_releases *rs,
+					   const version_spec *s)
+{
+	const pyorg_release *r =
+	    pyorg_select(rs, &s->v, s->exact, s->prerelease_ok);
+	if (r)
+		return r;
+	const char *url = pyorg_releases_url(u->a, u->source);
+	const pyorg_release *pre = s->exact ? NULL : pyorg_select(rs, &s->v,
+								  false, true);
+	if (pre)
+		diag_error(u->d, s->spec.at,
+			   "'%s' has no final release yet at %s (newest is the "
+			   "pre-release %s; write '%s-rc' to accept pre-releases)",
+			   s->spec.s, url, pre->version, s->spec.s);
+	else
+		diag_error(u->d, s->spec.at, "no release matching '%s' at %s",
+			   s->spec.s, url);
+	return NULL;
+}
+
+static bool fetch_file(update_ctx *u, const pyorg_release *r, pyorg_file *f)
+{
+	char err[ERR_MAX];
+	const char *url = pyorg_files_url(u->a, u->source, r->id);
+	buf body;
+	buf_init(&body, PYORG_MAX_JSON);
+	bool ok = http_get_buf(u->h, url, &body, PYORG_MAX_JSON, err, sizeof err);
+	if (!ok)
+		env_error(u, srcpos_file(NULL), err);
+	else if (!pyorg_parse_files(u->a, body.data ? body.data : "", body.len,
+				    r, f, err, sizeof err)) {
+		diag_error(u->d, srcpos_file(NULL), "GET %s: %s", url, err);
+		ok = false;
+	}
+	buf_release(&body);
+	return ok;
+}
+
+/* Compare what was downloaded with what python.org published. */
+static bool check_download(update_ctx *u, const pyorg_file *f,
+			   const tarball *t, const char *sha, char *md5)
+{
+	if (f->filesize >= 0 && (long long)t->size != f->filesize) {
+		diag_error(u->d, srcpos_file(NULL),
+			   "GET %s: size mismatch: got %zu bytes, expected %lld",
+			   f->url, t->size, f->filesize);
+		return false;
+	}
+	if (f->sha256 && strcmp(sha, f->sha256) != 0) {
+		diag_error(u->d, srcpos_file(NULL),
+			   "GET %s: sha256 mismatch: got %s, expected %s",
+			   f->url, sha, f->sha256);
+		return false;
+	}
+	if (f->md5 && strcmp(md5, f->md5) != 0) {
+		diag_error(u->d, srcpos_file(NULL),
+			   "GET %s: md5 mismatch: got %s, expected %s", f->url,
+			   md5, f->md5);
+		return false;
+	}
+	return true;
+}
+
+/* Download f and hash it into sha (65 bytes). */
+static bool download(update_ctx *u, const pyorg_file *f, char *sha)
+{
+	char err[ERR_MAX], md5[65] = "";
+	tarball t = {digest_new(DIGEST_SHA256), NULL, 0, false};
+	if (f->md5)
+		t.md5 = digest_new(DIGEST_MD5);
+	bool ok = t.sha && (!f->md5 || t.md5);
+	if (!ok)
+		diag_error(u->d, srcpos_file(NULL),
+			   "libcrypto cannot compute sha256 or md5");
+	size_t max = f->filesize > 0 ? (size_t)f->filesize : MAX_TARBALL;
+	http_sink sink = {tarball_begin, tarball_data, &t, max};
+	if (ok && !http_get(u->h, f->url, &sink, err, sizeof err)) {
+		env_error(u, srcpos_file(NULL), err);
+		ok = false;
+	}
+	if (ok && (!digest_hex(t.sha, sha, 65) ||
+		   (t.md5 && !digest_hex(t.md5, md5, sizeof md5)))) {
+		diag_error(u->d, srcpos_file(NULL), "GET %s: libcrypto failed",
+			   f->url);
+		ok = false;
+	}
+	ok = ok && check_download(u, f, &t, sha, md5);
+	digest_free(t.sha);
+	digest_free(t.md5);
+	return ok;
+}
+
+static void add_change(update_ctx *u, const char *key, const char *from,
+		       const char *to)
+{
+	update_change *c = arena_grow(u->a, u->changes,
+				      u->nchanges * sizeof *c,
+				      (u->nchanges + 1) * sizeof *c);
+	u->changes = c;
+	c[u->nchanges].key = key;
+	c[u->nchanges].from = from;
+	c[u->nchanges].to = to;
+	u->nchanges++;
+}
+
+/* Fetch, verify and lock the tarball of release r for key. */
+static bool lock_release(update_ctx *u, const char *key,
+			 const pyorg_release *r, lockfile *lf)
+{
+	pyorg_file f;
+	char sha[65];
+	if (!fetch_file(u, r, &f) || !download(u, &f, sha))
+		return false;
+	const char *why = name_check_sha256(sha);
+	if (why) {
+		diag_error(u->d, srcpos_file(NULL), "GET %s: %s", f.url, why);
+		return false;
+	}
+	lock_set(u->a, lf, key, r->version, f.url, sha);
+	return true;
+}
+
+update_status update_resolve(update_ctx *u, const version_spec *const *specs,
+			     size_t n, lockfile *lf)
+{
+	pyorg_releases rs;
+	if (!fetch_releases(u, &rs))
+		return UPDATE_ENV;
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		const version_spec *s = specs[i];
+		const pyorg_release *r = select_release(u, &rs, s);
+		if (!r) {
+			ok = false;
+			continue;
+		}
+		const lock_entry *old = lock_find(lf, s->spec.s);
+		if (old && strcmp(old->version.s, r->version) == 0)
+			continue;
+		/* lock_set may overwrite *old: keep its version string */
+		const char *from = old ? old->version.s : NULL;
+		if (!u->check_only && !lock_release(u, s->spec.s, r, lf)) {
+			ok = false;
+			continue;
+		}
+		add_change(u, s->spec.s, from, r->version);
+	}
+	return ok ? UPDATE_OK : UPDATE_ENV;
+}

@@ -1,0 +1,337 @@
+#!/bin/sh
+# matrixc update against a python.org API double on 127.0.0.1
+# (tests/update/server.py, built from ../shared/data/cpython-source-checksums.tsv).
+# Every failure case checks the exit status, that stderr names the URL and
+# says what went wrong, and that matrix.lock.json is byte-identical after.
+#
+#   MATRIXC=build/matrixc prove tests/update.t
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+matrixc=${MATRIXC:-$repo/build/matrixc}
+tsv=$repo/../shared/data/cpython-source-checksums.tsv
+
+echo "1..37"
+
+tmp=$(mktemp -d)
+server=
+cleanup() {
+	if [ -n "$server" ]; then
+		kill "$server" 2>/dev/null
+		wait "$server" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Proxies from the developer's environment must not see test traffic.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+NO_PROXY=127.0.0.1,localhost
+no_proxy=$NO_PROXY
+export NO_PROXY no_proxy
+# Fast failures: a slow answer takes 5 s, the client gives up after 1 s.
+MATRIXC_HTTP_TIMEOUT=1
+MATRIXC_HTTP_CONNECT_TIMEOUT=2
+MATRIXC_HTTP_RETRIES=2
+MATRIXC_HTTP_BACKOFF=0.05
+export MATRIXC_HTTP_TIMEOUT MATRIXC_HTTP_CONNECT_TIMEOUT MATRIXC_HTTP_RETRIES \
+	MATRIXC_HTTP_BACKOFF
+
+python3 "$repo/tests/update/server.py" --tsv "$tsv" --port-file "$tmp/port" \
+	--log "$tmp/requests" 2>"$tmp/server.err" &
+server=$!
+i=0
+while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ ! -s "$tmp/port" ]; then
+	echo "Bail out! test server did not start: $(cat "$tmp/server.err")"
+	exit 1
+fi
+port=$(cat "$tmp/port")
+base=http://127.0.0.1:$port
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	shift
+	for f in "$@"; do sed 's/^/# /' "$f"; done
+}
+
+# real values from the TSV, for lock entries that are already current
+tsv_entry() { # key version
+	awk -F '\t' -v k="$1" -v v="$2" '$1 == v {
+		printf "    \"%s\": {\n      \"sha256\": \"%s\",\n", k, $3
+		printf "      \"url\": \"%s\",\n      \"version\": \"%s\"\n    }", $2, $1
+	}' "$tsv"
+}
+
+newest() { # series: the newest final release of a series in the TSV
+	awk -F '\t' -v s="$1." 'index($1, s) == 1 && $1 !~ /[abr]/ {
+		split(substr($1, length(s) + 1), p, "."); if (p[1] + 0 >= best) { best = p[1] + 0; v = $1 }
+	} END { print v }' "$tsv"
+}
+
+w=$tmp/work
+mkdir "$w"
+cat >"$w/matrix.yaml" <<'EOF'
+matrixc: 1
+image: python
+base: debian:bookworm-slim
+versions: ["3.14", "3.13", "3.12", "3.6.3", "3.15-rc"]
+variants:
+  wee: {}
+EOF
+{
+	printf '{\n  "matrixc": 1,\n  "releases": {\n'
+	tsv_entry 3.12 "$(newest 3.12)"
+	printf ',\n'
+	tsv_entry 3.13 3.13.4
+	printf ',\n'
+	tsv_entry 3.14 "$(newest 3.14)"
+	printf ',\n'
+	tsv_entry 3.15-rc 3.15.0b4
+	printf ',\n'
+	tsv_entry 3.6.3 3.6.3
+	printf '\n  }\n}\n'
+} >"$w/behind.json"
+latest13=$(newest 3.13)
+
+run() { # source-scenario args...
+	scenario=$1
+	shift
+	(cd "$w" && "$matrixc" update --source "$base/$scenario" "$@" \
+		>"$tmp/out" 2>"$tmp/err")
+	echo $? >"$tmp/status"
+}
+status() { cat "$tmp/status"; }
+
+# 1-2: an up-to-date lock is read as valid by matrixc itself
+cp "$w/behind.json" "$w/matrix.lock.json"
+run ok --check 3.12 3.14 3.15-rc 3.6.3
+if [ "$(status)" = 0 ] && [ ! -s "$tmp/out" ]; then
+	ok "update --check on current series: exit 0, silent"
+else
+	not_ok "update --check on current series: exit 0, silent" "$tmp/out" "$tmp/err"
+fi
+if ! grep -q ftp/python "$tmp/requests" && ! grep -q release_file "$tmp/requests"; then
+	ok "nothing but the release list is fetched for current series"
+else
+	not_ok "nothing but the release list is fetched for current series" "$tmp/requests"
+fi
+
+# 3-5: --check when behind
+: >"$tmp/requests"
+run ok --check
+if [ "$(status)" = 1 ]; then ok "update --check when behind: exit 1"; else
+	not_ok "update --check when behind: exit 1 (got $(status))" "$tmp/err"; fi
+if [ "$(cat "$tmp/out")" = "3.13: 3.13.4 -> $latest13" ]; then
+	ok "update --check prints what would change"
+else
+	not_ok "update --check prints what would change" "$tmp/out" "$tmp/err"
+fi
+if cmp -s "$w/behind.json" "$w/matrix.lock.json" && ! grep -q ftp/python "$tmp/requests"; then
+	ok "update --check writes nothing and downloads nothing"
+else
+	not_ok "update --check writes nothing and downloads nothing" "$tmp/requests"
+fi
+
+# 6-10: update when behind
+run ok
+if [ "$(status)" = 0 ] && [ "$(cat "$tmp/out")" = "3.13: 3.13.4 -> $latest13" ]; then
+	ok "update prints '3.13: 3.13.4 -> $latest13'"
+else
+	not_ok "update prints the change (status $(status))" "$tmp/out" "$tmp/err"
+fi
+url13=$base/ok/ftp/python/$latest13/Python-$latest13.tar.xz
+sha13=$(python3 -c 'import hashlib,sys,urllib.request as u; print(hashlib.sha256(u.urlopen(u.Request(sys.argv[1], headers={"User-Agent": "matrixc/test"})).read()).hexdigest())' "$url13")
+if grep -q "\"url\": \"$url13\"" "$w/matrix.lock.json" &&
+	grep -q "\"sha256\": \"$sha13\"" "$w/matrix.lock.json" &&
+	grep -q "\"version\": \"$latest13\"" "$w/matrix.lock.json"; then
+	ok "the lock entry has the new version, the tarball URL and its sha256"
+else
+	not_ok "the lock entry has the new version, URL and sha256" "$w/matrix.lock.json"
+fi
+python3 - "$w/behind.json" "$w/matrix.lock.json" >"$tmp/diff" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))["releases"]
+b = json.load(open(sys.argv[2]))["releases"]
+print(sorted(k for k in a if a[k] != b.get(k)))
+EOF
+if [ "$(cat "$tmp/diff")" = "['3.13']" ]; then
+	ok "only the 3.13 entry changed"
+else
+	not_ok "only the 3.13 entry changed" "$tmp/diff"
+fi
+if python3 -c 'import json,sys; t=open(sys.argv[1]).read(); assert t == json.dumps(json.loads(t), indent=2, sort_keys=True) + "\n"' "$w/matrix.lock.json"; then
+	ok "the lock file is sorted, two-space indented, newline-terminated"
+else
+	not_ok "the lock file is sorted, two-space indented, newline-terminated" "$w/matrix.lock.json"
+fi
+cp "$w/matrix.lock.json" "$tmp/after"
+inode=$(ls -i "$w/matrix.lock.json" | cut -d' ' -f1)
+run ok
+if [ "$(status)" = 0 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/after" "$w/matrix.lock.json" &&
+	[ "$(ls -i "$w/matrix.lock.json" | cut -d' ' -f1)" = "$inode" ]; then
+	ok "a second update changes nothing, prints nothing, does not rewrite"
+else
+	not_ok "a second update changes nothing, prints nothing, does not rewrite" "$tmp/out" "$tmp/err"
+fi
+
+# 11: a missing lock file is an empty lock
+rm "$w/matrix.lock.json"
+run ok
+if [ "$(status)" = 0 ] && [ "$(wc -l <"$tmp/out")" = 5 ] &&
+	grep -q '^3.15-rc: (none) -> 3.15.0b4$' "$tmp/out" &&
+	grep -q '^3.6.3: (none) -> 3.6.3$' "$tmp/out" &&
+	grep -q "\"3.15-rc\"" "$w/matrix.lock.json"; then
+	ok "no lock file: every series resolved, pre-release for '3.15-rc', exact '3.6.3' filled in"
+else
+	not_ok "no lock file: every series resolved" "$tmp/out" "$tmp/err"
+fi
+
+# 12-13: limiting to some series
+cp "$w/behind.json" "$w/matrix.lock.json"
+run ok 3.12 3.14
+if [ "$(status)" = 0 ] && [ ! -s "$tmp/out" ] && cmp -s "$w/behind.json" "$w/matrix.lock.json"; then
+	ok "update 3.12 3.14 leaves 3.13 alone"
+else
+	not_ok "update 3.12 3.14 leaves 3.13 alone" "$tmp/out" "$tmp/err"
+fi
+run ok 3.99
+if [ "$(status)" = 2 ] && grep -q "'3.99' is not a version of the matrix" "$tmp/err" &&
+	cmp -s "$w/behind.json" "$w/matrix.lock.json"; then
+	ok "update 3.99: exit 2, names the unknown series"
+else
+	not_ok "update 3.99: exit 2" "$tmp/err"
+fi
+
+# 14-16: retries, fallbacks, computed checksums
+: >"$tmp/requests"
+run flaky.1
+if [ "$(status)" = 0 ] && [ "$(grep -c '^/flaky.1/api/v2/downloads/release/' "$tmp/requests")" = 2 ]; then
+	ok "a 500 then a 200: retried, succeeds"
+else
+	not_ok "a 500 then a 200: retried, succeeds" "$tmp/err" "$tmp/requests"
+fi
+cp "$w/behind.json" "$w/matrix.lock.json"
+run tgz
+if [ "$(status)" = 0 ] && grep -q "Python-$latest13.tgz\"" "$w/matrix.lock.json"; then
+	ok "no .tar.xz: falls back to the .tgz source"
+else
+	not_ok "no .tar.xz: falls back to the .tgz source" "$tmp/err"
+fi
+cp "$w/behind.json" "$w/matrix.lock.json"
+run nosha
+if [ "$(status)" = 0 ] && grep -q "\"sha256\": \"$sha13\"" "$w/matrix.lock.json"; then
+	ok "no sha256_sum: matrixc computes it from the download"
+else
+	not_ok "no sha256_sum: matrixc computes it from the download" "$tmp/err"
+fi
+
+# 17: every request names matrixc and its version
+if ! cut -f2 "$tmp/requests" | grep -qv '^matrixc/[0-9]'; then
+	ok "User-Agent is matrixc/VERSION"
+else
+	not_ok "User-Agent is matrixc/VERSION" "$tmp/requests"
+fi
+
+# 18-31: failures: exit 3, the URL and the reason on stderr, lock untouched
+list=/api/v2/downloads/release/?is_published=true
+files=/api/v2/downloads/release_file/?release=
+tar=/ftp/python/$latest13/Python-$latest13.tar.xz
+fails() { # title scenario url-suffix reason
+	cp "$w/behind.json" "$w/matrix.lock.json"
+	run "$2"
+	url=$base/$2$3
+	if [ "$(status)" = 3 ] && grep -qF "$url" "$tmp/err" && grep -qF "$4" "$tmp/err" &&
+		cmp -s "$w/behind.json" "$w/matrix.lock.json" && [ ! -s "$tmp/out" ]; then
+		ok "$1"
+	else
+		not_ok "$1 (status $(status))" "$tmp/err"
+	fi
+}
+fails "404: exit 3, names the URL" e404 "$list" "HTTP 404"
+fails "persistent 500: retried, then exit 3" e500 "$list" "HTTP 500 Internal Server Error (gave up after 3 attempts)"
+fails "timeout: exit 3" slow "$list" "timed out"
+fails "truncated body: exit 3" truncated "$list" "truncated response"
+fails "malformed JSON: exit 3" badjson "$list" "malformed JSON at line 1"
+fails "JSON of the wrong shape: exit 3" shape "$list" "unexpected JSON: expected a list of releases"
+fails "a release without a name: exit 3" shape2 "$list" "unexpected JSON: release 3: \"name\""
+fails "release file list 404: exit 3" files404 "$files" "HTTP 404"
+fails "no source tarball: exit 3" nosource "$files" "no source tarball (Python-$latest13.tar.xz or .tgz)"
+fails "sha256 mismatch: exit 3" badsha "$tar" "sha256 mismatch: got $sha13"
+fails "size mismatch: exit 3" badsize "$tar" "size mismatch"
+fails "tarball larger than published: capped, exit 3" bigtar "$tar" "response larger than"
+fails "tarball 404: exit 3" tar404 "$tar" "HTTP 404"
+fails "redirect loop: exit 3" redirect "$list" "more than 5 redirects"
+
+# 32: connection refused (a port nobody listens on)
+free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+cp "$w/behind.json" "$w/matrix.lock.json"
+(cd "$w" && "$matrixc" update --source "http://127.0.0.1:$free" >"$tmp/out" 2>"$tmp/err")
+st=$?
+if [ $st = 3 ] && grep -qF "http://127.0.0.1:$free$list" "$tmp/err" &&
+	grep -q "Connection refused" "$tmp/err" && cmp -s "$w/behind.json" "$w/matrix.lock.json"; then
+	ok "connection refused: exit 3, names the URL"
+else
+	not_ok "connection refused: exit 3 (status $st)" "$tmp/err"
+fi
+
+# 33: a series with no final release asks for '-rc'
+mkdir "$tmp/pre"
+sed 's/"3.15-rc"/"3.15"/' "$w/matrix.yaml" >"$tmp/pre/matrix.yaml"
+cp "$w/behind.json" "$tmp/pre/matrix.lock.json"
+(cd "$tmp/pre" && "$matrixc" update --source "$base/ok" >"$tmp/out" 2>"$tmp/err")
+st=$?
+if [ $st = 3 ] && grep -q "'3.15' has no final release yet" "$tmp/err" &&
+	grep -q "write '3.15-rc'" "$tmp/err" && cmp -s "$w/behind.json" "$tmp/pre/matrix.lock.json"; then
+	ok "'3.15' without a final release: exit 3, suggests '3.15-rc'"
+else
+	not_ok "'3.15' without a final release: exit 3 (status $st)" "$tmp/err"
+fi
+
+# 34: bad network settings are a usage error
+(cd "$w" && MATRIXC_HTTP_TIMEOUT=soon "$matrixc" update --source "$base/ok" >"$tmp/out" 2>"$tmp/err")
+st=$?
+if [ $st = 2 ] && grep -q "MATRIXC_HTTP_TIMEOUT: expected a number of seconds, got 'soon'" "$tmp/err"; then
+	ok "MATRIXC_HTTP_TIMEOUT=soon: exit 2"
+else
+	not_ok "MATRIXC_HTTP_TIMEOUT=soon: exit 2 (status $st)" "$tmp/err"
+fi
+
+# 35-36: progress for a slow download, on a terminal only
+cp "$w/behind.json" "$w/matrix.lock.json"
+(cd "$w" && MATRIXC_HTTP_TIMEOUT=10 "$matrixc" update --source "$base/slowtar.1" >"$tmp/out" 2>"$tmp/err")
+st=$?
+if [ $st = 0 ] && [ ! -s "$tmp/err" ]; then
+	ok "no progress when stderr is not a terminal"
+else
+	not_ok "no progress when stderr is not a terminal (status $st)" "$tmp/err"
+fi
+cp "$w/behind.json" "$w/matrix.lock.json"
+if command -v script >/dev/null 2>&1; then
+	(cd "$w" && MATRIXC_HTTP_TIMEOUT=10 script -qec \
+		"'$matrixc' update --source '$base/slowtar.2' 2>&1 >'$tmp/out'" /dev/null >"$tmp/tty")
+	st=$?
+	if [ $st = 0 ] && grep -q "downloading Python-$latest13.tar.xz: [0-9]* B of [0-9]* B" "$tmp/tty" &&
+		grep -q "^3.13: 3.13.4 -> $latest13\$" "$tmp/out"; then
+		ok "progress on stderr when it is a terminal and the download is slow"
+	else
+		not_ok "progress on a terminal (status $st)" "$tmp/tty" "$tmp/out"
+	fi
+else
+	ok "# SKIP script(1) is not installed"
+fi
+
+# 37: mirrors that serve the older {"objects": [...]} wrapping
+cp "$w/behind.json" "$w/matrix.lock.json"
+run objects
+if [ "$(status)" = 0 ] && [ "$(cat "$tmp/out")" = "3.13: 3.13.4 -> $latest13" ]; then
+	ok "the {\"objects\": [...]} wrapping is accepted"
+else
+	not_ok "the objects wrapping is accepted (status $(status))" "$tmp/err"
+fi
