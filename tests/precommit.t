@@ -1,0 +1,67 @@
+#!/bin/sh
+# The pre-commit integration, with the real pre-commit and this repository's
+# .pre-commit-hooks.yaml, in a throwaway git repository: a commit with a
+# stale generated/ is blocked and shows the diff; after `matrixc generate`
+# the commit goes through.
+: "${MATRIXC:?MATRIXC is the matrixc binary}"
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export PRE_COMMIT_HOME="$tmp/cache" PATH="$(dirname "$MATRIXC"):$PATH"
+git_q() { git -c user.email=test@example.com -c user.name=test "$@" -q; }
+n=0
+failed=0
+result() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+
+if ! command -v pre-commit >/dev/null; then
+	echo "1..0 # SKIP pre-commit is not installed (make deps)"
+	exit 0
+fi
+[ "$(basename "$MATRIXC")" = matrixc ] || ln -s "$MATRIXC" "$tmp/matrixc"
+export PATH="$tmp:$PATH"
+
+# the hook repository: this project's .pre-commit-hooks.yaml at one commit
+mkdir "$tmp/hooks" && cp "$root/.pre-commit-hooks.yaml" "$tmp/hooks/"
+(cd "$tmp/hooks" && git init -q -b main && git add -A && git_q commit -m hooks)
+rev=$(git -C "$tmp/hooks" rev-parse HEAD)
+
+# the user's repository
+mkdir "$tmp/repo" && cd "$tmp/repo" || exit 1
+git init -q -b main
+cp "$here/cases/minimal/matrix.yaml" "$here/cases/minimal/matrix.lock.json" .
+cat >.pre-commit-config.yaml <<YAML
+repos:
+  - repo: $tmp/hooks
+    rev: $rev
+    hooks:
+      - id: matrixc-check
+YAML
+matrixc generate -q
+git add -A && git_q commit -m "first"
+pre-commit install >/dev/null
+result $? "pre-commit install"
+
+echo '# a comment' >>matrix.yaml
+sed -i 's/^  wee:$/  wee:\n  wee-optimized: { pgo: true }/' matrix.yaml
+git add -A
+git_q commit -m "stale" >"$tmp/blocked.out" 2>&1
+result $((! $?)) "a commit with a stale generated/ is blocked"
+grep -q '^+++ generated/3.13.14/wee-optimized/Dockerfile' "$tmp/blocked.out"
+result $? "the hook shows the diff"
+grep -q 'run: matrixc generate' "$tmp/blocked.out"
+result $? "the hook names the command that fixes it"
+[ "$(git rev-list --count HEAD)" -eq 1 ]
+result $? "nothing was committed"
+
+matrixc generate -q && git add -A
+git_q commit -m "fresh" >"$tmp/passed.out" 2>&1
+result $? "after matrixc generate the commit goes through"
+grep -q 'Passed' "$tmp/passed.out"
+result $? "pre-commit reports the check passed"
+[ $failed -eq 0 ] || sed 's/^/# /' "$tmp/blocked.out" "$tmp/passed.out"
+echo "1..$n"
+exit $failed
