@@ -2,9 +2,10 @@
 #
 #   make            build build/matrixc
 #   make generate   build, then regenerate generated/ from matrix.yaml
-#   make test       the whole test suite (unit, golden cases, consumers)
-#   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make test       the test suite (unit, golden cases, consumers, update)
+#   make asan       the same suite under AddressSanitizer + UBSan
 #   make e2e        build a real CPython image with buildah (slow, root)
+#   make test-all   test, asan and e2e: what CI runs
 #   make bench      benchmark (prints figures)
 #   make deps       install Debian build and test dependencies (idempotent)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -34,8 +35,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 # The Debian packages the build and the tests need.
 DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
 	libcurl4-openssl-dev libjansson-dev libssl-dev
-DEB_TEST := git perl python3 pre-commit nodejs npm clang \
-	libclang-rt-14-dev valgrind
+DEB_TEST := git perl python3 pre-commit clang \
+	libclang-rt-14-dev valgrind bsdutils buildah debootstrap \
+	ca-certificates xz-utils dpkg-dev
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
 TOOLS := $(BUILD)/tools
 
@@ -82,6 +84,8 @@ asan:
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 		TOOLS=$(CURDIR)/$(TOOLS) test
 
+test-all: test asan e2e
+
 e2e: $(BUILD)/matrixc
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee
 
@@ -92,9 +96,12 @@ bench:
 	$(MAKE) BUILD=build/bench OPT='-O2 -DNDEBUG' build/bench/matrixc
 	MATRIXC=$(CURDIR)/build/bench/matrixc bench/run.sh
 
+# Node.js and npm come from Debian only when the machine has no npm yet
+# (a machine with another Node.js build keeps its own).
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	else echo "deps: all installed"; fi
@@ -107,4 +114,5 @@ install: $(BUILD)/matrixc
 clean:
 	rm -rf build
 
-.PHONY: all generate units tools test asan e2e e2e-pgo bench deps install clean
+.PHONY: all generate units tools test test-all asan e2e e2e-pgo bench deps \
+	install clean

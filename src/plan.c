@@ -142,6 +142,32 @@ static void check_collisions(planner *p, const cellset *cs)
 	free(t);
 }
 
+/* The Makefile has group targets named after each series and variant
+ * (build-3.13, build-wee) beside the per-cell ones (build-TAG), so a tag
+ * equal to a series or variant name would define one target twice. */
+static void check_group_names(planner *p, const cellset *cs)
+{
+	const matrix *m = p->m;
+	for (size_t i = 0; i < cs->n; i++) {
+		const cell *c = cs->v[i];
+		bool clash = !strcmp(c->tag.s, "help");
+		for (size_t j = 0; j < m->nvariants && !clash; j++)
+			clash = m->variants[j].name.s &&
+				!strcmp(c->tag.s, m->variants[j].name.s);
+		pyversion v;
+		/* only a tag shaped like a series can name one: the scan over
+		 * the cells stays off the common path */
+		if (!clash && version_parse(c->tag.s, &v) && !v.has_patch)
+			for (size_t j = 0; j < cs->n && !clash; j++)
+				clash = !strcmp(c->tag.s, cs->v[j]->series);
+		if (clash)
+			diag_error(p->d, c->tag.at,
+				   "cell %s/%s: tag '%s' is also the name of a "
+				   "group of cells in the Makefile",
+				   c->version_str, c->variant->name.s, c->tag.s);
+	}
+}
+
 bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		plan *out)
 {
@@ -165,6 +191,7 @@ bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 	if (diag_errors(d) != errors)
 		return false;
 	check_collisions(&p, &out->cells);
+	check_group_names(&p, &out->cells);
 	return diag_errors(d) == errors;
 }
 
