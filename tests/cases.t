@@ -79,6 +79,9 @@ update_case() {
 	[ -f "$dir/stdout" ] && cp "$tmp/$name.out" "$dir/stdout"
 	if [ "$status" != 0 ]; then echo "$status" >"$dir/status"
 	else rm -f "$dir/status"; fi
+	# a symlinked expected/ (the shipped case: the repository's own
+	# generated/) is brought up to date by `make generate`, not here
+	if [ -L "$dir/expected" ]; then return 0; fi
 	if [ -d "$work/generated" ] && ! diff -r "$tmp/$name.before" "$work/generated" >/dev/null 2>&1; then
 		rm -rf "$dir/expected"
 		cp -a "$work/generated" "$dir/expected"
