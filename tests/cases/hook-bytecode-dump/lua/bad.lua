@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    local f = load(string.dump(function() end))
+  end,
+}

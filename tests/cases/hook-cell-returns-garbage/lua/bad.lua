@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    return "3.13-wee"
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    error({ code = 42 })
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    while true do end
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    local f = io.open("/etc/passwd")
+  end,
+}

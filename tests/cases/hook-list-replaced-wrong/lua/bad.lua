@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    c.aliases = "latest"
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    table.insert(c.configure, 3)
+  end,
+}

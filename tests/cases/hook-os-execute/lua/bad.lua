@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    os.execute("touch /tmp/pwned")
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    c.pgo = false
+  end,
+}

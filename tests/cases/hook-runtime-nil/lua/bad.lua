@@ -1,0 +1,6 @@
+return {
+  cell = function(c)
+    local x = nil
+    return x.field
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    if c.pgo then mx.add(c.configure, FLAG) end
+  end,
+}

@@ -1,0 +1,4 @@
+return {
+  cells = function(c) end,
+  matrix = 5,
+}
