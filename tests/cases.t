@@ -2,6 +2,8 @@
 # Golden cases: each folder under tests/cases/ is one test, as data.
 #
 #   matrix.yaml, matrix.lock.json, lua/, generated/   the input tree
+#   setup     optional shell script run in the copy first (with $MATRIXC),
+#             to prepare a generated/ tree that depends on this build
 #   cmd       the matrixc arguments (default: generate)
 #   expected/ generated/ as it must be afterwards (absent: unchanged)
 #   stderr    exact standard error (absent: must be empty)
@@ -24,7 +26,7 @@ copy_input() {
 	mkdir -p "$2"
 	(cd "$1" && find . -mindepth 1 -maxdepth 1 \
 		! -name expected ! -name stderr ! -name stdout ! -name status \
-		! -name cmd ! -name README -exec cp -RL {} "$2/" \;)
+		! -name cmd ! -name setup ! -name README -exec cp -RL {} "$2/" \;)
 }
 
 # compare file $1 (expected) with $2 (got), printing a diff on failure
@@ -39,6 +41,10 @@ run_case() {
 	name=$(basename "$dir")
 	work=$tmp/$name
 	copy_input "$dir" "$work"
+	if [ -f "$dir/setup" ] && ! (cd "$work" && MATRIXC=$MATRIXC sh "$dir/setup" >/dev/null 2>&1); then
+		echo "# setup failed"
+		return 1
+	fi
 	[ -d "$work/generated" ] && cp -a "$work/generated" "$tmp/$name.before"
 	args=generate
 	[ -f "$dir/cmd" ] && args=$(cat "$dir/cmd")
