@@ -39,7 +39,7 @@ DEB_TEST := git perl python3 pre-commit clang \
 	libclang-rt-14-dev valgrind bsdutils buildah debootstrap \
 	ca-certificates xz-utils dpkg-dev
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
-TOOLS := $(BUILD)/tools
+TOOLS ?= $(CURDIR)/build/tools
 
 all: $(BUILD)/matrixc
 
@@ -76,13 +76,13 @@ $(TOOLS)/.stamp:
 
 test: $(BUILD)/matrixc units tools
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc UNIT_DIR=$(CURDIR)/$(BUILD)/unit \
-	TOOLS=$(CURDIR)/$(TOOLS) prove -r tests/
+	TOOLS=$(TOOLS) prove -r tests/
 
 # Sanitizer build in its own directory; leaks are reported by LSan.
 asan:
 	$(MAKE) BUILD=build/asan OPT='-O1 -g' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
-		TOOLS=$(CURDIR)/$(TOOLS) test
+		TOOLS=$(TOOLS) test
 
 test-all: test asan e2e
 
