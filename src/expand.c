@@ -16,15 +16,18 @@
 #include "bounds.h"
 
 /* Debian bookworm packages for a CPython build with every stdlib module
- * that users import (no Tcl/Tk). */
+ * that users import (no Tcl/Tk). At run time, ca-certificates makes ssl
+ * verify anything at all, netbase gives socket.getservbyname its
+ * /etc/services, and tzdata gives zoneinfo its zones. */
 static const char *const default_build_packages[] = {
     "libbz2-dev", "libexpat1-dev", "libffi-dev",      "libgdbm-dev",
     "liblzma-dev", "libncurses-dev", "libreadline-dev", "libsqlite3-dev",
     "libssl-dev", "uuid-dev",       "zlib1g-dev"};
 static const char *const default_run_packages[] = {
-    "libbz2-1.0", "libexpat1", "libffi8",   "libgdbm6",  "liblzma5",
-    "libncursesw6", "libreadline8", "libsqlite3-0", "libssl3", "libuuid1",
-    "zlib1g"};
+    "ca-certificates", "netbase",   "tzdata",       "libbz2-1.0",
+    "libexpat1",       "libffi8",   "libgdbm6",     "liblzma5",
+    "libncursesw6",    "libreadline8", "libsqlite3-0", "libssl3",
+    "libuuid1",        "zlib1g"};
 static const char *const default_configure[] = {"--enable-shared",
 						 "--with-system-expat"};
 
