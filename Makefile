@@ -7,6 +7,8 @@
 #   make e2e        build a real CPython image with buildah (slow, root)
 #   make test-all   test, asan and e2e: what CI runs
 #   make bench      benchmark (prints figures)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each
+#   make valgrind   the golden cases under valgrind memcheck
 #   make deps       install Debian build and test dependencies (idempotent)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -36,7 +38,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
 	libcurl4-openssl-dev libjansson-dev libssl-dev
 DEB_TEST := git perl python3 pre-commit clang \
-	libclang-rt-14-dev valgrind bsdutils buildah debootstrap \
+	libclang-rt-14-dev valgrind bsdutils buildah debootstrap python3-yaml \
 	ca-certificates xz-utils dpkg-dev
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
 TOOLS ?= $(CURDIR)/build/tools
@@ -92,6 +94,15 @@ e2e: $(BUILD)/matrixc
 e2e-pgo: $(BUILD)/matrixc
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee-optimized
 
+FUZZ_SECONDS ?= 600
+# libFuzzer targets, each for FUZZ_SECONDS (see docs/security.md)
+fuzz:
+	for t in matrix lock compile; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+
+# every golden case under valgrind memcheck (slow)
+valgrind: $(BUILD)/matrixc
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/valgrind.sh
+
 bench:
 	$(MAKE) BUILD=build/bench OPT='-O2 -DNDEBUG' build/bench/matrixc
 	MATRIXC=$(CURDIR)/build/bench/matrixc bench/run.sh
@@ -114,5 +125,5 @@ install: $(BUILD)/matrixc
 clean:
 	rm -rf build
 
-.PHONY: all generate units tools test test-all asan e2e e2e-pgo bench deps \
+.PHONY: all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
 	install clean

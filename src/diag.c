@@ -109,6 +109,11 @@ static void vreport(diag *d, diag_level level, srcpos at, const char *fmt,
 	}
 	char msg[MSG_MAX];
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* a value quoted from the input must not forge lines of the report
+	 * or drive the terminal */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (d->n == d->cap_alloc) {
 		d->cap_alloc = d->cap_alloc ? d->cap_alloc * 2 : 16;
 		d->v = xrealloc(d->v, d->cap_alloc * sizeof *d->v);

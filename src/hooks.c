@@ -361,7 +361,7 @@ static int c_pos(lua_State *L)
 static pyversion check_version(lua_State *L, int idx)
 {
 	const char *s = lua_tostring(L, idx);
-	pyversion v;
+	pyversion v = {0}; /* hook_fail does not return; clang cannot tell */
 	if (lua_type(L, idx) != LUA_TSTRING || !version_parse(s, &v))
 		hook_fail(L, "not a version: '%s' (expected 3.13 or 3.13.5)",
 			  s ? s : luaL_typename(L, idx));

@@ -10,7 +10,8 @@
 #   stdout    exact standard output (absent: not compared)
 #   status    exit status (absent: 0)
 #
-# The run happens in a fresh copy of the folder, with NO_COLOR set.
+# The run happens in a fresh copy of the folder, with NO_COLOR set, under
+# $MATRIXC_WRAPPER when set (tests/valgrind.sh sets it to valgrind).
 # UPDATE=1 rewrites expected/, stderr, stdout and status from what the run
 # produced, for a person to review with git diff.
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
@@ -51,7 +52,7 @@ run_case() {
 	want_status=0
 	[ -f "$dir/status" ] && want_status=$(cat "$dir/status")
 	# shellcheck disable=SC2086 # cmd is a word list by design
-	(cd "$work" && NO_COLOR=1 "$MATRIXC" $args >"$tmp/$name.out" 2>"$tmp/$name.err")
+	(cd "$work" && NO_COLOR=1 $MATRIXC_WRAPPER "$MATRIXC" $args >"$tmp/$name.out" 2>"$tmp/$name.err")
 	got_status=$?
 	if [ -n "$UPDATE" ]; then
 		update_case "$dir" "$work" "$name" "$got_status"
