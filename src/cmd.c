@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "emit.h"
 #include "expand.h"
@@ -36,6 +37,28 @@ static const char *beside(arena *a, const char *dir, const char *name)
 	return arena_printf(a, "%s/%s", dir, name);
 }
 
+/* Where a file passes LIMIT_FILE_BYTES: the line and column of its first
+ * byte past the limit, so that this error points into the file like every
+ * other one. */
+static srcpos past_limit(const char *path)
+{
+	srcpos at = {path, 1, 1};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return srcpos_file(path);
+	for (size_t i = 0; i < LIMIT_FILE_BYTES; i++) {
+		int ch = getc(f);
+		if (ch == EOF)
+			break;
+		if (ch == '\n')
+			at.line++, at.col = 1;
+		else
+			at.col++;
+	}
+	fclose(f);
+	return at;
+}
+
 /* Read path into a buffer owned by the arena's lifetime (copied). Returns
  * EXIT_OK, or an exit status after reporting. */
 static int read_input(compilation *c, const char *path, const char **text,
@@ -46,7 +69,8 @@ static int read_input(compilation *c, const char *path, const char **text,
 	int r = file_read(path, &b, LIMIT_FILE_BYTES);
 	int err = errno;
 	if (r == -2) {
-		diag_error(c->d, srcpos_file(path), "file is larger than %u bytes",
+		diag_error(c->d, past_limit(path),
+			   "file is larger than %u bytes (the limit)",
 			   LIMIT_FILE_BYTES);
 		buf_release(&b);
 		return EXIT_INPUT;
@@ -148,6 +172,36 @@ static int compile_emit(compilation *c, const cli_opts *o, outset *os)
 	return diag_errors(c->d) ? EXIT_INPUT : EXIT_OK;
 }
 
+/* The output directory that matrix.yaml names must be a real directory
+ * of the repository: a committed symlink (generated -> /etc/cron.d) would
+ * send every generated file outside it. A directory given with -o is the
+ * user's own choice and is taken as it is. */
+static bool output_is_real(compilation *c, const cli_opts *o)
+{
+	if (o->out_dir)
+		return true;
+	const char *out = c->m.output.s;
+	char *path = arena_strdup(c->a, beside(c->a, c->dir, out));
+	char *p = path + strlen(path) - strlen(out);
+	for (bool last = false; !last; p++) {
+		p += strcspn(p, "/");
+		last = *p == '\0';
+		*p = '\0';
+		struct stat st;
+		bool link = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+		if (link) {
+			srcpos at = c->m.output.at.line ? c->m.output.at
+							: srcpos_file(c->m.file);
+			diag_error(c->d, at, "refusing to write through the "
+				   "symlink %s", path);
+			return false;
+		}
+		if (!last)
+			*p = '/';
+	}
+	return true;
+}
+
 int cmd_generate(const cli_opts *o)
 {
 	compilation c;
@@ -155,7 +209,7 @@ int cmd_generate(const cli_opts *o)
 	outdir_stats st;
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
-	if (!r && !outdir_write(dir, &os, c.d, &st))
+	if (!r && (!output_is_real(&c, o) || !outdir_write(dir, &os, c.d, &st)))
 		r = EXIT_ENV;
 	compile_report(&c, o);
 	if (!r && !o->quiet)

@@ -14,6 +14,18 @@
 #include "names.h"
 #include "version.h"
 
+/* The first needle in text[from..len), or NULL. text has len bytes and
+ * need not end in a NUL, so no strstr. */
+static const char *find(const char *text, size_t len, const char *from,
+			const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *p = from ? from : text; p + n <= text + len; p++)
+		if (memcmp(p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
 /* position of the first "key" string after from, or the file start */
 static srcpos locate(const char *file, const char *text, size_t len,
 		     const char *key, const char *from)
@@ -21,9 +33,8 @@ static srcpos locate(const char *file, const char *text, size_t len,
 	srcpos at = {file, 1, 1};
 	char needle[160];
 	snprintf(needle, sizeof needle, "\"%s\"", key);
-	const char *start = from ? from : text;
-	const char *hit = strstr(start, needle);
-	if (!hit || (size_t)(hit - text) >= len)
+	const char *hit = find(text, len, from, needle);
+	if (!hit)
 		return at;
 	for (const char *p = text; p < hit; p++) {
 		if (*p == '\n') {
@@ -73,7 +84,7 @@ static bool check_entry(diag *d, const lock_entry *e)
 static bool parse_entry(arena *a, diag *d, const char *file, const char *text,
 			size_t len, const char *key, json_t *val, lockfile *lf)
 {
-	const char *releases = strstr(text, "\"releases\"");
+	const char *releases = find(text, len, NULL, "\"releases\"");
 	srcpos at = locate(file, text, len, key, releases);
 	if (!json_is_object(val)) {
 		diag_error(d, at, "release '%s' must be an object", key);

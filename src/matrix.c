@@ -493,6 +493,22 @@ static void load_output(loader *l, const ynode *n)
 			   p.s);
 }
 
+/* lock -> a relative path like output's: the lock file is read and, by
+ * update, written, so it must not name a file outside the repository. */
+static void load_lock_path(loader *l, const ynode *n)
+{
+	pstr p = str_of(l, n, "lock file");
+	if (!p.s)
+		return;
+	if (relative_path(p.s))
+		l->m->lock_file = p;
+	else
+		diag_error(l->d, p.at,
+			   "lock must be a relative path inside the repository "
+			   "(letters, digits, '_', '.', '-' and '/'; no '..'), not '%s'",
+			   p.s);
+}
+
 static const char *const top_keys[] = {
     "matrixc", "image",   "registries", "base",     "lock",  "versions",
     "variants", "exclude", "include",    "tags",     "aliases", "hooks",
@@ -529,7 +545,7 @@ static void load_top(loader *l, const ynode *root)
 	if ((x = ynode_get(root, "base")))
 		m->base = name_of(l, x, "base image", name_check_image);
 	if ((x = ynode_get(root, "lock")))
-		m->lock_file = str_of(l, x, "lock file");
+		load_lock_path(l, x);
 	if ((x = ynode_get(root, "versions")))
 		load_versions(l, x);
 	if ((x = ynode_get(root, "variants")))

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "names.h"
 
 typedef struct {
@@ -19,13 +20,40 @@ typedef struct {
 	const matrix *m;
 } planner;
 
+/* s as it may appear in a message: a hook's value can hold line breaks
+ * and terminal escapes, which would forge lines of the report or drive
+ * the terminal, so control bytes are shown as \n or \xNN, and long
+ * values are cut. */
+static const char *shown(arena *a, const char *s)
+{
+	buf b;
+	buf_init(&b, 0);
+	size_t n = 0;
+	for (const unsigned char *q = (const unsigned char *)s; *q; q++, n++) {
+		if (n == 200) {
+			buf_puts(&b, "...");
+			break;
+		}
+		if (*q == '\n')
+			buf_puts(&b, "\\n");
+		else if (*q < 0x20 || *q == 0x7f)
+			buf_printf(&b, "\\x%02x", *q);
+		else
+			buf_putc(&b, (char)*q);
+	}
+	const char *out = arena_strdup(a, buf_str(&b));
+	buf_release(&b);
+	return out;
+}
+
 static void check_value(planner *p, const cell *c, const char *field,
 			pstr v, const char *(*check)(const char *))
 {
 	const char *why = check(v.s);
 	if (why)
 		diag_error(p->d, v.at, "cell %s/%s: invalid %s '%s': %s",
-			   c->version_str, c->variant->name.s, field, v.s, why);
+			   c->version_str, c->variant->name.s, field,
+			   shown(p->a, v.s), why);
 }
 
 static void check_list(planner *p, const cell *c, const char *field,
@@ -93,6 +121,14 @@ static uint64_t hash(const char *s)
 	return h;
 }
 
+static size_t table_size(size_t n)
+{
+	size_t size = 16;
+	while (size < n * 2)
+		size *= 2;
+	return size;
+}
+
 /* Insert tag; returns the previous owner when the tag is taken. */
 static const cell *claim(slot *t, size_t size, const char *tag, const cell *c)
 {
@@ -127,9 +163,7 @@ static void check_collisions(planner *p, const cellset *cs)
 	size_t tags = 0;
 	for (size_t i = 0; i < cs->n; i++)
 		tags += 1 + cs->v[i]->aliases.n;
-	size_t size = 16;
-	while (size < tags * 2)
-		size *= 2;
+	size_t size = table_size(tags);
 	slot *t = calloc(size, sizeof *t);
 	if (!t)
 		abort();
@@ -142,30 +176,48 @@ static void check_collisions(planner *p, const cellset *cs)
 	free(t);
 }
 
+static bool table_has(const slot *t, size_t size, const char *s)
+{
+	for (size_t i = (size_t)(hash(s) & (size - 1)); t[i].tag;
+	     i = (i + 1) & (size - 1))
+		if (strcmp(t[i].tag, s) == 0)
+			return true;
+	return false;
+}
+
 /* The Makefile has group targets named after each series and variant
  * (build-3.13, build-wee) beside the per-cell ones (build-TAG), so a tag
- * equal to a series or variant name would define one target twice. */
+ * equal to a series or variant name would define one target twice. The
+ * names go into two hash tables first: one lookup per cell. */
 static void check_group_names(planner *p, const cellset *cs)
 {
 	const matrix *m = p->m;
+	size_t nsize = table_size(m->nvariants + 1), ssize = table_size(cs->n);
+	slot *names = calloc(nsize, sizeof *names);
+	slot *series = calloc(ssize, sizeof *series);
+	if (!names || !series)
+		abort();
+	claim(names, nsize, "help", NULL);
+	for (size_t j = 0; j < m->nvariants; j++)
+		if (m->variants[j].name.s)
+			claim(names, nsize, m->variants[j].name.s, NULL);
+	for (size_t j = 0; j < cs->n; j++)
+		claim(series, ssize, cs->v[j]->series, NULL);
 	for (size_t i = 0; i < cs->n; i++) {
 		const cell *c = cs->v[i];
-		bool clash = !strcmp(c->tag.s, "help");
-		for (size_t j = 0; j < m->nvariants && !clash; j++)
-			clash = m->variants[j].name.s &&
-				!strcmp(c->tag.s, m->variants[j].name.s);
+		bool clash = table_has(names, nsize, c->tag.s);
 		pyversion v;
-		/* only a tag shaped like a series can name one: the scan over
-		 * the cells stays off the common path */
+		/* only a tag shaped like a series can name one */
 		if (!clash && version_parse(c->tag.s, &v) && !v.has_patch)
-			for (size_t j = 0; j < cs->n && !clash; j++)
-				clash = !strcmp(c->tag.s, cs->v[j]->series);
+			clash = table_has(series, ssize, c->tag.s);
 		if (clash)
 			diag_error(p->d, c->tag.at,
 				   "cell %s/%s: tag '%s' is also the name of a "
 				   "group of cells in the Makefile",
 				   c->version_str, c->variant->name.s, c->tag.s);
 	}
+	free(names);
+	free(series);
 }
 
 bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,

@@ -405,9 +405,38 @@ static void scalar(yaml_writer *w, const char *s, int plain_implicit,
 			  plain_implicit, quoted_implicit, style));
 }
 
+/* Would s, written plain, read back as something other than a string?
+ * GitLab reads YAML 1.1 (Ruby's Psych): yes/no/on/off and y/n are
+ * booleans there, ~ and null are null, and anything that starts like a
+ * number may be one (1e3, 0x1f, 1_000, 1:20, .5, .inf). Such strings are
+ * quoted; the number rule is loose on purpose, since quoting a string
+ * never changes what it reads as. */
+static bool reads_typed(const char *s)
+{
+	static const char *const words[] = {
+	    "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n",
+	    "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False",
+	    "FALSE", "on", "On", "ON", "off", "Off", "OFF", "<<", "="};
+	const char *p = s + (*s == '-' || *s == '+');
+	if (*p == '.')
+		p++;
+	if (*p >= '0' && *p <= '9')
+		return true;
+	/* every word, and every spelling of inf and nan with its sign and
+	 * dot, is at most 5 bytes: most scalars stop here */
+	if (strnlen(s, 6) > 5)
+		return false;
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (strcmp(s, words[i]) == 0)
+			return true;
+	return strcmp(p, "inf") == 0 || strcmp(p, "Inf") == 0 ||
+	       strcmp(p, "INF") == 0 || strcmp(p, "nan") == 0 ||
+	       strcmp(p, "NaN") == 0 || strcmp(p, "NAN") == 0;
+}
+
 void yw_str(yaml_writer *w, const char *s)
 {
-	scalar(w, s, 1, 1, YAML_ANY_SCALAR_STYLE);
+	scalar(w, s, !reads_typed(s), 1, YAML_ANY_SCALAR_STYLE);
 }
 
 void yw_quoted(yaml_writer *w, const char *s)

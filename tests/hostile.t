@@ -1,0 +1,301 @@
+#!/bin/sh
+# Hostile input beyond what the golden cases show (tests/cases/hostile-*,
+# limit-* hold the rejections with their exact messages):
+#   - limits that need big inputs: file size, billion laughs in bounded time
+#     and memory, very deep nesting, node count;
+#   - values that are accepted but must stay inert, read back by the real
+#     consumers: dockerfile-ast (dockerfile-utils' parser) for ENV and ARG,
+#     /bin/sh for the configure RUN line, make for the Makefile, a YAML 1.1
+#     parser (GitLab reads YAML 1.1) for the CI file;
+#   - paths: symlinks inside and as the output directory, manifest entries
+#     outside it, files matrixc does not own.
+: "${MATRIXC:?MATRIXC is the matrixc binary}"
+here=$(cd "$(dirname "$0")" && pwd)
+cases=$here/cases
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+result() { # result STATUS TITLE
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+# run DIR ARGS...: matrixc in DIR, status in $st, stderr in $tmp/err
+run() {
+	d=$1
+	shift
+	(cd "$d" && NO_COLOR=1 "$MATRIXC" "$@" >"$tmp/out" 2>"$tmp/err")
+	st=$?
+}
+
+# expect_error STATUS REGEX TITLE: the last run's status and first line
+expect_error() {
+	ok=0
+	[ "$st" = "$1" ] || { echo "# exit status $st, want $1"; ok=1; }
+	head -1 "$tmp/err" | grep -Eq "$2" || { sed 's/^/# /' "$tmp/err" | head -5 | cut -c1-200; ok=1; }
+	result $ok "$3"
+}
+
+# case_copy NAME DIR: the input files of a golden case
+case_copy() {
+	rm -rf "$2" && mkdir -p "$2"
+	cp "$cases/$1/matrix.yaml" "$2/"
+	[ -f "$cases/$1/matrix.lock.json" ] && cp "$cases/$1/matrix.lock.json" "$2/"
+	[ -d "$cases/$1/lua" ] && cp -R "$cases/$1/lua" "$2/"
+	return 0
+}
+
+# timed DIR ARGS...: like run, also sets $secs and $rss_mb (peak RSS);
+# python3 measures them (0 when there is no python3)
+timed() {
+	d=$1
+	shift
+	if command -v python3 >/dev/null; then
+		python3 - "$d" "$MATRIXC" "$@" >"$tmp/timing" 2>/dev/null <<'PY'
+import os, resource, subprocess, sys, time
+d, exe, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = time.monotonic()
+with open(os.environ.get("TMPERR", "/dev/null"), "w") as err:
+    st = subprocess.call([exe] + args, cwd=d, stdout=subprocess.DEVNULL, stderr=err)
+secs = time.monotonic() - t
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(st, "%.2f" % secs, rss)
+PY
+		read -r st secs rss_mb <"$tmp/timing"
+	else
+		run "$d" "$@"
+		secs=0 rss_mb=0
+	fi
+}
+
+# --- limits ---------------------------------------------------------------
+
+w=$tmp/size
+case_copy minimal "$w"
+{ cat "$w/matrix.yaml"; awk 'BEGIN { for (i = 0; i < 45000; i++) printf "# %096d\n", i }'; } >"$w/big.yaml"
+mv "$w/big.yaml" "$w/matrix.yaml"
+run "$w" generate
+expect_error 2 '^matrix\.yaml:[0-9]+:[0-9]+: error: file is larger than 4194304 bytes' \
+	"a matrix.yaml over 4 MiB: file:line:col error, exit 2"
+[ ! -e "$w/generated" ]; result $? "nothing written for an oversized matrix.yaml"
+
+case_copy minimal "$w"
+{ cat "$w/matrix.lock.json"; awk 'BEGIN { for (i = 0; i < 45000; i++) printf "%098d\n", 0 }'; } >"$w/big.json"
+mv "$w/big.json" "$w/matrix.lock.json"
+run "$w" generate
+expect_error 2 '^matrix\.lock\.json:[0-9]+:[0-9]+: error: file is larger than 4194304 bytes' \
+	"a lock file over 4 MiB: file:line:col error, exit 2"
+
+case_copy minimal "$w"
+mkdir -p "$w/lua"
+echo 'hooks: [lua/big.lua]' >>"$w/matrix.yaml"
+awk 'BEGIN { for (i = 0; i < 45000; i++) printf "-- %096d\n", i; print "return {}" }' >"$w/lua/big.lua"
+run "$w" generate
+expect_error 2 '^matrix\.yaml:[0-9]+:[0-9]+: error: hook file is larger than 4 MiB' \
+	"a hook over 4 MiB: file:line:col error (where it is listed), exit 2"
+
+# Thirty levels of ten aliases each: 10^30 nodes once expanded.
+w=$tmp/laughs
+mkdir -p "$w"
+awk 'BEGIN {
+	print "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"
+	for (i = 1; i < 30; i++) {
+		printf "a%d: &a%d [", i, i
+		for (j = 0; j < 10; j++) printf "%s*a%d", (j ? ", " : ""), i - 1
+		print "]"
+	}
+}' >"$w/matrix.yaml"
+TMPERR=$tmp/err timed "$w" generate
+expect_error 2 '^matrix\.yaml:[0-9]+:[0-9]+: error: document too large: more than 200000 nodes after expanding aliases' \
+	"billion laughs (10^30 nodes): positioned error, exit 2"
+awk -v s="$secs" -v m="$rss_mb" 'BEGIN { exit !(s < 2 && m < 400) }'
+result $? "billion laughs rejected in bounded time and memory (${secs}s, ${rss_mb} MB peak)"
+
+# One anchor of 5000 items referred to 100 times: quadratic, not exponential.
+awk 'BEGIN {
+	printf "big: &big ["
+	for (i = 0; i < 5000; i++) printf "%sx", (i ? ", " : "")
+	print "]"
+	printf "refs: ["
+	for (i = 0; i < 100; i++) printf "%s*big", (i ? ", " : "")
+	print "]"
+}' >"$w/matrix.yaml"
+run "$w" generate
+expect_error 2 '^matrix\.yaml:[0-9]+:[0-9]+: error: document too large' \
+	"many aliases of one big anchor: rejected by the node count"
+
+# 100000 nested lists: the loader stops at depth 64 without recursing on.
+awk 'BEGIN { printf "x: "; for (i = 0; i < 100000; i++) printf "["; for (i = 0; i < 100000; i++) printf "]"; print "" }' >"$w/matrix.yaml"
+TMPERR=$tmp/err timed "$w" generate
+expect_error 2 '^matrix\.yaml:1:[0-9]+: error: nesting deeper than 64 levels' \
+	"100000 nested lists: positioned error, exit 2, no stack overflow"
+
+# 300000 scalars in one list: the node cap, not the memory, stops it.
+awk 'BEGIN { printf "versions: ["; for (i = 0; i < 300000; i++) printf "%s1", (i ? "," : ""); print "]" }' >"$w/matrix.yaml"
+TMPERR=$tmp/err timed "$w" generate
+expect_error 2 '^matrix\.yaml:1:[0-9]+: error: document too large' \
+	"300000 scalars: rejected by the node count"
+
+# --- values that are accepted must stay inert -----------------------------
+
+bin=${TOOLS:+$TOOLS/node_modules/.bin}
+for c in env hook; do
+	exp=$cases/hostile-$c-inert/expected
+	df=$exp/3.13.14/wee/Dockerfile
+	want=$here/hostile/$c-inert.json
+	if [ -z "$TOOLS" ] || ! command -v node >/dev/null; then
+		skip "hostile-$c-inert: Dockerfile values (no TOOLS or node)"
+		skip "hostile-$c-inert: configure line under sh (no TOOLS or node)"
+		continue
+	fi
+	out=$(TOOLS=$TOOLS node "$here/hostile/dockerfile.js" values "$df" "$want" 2>&1)
+	st=$?
+	[ -z "$out" ] || echo "$out"
+	result $st "hostile-$c-inert: dockerfile-ast reads every ENV and ARG value back exactly, \$ escaped"
+
+	# The configure RUN line under sh, with ./configure and make replaced
+	# by stubs that print their arguments: each hostile flag must arrive
+	# as one argument, unchanged, and nothing may run.
+	sb=$tmp/sh-$c
+	mkdir -p "$sb/bin"
+	printf '#!/bin/sh\nfor a; do printf "configure %%s\\n" "$a"; done\n' >"$sb/configure"
+	printf '#!/bin/sh\nfor a; do printf "make %%s\\n" "$a"; done\n' >"$sb/bin/make"
+	chmod +x "$sb/configure" "$sb/bin/make"
+	cmd=$(TOOLS=$TOOLS node "$here/hostile/dockerfile.js" run "$df")
+	(cd "$sb" && PATH=$sb/bin:$PATH sh -c "$cmd" >"$sb/argv" 2>&1)
+	st=$?
+	node -e '
+		const w = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		for (const f of w.configure) console.log("configure " + f);
+		for (const f of w.make) console.log("make " + f);' "$want" >"$sb/want"
+	ok=$st
+	while IFS= read -r line; do
+		grep -qFx -- "$line" "$sb/argv" || { echo "# missing argument: $line"; ok=1; }
+	done <"$sb/want"
+	[ -z "$(find "$sb" -name pwned)" ] || { echo "# a command ran"; ok=1; }
+	result $ok "hostile-$c-inert: sh passes each hostile flag as one literal argument"
+done
+
+# make: every target of the Makefile parses, and a full `make push` with a
+# stand-in docker runs nothing a value could have smuggled in.
+for c in env hook; do
+	exp=$cases/hostile-$c-inert/expected
+	sb=$tmp/make-$c
+	mkdir -p "$sb"
+	printf '#!/bin/sh\necho "$*" >>"%s/docker.log"\n' "$sb" >"$sb/docker"
+	chmod +x "$sb/docker"
+	targets=$(sed -n 's/^\([a-z][A-Za-z0-9_.-]*\):.*/\1/p' "$exp/Makefile" | sort -u)
+	# shellcheck disable=SC2086
+	(cd "$sb" && make -n -f "$exp/Makefile" $targets >/dev/null 2>&1 &&
+		make -s -f "$exp/Makefile" push DOCKER="$sb/docker" REGISTRIES=r.example.com/p >/dev/null 2>&1)
+	ok=$?
+	[ -z "$(find "$sb" -name pwned)" ] || { echo "# a command ran"; ok=1; }
+	! grep -q pwned "$exp/Makefile" || { echo "# a hostile value reached the Makefile"; ok=1; }
+	result $ok "hostile-$c-inert: make -n and make push run only docker"
+done
+
+# GitLab reads YAML 1.1: yes, null, ~ and 1e3 must stay strings there.
+if python3 -c 'import yaml' 2>/dev/null; then
+	python3 - "$cases/hostile-env-inert/expected/.gitlab-ci.yml" "$here/hostile/env-inert.json" <<'PY'
+import json, sys, yaml
+ci = yaml.safe_load(open(sys.argv[1]))
+want = json.load(open(sys.argv[2]))["ci_tags"]
+jobs = [k for k in ci if k.startswith("build:")]
+bad = [(j, ci[j].get("tags")) for j in jobs if ci[j].get("tags") != want]
+for j, got in bad:
+    print("# %s: tags %r" % (j, got))
+sys.exit(1 if bad or not jobs else 0)
+PY
+	result $? "hostile-env-inert: a YAML 1.1 parser reads every runner tag back as the same string"
+else
+	skip "hostile-env-inert: runner tags under YAML 1.1 (no python3-yaml)"
+fi
+
+# --- paths ----------------------------------------------------------------
+
+w=$tmp/paths
+outside=$tmp/outside
+fresh() { # a generated minimal tree in $w, an empty $outside
+	case_copy minimal "$w"
+	rm -rf "$outside" && mkdir -p "$outside"
+	run "$w" generate
+}
+
+fresh
+rm -rf "$w/generated/3.13.14"
+ln -s "$outside" "$w/generated/3.13.14"
+run "$w" generate
+ok=0
+[ "$st" = 3 ] || { echo "# exit status $st, want 3"; ok=1; }
+grep -q 'refusing to write through a symlink' "$tmp/err" || { sed 's/^/# /' "$tmp/err"; ok=1; }
+[ -z "$(ls -A "$outside")" ] || { echo "# written outside:"; ls -A "$outside" | sed 's/^/#   /'; ok=1; }
+result $ok "a directory symlink inside generated/ is not followed: exit 3, nothing written outside"
+run "$w" check
+[ "$st" = 1 ]; result $? "check through that symlink reports stale (exit $st), reading nothing outside"
+
+fresh
+echo 'precious' >"$outside/victim"
+rm "$w/generated/Makefile"
+ln -s "$outside/victim" "$w/generated/Makefile"
+run "$w" generate
+ok=0
+[ "$st" = 0 ] || { echo "# exit status $st"; ok=1; }
+[ "$(cat "$outside/victim")" = precious ] || { echo "# the symlink's target was written"; ok=1; }
+[ -f "$w/generated/Makefile" ] && [ ! -L "$w/generated/Makefile" ] || { echo "# Makefile is not a regular file"; ok=1; }
+result $ok "a file symlink inside generated/ is replaced, its target untouched"
+
+fresh
+echo 'precious' >"$outside/victim"
+rm "$w/generated/.matrixc-manifest"
+ln -s "$outside/victim" "$w/generated/.matrixc-manifest"
+run "$w" generate
+ok=0
+[ "$st" = 0 ] && [ "$(cat "$outside/victim")" = precious ] && [ ! -L "$w/generated/.matrixc-manifest" ] || ok=1
+result $ok "a symlinked manifest is neither read nor written through"
+
+# Stale files: only manifest entries, never through a symlink, never
+# anything outside, never what matrixc did not write.
+fresh
+mkdir -p "$outside/wee" "$w/generated/3.12.13"
+echo 'precious' >"$outside/wee/Dockerfile"
+echo 'precious' >"$outside/victim"
+echo 'mine' >"$w/generated/notes.txt"
+echo 'mine' >"$w/generated/3.13.14/keep"
+ln -s "$outside" "$w/generated/3.9.1"
+{
+	cat "$w/generated/.matrixc-manifest"
+	echo '3.9.1/wee/Dockerfile'
+	echo "$outside/victim"
+	echo '../outside/victim'
+	echo '3.13.14/../../../outside/victim'
+	echo 'notes.txt/../../outside/victim'
+} >"$w/manifest" && mv "$w/manifest" "$w/generated/.matrixc-manifest"
+run "$w" generate
+ok=0
+[ "$st" = 0 ] || { echo "# exit status $st"; sed 's/^/# /' "$tmp/err"; ok=1; }
+for f in "$outside/wee/Dockerfile" "$outside/victim" "$w/generated/notes.txt" "$w/generated/3.13.14/keep"; do
+	[ -f "$f" ] || { echo "# deleted: $f"; ok=1; }
+done
+grep -q '3.9.1\|outside' "$w/generated/.matrixc-manifest" && { echo "# hostile entries kept in the manifest"; ok=1; }
+result $ok "stale removal deletes only manifest entries inside generated/, not through symlinks"
+
+# The output directory itself, committed as a symlink.
+case_copy minimal "$w"
+rm -rf "$outside" && mkdir -p "$outside"
+ln -s "$outside" "$w/generated"
+run "$w" generate
+ok=0
+[ "$st" = 3 ] || { echo "# exit status $st, want 3"; ok=1; }
+grep -q 'refusing to write through the symlink' "$tmp/err" || { sed 's/^/# /' "$tmp/err"; ok=1; }
+[ -z "$(ls -A "$outside")" ] || { echo "# written outside"; ok=1; }
+result $ok "an output directory that is a symlink is refused: exit 3, nothing written"
+rm "$w/generated"
+mkdir -p "$w/gen"
+run "$w" generate -o gen
+[ "$st" = 0 ] && [ -f "$w/gen/Makefile" ]; result $? "-o still writes where the user says"
+
+echo "1..$n"
+exit $failed

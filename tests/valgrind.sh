@@ -1,0 +1,28 @@
+#!/bin/sh
+# tests/valgrind.sh - every golden case under valgrind's memcheck.
+#
+#   MATRIXC=build/matrixc tests/valgrind.sh      (CASES=dir for a subset)
+#
+# Runs tests/cases.t with MATRIXC_WRAPPER set to valgrind: any memory error
+# or leak (definite, indirect or possible) makes that run exit 99 and print
+# valgrind's report on stderr, so the case fails on its status and stderr.
+# Not part of `make test` (it is slow); see `make valgrind`.
+: "${MATRIXC:?MATRIXC is the matrixc binary}"
+here=$(cd "$(dirname "$0")" && pwd)
+command -v valgrind >/dev/null || { echo "1..0 # SKIP no valgrind"; exit 0; }
+MATRIXC_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
+--show-leak-kinds=definite,indirect,possible \
+--errors-for-leak-kinds=definite,indirect,possible --track-fds=no"
+export MATRIXC_WRAPPER
+runner=$here/cases.t
+if ! grep -q MATRIXC_WRAPPER "$runner"; then
+	# until cases.t knows the wrapper: a copy that uses it
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	sed 's/NO_COLOR=1 "\$MATRIXC"/NO_COLOR=1 $MATRIXC_WRAPPER "$MATRIXC"/' "$runner" >"$tmp/cases.t"
+	grep -q 'MATRIXC_WRAPPER "\$MATRIXC"' "$tmp/cases.t" || { echo "valgrind.sh: cannot patch cases.t" >&2; exit 2; }
+	CASES=${CASES:-$here/cases}
+	export CASES
+	runner=$tmp/cases.t
+fi
+sh "$runner"
