@@ -72,15 +72,39 @@ void buf_putc(buf *b, char c)
 	buf_add(b, &c, 1);
 }
 
+/* Formatting is most of what the emitters cost, so it is done once: into
+ * the room the buffer already has (made at least PRINTF_ROOM bytes when
+ * the cap allows), and a second time only when the output did not fit. */
+#define PRINTF_ROOM 256
+
 void buf_vprintf(buf *b, const char *fmt, va_list ap)
 {
+	if (b->overflow)
+		return;
+	if (b->cap - b->len < PRINTF_ROOM && b->max - b->len >= PRINTF_ROOM)
+		reserve(b, PRINTF_ROOM);
+	size_t room = b->cap - b->len; /* with the NUL; 0 before any data */
 	va_list copy;
 	va_copy(copy, ap);
-	int n = vsnprintf(NULL, 0, fmt, copy);
+	int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, copy);
 	va_end(copy);
-	if (n < 0 || !reserve(b, (size_t)n))
+	if (n < 0) {
+		if (room)
+			b->data[b->len] = '\0';
 		return;
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		if (!reserve(b, (size_t)n)) {
+			if (room)
+				b->data[b->len] = '\0'; /* drop the partial output */
+			return;
+		}
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	} else if ((size_t)n > b->max - b->len) {
+		b->overflow = true;
+		b->data[b->len] = '\0';
+		return;
+	}
 	b->len += (size_t)n;
 }
 

@@ -6,6 +6,7 @@
  * depends on another (needs: []), so GitLab starts them all at once. All
  * quoting is libyaml's; the shell words in scripts are validated names.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,35 @@ typedef struct {
 	buf *b;
 	size_t header; /* bytes of the comment header, before libyaml's output */
 	yaml_writer *w;
+	buf line; /* one script line at a time: libyaml copies each scalar */
 } gitlab;
+
+/* line, formatted into g's one scratch buffer: valid until the next call */
+static const char *line(gitlab *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *line(gitlab *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	buf_reset(&g->line);
+	buf_vprintf(&g->line, fmt, ap);
+	va_end(ap);
+	return buf_str(&g->line);
+}
+
+/* The concatenation of the strings up to NULL, like line() but without
+ * printf, for the lines every job repeats per tag. */
+static const char *words(gitlab *g, ...)
+{
+	va_list ap;
+	va_start(ap, g);
+	buf_reset(&g->line);
+	for (const char *s; (s = va_arg(ap, const char *));)
+		buf_puts(&g->line, s);
+	va_end(ap);
+	return buf_str(&g->line);
+}
 
 static void stages(yaml_writer *w, const matrix *m)
 {
@@ -36,6 +65,7 @@ static void begin(emit_ctx *ctx)
 	if (!g)
 		abort();
 	ctx->state = g;
+	buf_init(&g->line, 0);
 	g->b = outset_add(ctx->out, ".gitlab-ci.yml");
 	emit_header(g->b, ctx->p);
 	g->header = g->b->len;
@@ -46,57 +76,60 @@ static void begin(emit_ctx *ctx)
 	stages(g->w, ctx->p->m);
 }
 
-/* The registry host of a repository name, for docker login. */
-static const char *registry_host(arena *a, const char *repo)
+/* The length of the registry host of a repository name, for docker
+ * login; 0 when it names none (Docker Hub). */
+static int registry_host(const char *repo)
 {
 	const char *slash = strchr(repo, '/');
 	if (!slash)
-		return "docker.io";
+		return 0;
 	size_t n = (size_t)(slash - repo);
 	bool host = memchr(repo, '.', n) || memchr(repo, ':', n) ||
 		    (n == 9 && !memcmp(repo, "localhost", 9));
-	return host ? arena_strndup(a, repo, n) : "docker.io";
+	return host ? (int)n : 0;
 }
 
-static void login_lines(yaml_writer *w, arena *a, const matrix *m)
+static void login_lines(gitlab *g, const matrix *m)
 {
 	for (size_t i = 0; i < m->nregistries; i++) {
 		const registry *r = &m->registries[i];
 		if (!r->user_var.s)
 			continue;
-		yw_str(w, arena_printf(a,
-				       "printf '%%s' \"$%s\" | docker login "
-				       "--username \"$%s\" --password-stdin %s",
-				       r->password_var.s, r->user_var.s,
-				       registry_host(a, r->name.s)));
+		int host = registry_host(r->name.s);
+		yw_str(g->w, line(g,
+				  "printf '%%s' \"$%s\" | docker login "
+				  "--username \"$%s\" --password-stdin %.*s",
+				  r->password_var.s, r->user_var.s,
+				  host ? host : 9, host ? r->name.s : "docker.io"));
 	}
 }
 
-static void push_lines(yaml_writer *w, arena *a, const matrix *m,
-		       const cell *c, const char *local)
+static void push_lines(gitlab *g, const matrix *m, const cell *c)
 {
+	const char *image = m->image.s, *tag = c->tag.s;
 	for (size_t i = 0; i < m->nregistries; i++) {
 		const char *r = m->registries[i].name.s;
 		for (size_t j = 0; j <= c->aliases.n; j++) {
-			const char *t = j ? c->aliases.v[j - 1].s : c->tag.s;
-			yw_str(w, arena_printf(a, "docker tag %s %s:%s", local, r, t));
-			yw_str(w, arena_printf(a, "docker push %s:%s", r, t));
+			const char *t = j ? c->aliases.v[j - 1].s : tag;
+			yw_str(g->w, words(g, "docker tag ", image, ":", tag, " ",
+					   r, ":", t, (char *)NULL));
+			yw_str(g->w, words(g, "docker push ", r, ":", t,
+					   (char *)NULL));
 		}
 	}
 }
 
-static void script(yaml_writer *w, arena *a, const plan *p, const cell *c)
+static void script(gitlab *g, const plan *p, const cell *c)
 {
 	const matrix *m = p->m;
-	const char *local = arena_printf(a, "%s:%s", m->image.s, c->tag.s);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	yw_str(w, arena_printf(a, "docker build --pull -t %s -f %s/%s %s/%s",
-			       local, m->output.s, c->dockerfile, m->output.s,
-			       c->dir));
-	login_lines(w, a, m);
-	push_lines(w, a, m, c, local);
-	yw_seq_end(w);
+	yw_str(g->w, "script");
+	yw_seq_begin(g->w);
+	yw_str(g->w, line(g, "docker build --pull -t %s:%s -f %s/%s %s/%s",
+			  m->image.s, c->tag.s, m->output.s, c->dockerfile,
+			  m->output.s, c->dir));
+	login_lines(g, m);
+	push_lines(g, m, c);
+	yw_seq_end(g->w);
 }
 
 static void string_list(yaml_writer *w, const char *key, const strlist *l,
@@ -113,14 +146,15 @@ static void string_list(yaml_writer *w, const char *key, const strlist *l,
 	yw_seq_end(w);
 }
 
-static void rules(yaml_writer *w, const matrix *m, const cell *c, arena *a)
+static void rules(gitlab *g, const matrix *m, const cell *c)
 {
+	yaml_writer *w = g->w;
 	yw_str(w, "rules");
 	yw_seq_begin(w);
 	yw_map_begin(w);
 	yw_str(w, "changes");
 	yw_seq_begin(w);
-	yw_str(w, arena_printf(a, "%s/%s", m->output.s, c->dockerfile));
+	yw_str(w, line(g, "%s/%s", m->output.s, c->dockerfile));
 	yw_seq_end(w);
 	yw_map_end(w);
 	yw_seq_end(w);
@@ -131,11 +165,8 @@ static void job(emit_ctx *ctx, const cell *c)
 	gitlab *g = ctx->state;
 	const matrix *m = ctx->p->m;
 	yaml_writer *w = g->w;
-	arena *a = arena_new();
-	if (!w) {
-		arena_free(a);
+	if (!w)
 		return;
-	}
 	yw_str(w, c->job);
 	yw_map_begin(w);
 	yw_kv(w, "stage", m->ci.stage.s ? m->ci.stage.s : "build");
@@ -146,10 +177,9 @@ static void job(emit_ctx *ctx, const cell *c)
 	yw_str(w, "needs");
 	yw_flow_seq_begin(w);
 	yw_seq_end(w);
-	rules(w, m, c, a);
-	script(w, a, ctx->p, c);
+	rules(g, m, c);
+	script(g, ctx->p, c);
 	yw_map_end(w);
-	arena_free(a);
 }
 
 static void cell_job(emit_ctx *ctx, const cell *c)
@@ -206,6 +236,7 @@ static void end(emit_ctx *ctx)
 			     "rejects pipelines over its instance's job limit; "
 			     "raise ci.max_jobs if yours allows more)",
 			     p->cells.n, p->m->ci.max_jobs);
+	buf_release(&g->line);
 	free(g);
 }
 

@@ -8,6 +8,7 @@
  * overridden from the command line. Every value in a recipe was checked
  * against names.h (tags, repositories), so none needs quoting.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,70 +74,126 @@ static void cell_targets(emit_ctx *ctx, const cell *c)
 	buf_puts(b, "; do \\\n\t\t$(DOCKER) push \"$$r:$$t\" || exit 1; done; done\n");
 }
 
-/* group -> ACTION[-NAME]: the ACTION-TAG of every cell that keep() selects */
-static void group(buf *b, const plan *p, const char *action, const char *name,
-		  bool (*keep)(const cell *, const char *))
+/* One prerequisite line of a group: " \\\n\tACTION-TAG". Group lines are
+ * most of a large Makefile, so they are appended without printf. */
+static void member(buf *b, const char *action, const cell *c)
 {
-	if (name)
-		buf_printf(b, "%s-%s:", action, name);
-	else
-		buf_printf(b, "%s:", action);
+	buf_puts(b, " \\\n\t");
+	buf_puts(b, action);
+	buf_putc(b, '-');
+	buf_puts(b, c->tag.s);
+}
+
+/* ACTION: the ACTION-TAG of every cell */
+static void group_all(buf *b, const plan *p, const char *action)
+{
+	buf_printf(b, "%s:", action);
 	for (size_t i = 0; i < p->cells.n; i++)
-		if (!keep || keep(p->cells.v[i], name))
-			buf_printf(b, " \\\n\t%s-%s", action, p->cells.v[i]->tag.s);
+		member(b, action, p->cells.v[i]);
 	buf_putc(b, '\n');
 }
 
-static bool in_series(const cell *c, const char *series)
+/* The cells grouped by one field (series or variant name): the distinct
+ * values in first-seen order, and the cells of each in plan order. Built
+ * in one pass with a hash table and a counting sort, so that the group
+ * targets cost O(cells) whatever the number of groups. */
+typedef struct {
+	const char **names; /* distinct values, first-seen order */
+	size_t n;
+	size_t *start;      /* cells of group g: members[start[g]..start[g+1]) */
+	const cell **members;
+} grouping;
+
+static uint64_t hash(const char *s)
 {
-	return strcmp(c->series, series) == 0;
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
 }
 
-static bool of_variant(const cell *c, const char *name)
+static void *xcalloc(size_t n, size_t size)
 {
-	return strcmp(c->variant->name.s, name) == 0;
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		abort();
+	return p;
 }
 
-/* Distinct values of field over the cells, in first-seen order. Returns the
- * count; names[] has room for every cell. */
-static size_t distinct(const plan *p, const char **names, bool series)
+static const char *field(const cell *c, bool series)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < p->cells.n; i++) {
-		const cell *c = p->cells.v[i];
-		const char *s = series ? c->series : c->variant->name.s;
-		bool seen = false;
-		for (size_t j = 0; j < n && !seen; j++)
-			seen = names[j] == s || strcmp(names[j], s) == 0;
-		if (!seen)
-			names[n++] = s;
-	}
-	return n;
+	return series ? c->series : c->variant->name.s;
 }
 
-static void groups(buf *b, const plan *p, const char **names, size_t n,
-		   bool (*keep)(const cell *, const char *))
+static void group_cells(const plan *p, bool series, grouping *g)
 {
+	size_t n = p->cells.n, size = 16;
+	while (size < n * 2)
+		size *= 2;
+	size_t *slot = xcalloc(size, sizeof *slot); /* group index + 1 */
+	size_t *of = xcalloc(n, sizeof *of);        /* the group of cell i */
+	g->names = xcalloc(n, sizeof *g->names);
+	g->start = xcalloc(n + 2, sizeof *g->start);
+	g->members = xcalloc(n, sizeof *g->members);
+	g->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		buf_printf(b, ".PHONY: build-%s image-%s push-%s\n", names[i],
-			   names[i], names[i]);
-		for (size_t a = 0; a < 3; a++)
-			group(b, p, actions[a], names[i], keep);
+		const char *s = field(p->cells.v[i], series);
+		size_t h = (size_t)(hash(s) & (size - 1));
+		while (slot[h] && strcmp(g->names[slot[h] - 1], s) != 0)
+			h = (h + 1) & (size - 1);
+		if (!slot[h]) {
+			g->names[g->n] = s;
+			slot[h] = ++g->n;
+		}
+		of[i] = slot[h] - 1;
+		g->start[of[i] + 2]++;
+	}
+	for (size_t k = 2; k < g->n + 2; k++)
+		g->start[k] += g->start[k - 1];
+	for (size_t i = 0; i < n; i++)
+		g->members[g->start[of[i] + 1]++] = p->cells.v[i];
+	free(slot);
+	free(of);
+}
+
+static void grouping_free(grouping *g)
+{
+	free(g->names);
+	free(g->start);
+	free(g->members);
+}
+
+/* ACTION-NAME for every group, with its cells' ACTION-TAG */
+static void groups(buf *b, const grouping *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const char *name = g->names[i];
+		buf_printf(b, ".PHONY: build-%s image-%s push-%s\n", name, name,
+			   name);
+		for (size_t a = 0; a < 3; a++) {
+			buf_printf(b, "%s-%s:", actions[a], name);
+			for (size_t j = g->start[i]; j < g->start[i + 1]; j++)
+				member(b, actions[a], g->members[j]);
+			buf_putc(b, '\n');
+		}
 	}
 }
 
-static void help(buf *b, const plan *p, const char **series, size_t ns,
-		 const char **variants, size_t nv)
+static void help(buf *b, const plan *p, const grouping *series,
+		 const grouping *variants)
 {
 	buf_puts(b, "\n.PHONY: help\nhelp:\n"
 		    "\t@echo 'Targets (ACTION is build, image or push):'\n"
 		    "\t@echo '  ACTION            every cell'\n");
-	for (size_t i = 0; i < ns; i++)
-		buf_printf(b, "\t@echo '  ACTION-%s'\n", series[i]);
-	for (size_t i = 0; i < nv; i++)
-		buf_printf(b, "\t@echo '  ACTION-%s'\n", variants[i]);
-	for (size_t i = 0; i < p->cells.n; i++)
-		buf_printf(b, "\t@echo '  ACTION-%s'\n", p->cells.v[i]->tag.s);
+	for (size_t i = 0; i < series->n; i++)
+		buf_printf(b, "\t@echo '  ACTION-%s'\n", series->names[i]);
+	for (size_t i = 0; i < variants->n; i++)
+		buf_printf(b, "\t@echo '  ACTION-%s'\n", variants->names[i]);
+	for (size_t i = 0; i < p->cells.n; i++) {
+		buf_puts(b, "\t@echo '  ACTION-");
+		buf_puts(b, p->cells.v[i]->tag.s);
+		buf_puts(b, "'\n");
+	}
 	buf_puts(b, "\t@echo 'Variables: DOCKER IMAGE REGISTRIES BUILD_FLAGS "
 		    "PYTHON_MIRROR PKG_PROXY'\n");
 }
@@ -145,20 +202,17 @@ static void end(emit_ctx *ctx)
 {
 	buf *b = ctx->state;
 	const plan *p = ctx->p;
-	const char **series = calloc(p->cells.n + 1, sizeof *series);
-	const char **variants = calloc(p->cells.n + 1, sizeof *variants);
-	if (!series || !variants)
-		abort();
-	size_t ns = distinct(p, series, true);
-	size_t nv = distinct(p, variants, false);
+	grouping series, variants;
+	group_cells(p, true, &series);
+	group_cells(p, false, &variants);
 	buf_puts(b, "\n# Groups\n.PHONY: build image push\n");
 	for (size_t a = 0; a < 3; a++)
-		group(b, p, actions[a], NULL, NULL);
-	groups(b, p, series, ns, in_series);
-	groups(b, p, variants, nv, of_variant);
-	help(b, p, series, ns, variants, nv);
-	free(series);
-	free(variants);
+		group_all(b, p, actions[a]);
+	groups(b, &series);
+	groups(b, &variants);
+	help(b, p, &series, &variants);
+	grouping_free(&series);
+	grouping_free(&variants);
 }
 
 const emitter emit_makefile = {"Makefile", begin, cell_targets, end};

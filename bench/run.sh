@@ -1,0 +1,15 @@
+#!/bin/sh
+# bench/run.sh - the matrixc benchmark; `make bench` builds an optimized
+# binary and runs this with MATRIXC set. See docs/performance.md for what it
+# measures, the budgets, and the latest figures.
+#
+#   MATRIXC=build/bench/matrixc bench/run.sh
+#   SIZES="10 100" MIN_RUNS=3 bench/run.sh      a quick run
+#   BENCH_CALLGRIND=1 bench/run.sh               also count instructions
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "bench: python3 is needed (apt-get install python3)" >&2
+	exit 3
+fi
+exec python3 "$here/bench.py" "$@"
