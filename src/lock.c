@@ -1,8 +1,9 @@
 /* lock.c - matrix.lock.json through jansson.
  *
- * jansson reports positions only for syntax errors, so for a value of the
- * wrong shape we find the line of its key in the text: good enough to put
- * the caret on the right entry, which is what a person needs.
+ * jansson reports positions only for syntax errors, so the positions of the
+ * release keys come from one scan of the text (release_keys): jansson keeps
+ * an object's keys in document order, so the i-th key of "releases" in the
+ * text is the i-th key jansson iterates. One pass, whatever the file size.
  */
 #include "lock.h"
 
@@ -47,6 +48,86 @@ static srcpos locate(const char *file, const char *text, size_t len,
 	return at;
 }
 
+/* --- positions of the release keys -------------------------------------- */
+
+typedef struct {
+	const char *file, *p, *end;
+	unsigned line, col;
+} scanner;
+
+static void advance(scanner *s)
+{
+	if (*s->p == '\n') {
+		s->line++;
+		s->col = 1;
+	} else {
+		s->col++;
+	}
+	s->p++;
+}
+
+/* skip a string whose opening quote is at s->p; returns its raw text */
+static const char *skip_string(scanner *s, size_t *n)
+{
+	advance(s);
+	const char *start = s->p;
+	while (s->p < s->end && *s->p != '"') {
+		if (*s->p == '\\' && s->p + 1 < s->end)
+			advance(s);
+		advance(s);
+	}
+	*n = (size_t)(s->p - start);
+	if (s->p < s->end)
+		advance(s);
+	return start;
+}
+
+/* true when the next non-blank character is ':' (the string was a key) */
+static bool is_key(const scanner *s)
+{
+	const char *q = s->p;
+	while (q < s->end && strchr(" \t\r\n", *q))
+		q++;
+	return q < s->end && *q == ':';
+}
+
+/* Positions of the keys of the top-level "releases" object, in document
+ * order, into at[max]; returns how many. */
+static size_t release_keys(const char *file, const char *text, size_t len,
+			   srcpos *at, size_t max)
+{
+	scanner s = {file, text, text + len, 1, 1};
+	int depth = 0, releases_depth = -1;
+	bool next_is_releases = false;
+	size_t n = 0;
+	while (s.p < s.end) {
+		char c = *s.p;
+		if (c == '"') {
+			srcpos here = {file, s.line, s.col};
+			size_t rn;
+			const char *raw = skip_string(&s, &rn);
+			bool key = is_key(&s);
+			if (key && depth == releases_depth && n < max)
+				at[n++] = here;
+			next_is_releases = key && depth == 1 && rn == 8 &&
+					   !memcmp(raw, "releases", 8);
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+			if (c == '{' && next_is_releases && depth == 2)
+				releases_depth = 2;
+			next_is_releases = false;
+		} else if (c == '}' || c == ']') {
+			if (depth == releases_depth)
+				releases_depth = -1;
+			depth--;
+		}
+		advance(&s);
+	}
+	return n;
+}
+
 static const char *field(arena *a, diag *d, json_t *obj, const char *name,
 			 srcpos at, const char *key)
 {
@@ -81,11 +162,9 @@ static bool check_entry(diag *d, const lock_entry *e)
 	return ok;
 }
 
-static bool parse_entry(arena *a, diag *d, const char *file, const char *text,
-			size_t len, const char *key, json_t *val, lockfile *lf)
+static bool parse_entry(arena *a, diag *d, srcpos at, const char *key,
+			json_t *val, lockfile *lf)
 {
-	const char *releases = find(text, len, NULL, "\"releases\"");
-	srcpos at = locate(file, text, len, key, releases);
 	if (!json_is_object(val)) {
 		diag_error(d, at, "release '%s' must be an object", key);
 		return false;
@@ -121,12 +200,17 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 			   "the lock file needs a \"releases\" object");
 		return false;
 	}
+	size_t count = json_object_size(rel), i = 0;
+	srcpos *at = arena_alloc(a, (count + 1) * sizeof *at);
+	size_t found = release_keys(file, text, len, at, count);
 	bool ok = true;
 	const char *key;
 	json_t *val;
 	json_object_foreach(rel, key, val) {
-		if (!parse_entry(a, d, file, text, len, key, val, lf))
+		srcpos here = found == count ? at[i] : top;
+		if (!parse_entry(a, d, here, key, val, lf))
 			ok = false;
+		i++;
 	}
 	return ok;
 }
