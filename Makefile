@@ -17,9 +17,11 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
-PKGS := yaml-0.1 lua5.4 libcurl jansson libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is compiled against (its header) but loaded at run time by
+# http.c, so only `update` pays for it; the package must still be installed.
+PKGS := yaml-0.1 lua5.4 jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -36,7 +38,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 # The Debian packages the build and the tests need.
 DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
-	libcurl4-openssl-dev libjansson-dev libssl-dev
+	libcurl4-openssl-dev libjansson-dev libssl-dev libcurl4
 DEB_TEST := git perl python3 pre-commit clang \
 	libclang-rt-14-dev valgrind bsdutils buildah debootstrap python3-yaml \
 	ca-certificates xz-utils dpkg-dev

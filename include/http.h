@@ -43,8 +43,9 @@ typedef struct {
 
 typedef struct http http;
 
-/* NULL when libcurl cannot start. Free with http_free. */
-http *http_new(const http_opts *o);
+/* NULL when libcurl cannot be loaded or started, with the reason in err.
+ * Free with http_free. */
+http *http_new(const http_opts *o, char *err, size_t errlen);
 void http_free(http *h);
 
 /* GET url into sink. Returns true on a 2xx answer whose whole body was

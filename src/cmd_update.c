@@ -183,9 +183,10 @@ static int resolve(compilation *c, const cli_opts *o,
 			   u->source, why);
 		return EXIT_INPUT;
 	}
-	u->h = http_new(&ho);
+	char why_not[512];
+	u->h = http_new(&ho, why_not, sizeof why_not);
 	if (!u->h) {
-		diag_error(c->d, srcpos_file(NULL), "libcurl failed to start");
+		diag_error(c->d, srcpos_file(NULL), "%s", why_not);
 		return EXIT_ENV;
 	}
 	update_status st = update_resolve(u, specs, n, lf);

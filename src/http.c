@@ -6,10 +6,16 @@
  * redirect target, a failed sink) leaks into the next. Bodies of non-2xx
  * answers are counted against the cap but never reach the sink, so a
  * sink only ever sees the bytes of a successful answer.
+ *
+ * libcurl is loaded with dlopen when the first client is made, not linked:
+ * relocating libcurl and its thirty dependencies cost every run of every
+ * command (check runs on each commit) more than the rest of the run, and
+ * only update needs it. curl.h is still used for the types and constants.
  */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +26,31 @@
 #define REASON_MAX 64
 #define ERROR_PAGE_MAX ((size_t)1 << 20)
 
+#define LIBCURL "libcurl.so.4"
+
+/* The libcurl functions matrixc calls, looked up in the loaded library. */
+typedef struct {
+	void *lib;
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	const char *(*easy_strerror)(CURLcode rc);
+} curl_api;
+
 struct http {
+	curl_api api;
 	CURL *curl;
 	http_opts o;
 };
 
 /* One attempt's state, passed to libcurl's callbacks. */
 typedef struct {
+	const curl_api *api;
 	CURL *curl;
 	const http_sink *sink;
 	size_t got;
@@ -53,17 +77,59 @@ void http_opts_default(http_opts *o, const char *user_agent)
 	o->progress = NULL;
 }
 
-http *http_new(const http_opts *o)
+/* POSIX allows a function pointer from dlsym; C needs the copy spelled
+ * out. */
+static bool sym(void *lib, const char *name, void *fp, size_t size)
 {
-	/* reference-counted and thread-safe since libcurl 7.84 */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return NULL;
+	void *p = dlsym(lib, name);
+	if (!p)
+		return false;
+	memcpy(fp, &p, size);
+	return true;
+}
+
+#define SYM(api, field, name) \
+	sym((api)->lib, name, &(api)->field, sizeof (api)->field)
+
+static bool load_curl(curl_api *api, char *err, size_t errlen)
+{
+	api->lib = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	if (!api->lib) {
+		snprintf(err, errlen, "cannot load %s: %s", LIBCURL, dlerror());
+		return false;
+	}
+	bool ok = SYM(api, global_init, "curl_global_init") &&
+		  SYM(api, global_cleanup, "curl_global_cleanup") &&
+		  SYM(api, easy_init, "curl_easy_init") &&
+		  SYM(api, easy_cleanup, "curl_easy_cleanup") &&
+		  SYM(api, easy_reset, "curl_easy_reset") &&
+		  SYM(api, easy_setopt, "curl_easy_setopt") &&
+		  SYM(api, easy_getinfo, "curl_easy_getinfo") &&
+		  SYM(api, easy_perform, "curl_easy_perform") &&
+		  SYM(api, easy_strerror, "curl_easy_strerror");
+	if (!ok) {
+		snprintf(err, errlen, "%s lacks a function matrixc needs: %s",
+			 LIBCURL, dlerror());
+		dlclose(api->lib);
+	}
+	return ok;
+}
+
+http *http_new(const http_opts *o, char *err, size_t errlen)
+{
 	http *h = calloc(1, sizeof *h);
-	if (h)
-		h->curl = curl_easy_init();
-	if (!h || !h->curl) {
+	if (!h || !load_curl(&h->api, err, errlen)) {
 		free(h);
-		curl_global_cleanup();
+		return NULL;
+	}
+	/* reference-counted and thread-safe since libcurl 7.84 */
+	if (h->api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    !(h->curl = h->api.easy_init())) {
+		snprintf(err, errlen, "libcurl failed to start");
+		if (h->curl == NULL)
+			h->api.global_cleanup();
+		dlclose(h->api.lib);
+		free(h);
 		return NULL;
 	}
 	h->o = *o;
@@ -74,9 +140,10 @@ void http_free(http *h)
 {
 	if (!h)
 		return;
-	curl_easy_cleanup(h->curl);
+	h->api.easy_cleanup(h->curl);
+	h->api.global_cleanup();
+	dlclose(h->api.lib);
 	free(h);
-	curl_global_cleanup();
 }
 
 static long now_ms(void)
@@ -93,10 +160,10 @@ static void sleep_ms(long ms)
 		;
 }
 
-static long status_of(CURL *curl)
+static long status_of(const curl_api *api, CURL *curl)
 {
 	long status = 0;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	return status;
 }
 
@@ -128,7 +195,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 {
 	xfer *x = ctx;
 	size_t len = size * n;
-	long status = status_of(x->curl);
+	long status = status_of(x->api, x->curl);
 	bool success = status >= 200 && status <= 299;
 	/* an error page has its own cap: a small tarball's size limit must
 	 * not turn a 404 page into "response too large" */
@@ -201,29 +268,29 @@ static const char *last_part(const char *url)
 static void set_options(http *h, const char *url, xfer *x, char *errbuf)
 {
 	CURL *c = h->curl;
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	h->api.easy_reset(c);
+	h->api.easy_setopt(c, CURLOPT_URL, url);
+	h->api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	h->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	h->api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* a redirect never downgrades an https request to plain http */
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+	h->api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
 			 strncmp(url, "https:", 6) == 0 ? "https" : "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, h->o.max_redirects);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, h->o.user_agent);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	h->api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	h->api.easy_setopt(c, CURLOPT_MAXREDIRS, h->o.max_redirects);
+	h->api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+	h->api.easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	h->api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	h->api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	h->api.easy_setopt(c, CURLOPT_USERAGENT, h->o.user_agent);
+	h->api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	h->api.easy_setopt(c, CURLOPT_HEADERDATA, x);
+	h->api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	h->api.easy_setopt(c, CURLOPT_WRITEDATA, x);
 	if (x->progress) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+		h->api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		h->api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		h->api.easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	}
 }
 
@@ -266,9 +333,9 @@ static attempt_result curl_failure(const http *h, const xfer *x, CURLcode rc,
 			 h->o.max_redirects);
 		return ATTEMPT_FAIL;
 	}
-	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	const char *what = errbuf[0] ? errbuf : h->api.easy_strerror(rc);
 	long os_errno = 0;
-	curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
+	h->api.easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
 	if (rc == CURLE_COULDNT_CONNECT && os_errno)
 		snprintf(err, errlen, "GET %s: %s (%s)", url, what,
 			 strerror((int)os_errno));
@@ -284,17 +351,17 @@ static attempt_result attempt(http *h, const char *url, const http_sink *sink,
 			      char *err, size_t errlen)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	xfer x = {.curl = h->curl, .sink = sink, .progress = h->o.progress};
+	xfer x = {.api = &h->api, .curl = h->curl, .sink = sink, .progress = h->o.progress};
 	x.name = last_part(url);
 	x.start_ms = now_ms();
 	set_options(h, url, &x, errbuf);
 	sink->begin(sink->ctx);
-	CURLcode rc = curl_easy_perform(h->curl);
+	CURLcode rc = h->api.easy_perform(h->curl);
 	if (x.shown) /* the terminal line is for now: leave it clean */
 		fputs("\r\033[K", x.progress);
 	if (rc != CURLE_OK)
 		return curl_failure(h, &x, rc, errbuf, url, err, errlen);
-	long status = status_of(h->curl);
+	long status = status_of(&h->api, h->curl);
 	if (status >= 200 && status <= 299)
 		return ATTEMPT_OK;
 	snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status,
