@@ -24,6 +24,7 @@
 #define _GNU_SOURCE     /* syncfs */
 #include "outdir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -588,6 +589,60 @@ static bool write_manifest(const char *root, const buf *text, diag *d)
 	return ok;
 }
 
+static bool owned(const outset *os, const pathlist *old, const char *rel)
+{
+	if (manifest_has(os, rel))
+		return true;
+	for (size_t i = 0; i < old->n; i++)
+		if (strcmp(old->v[i], rel) == 0)
+			return true;
+	return false;
+}
+
+/* The file a leftover temporary ".NAME.tmp.XXXXXX" in dir (relative to the
+ * root, "" for the root) was for, written into out; false if name is not
+ * such a temporary. */
+static bool temp_target(const char *dir, const char *name, char *out,
+			size_t size)
+{
+	size_t n = strlen(name);
+	if (n < 13 || name[0] != '.' || memcmp(name + n - 11, ".tmp.", 5) != 0)
+		return false;
+	int w = snprintf(out, size, "%s%s%.*s", dir, *dir ? "/" : "",
+			 (int)(n - 12), name + 1);
+	return w > 0 && (size_t)w < size;
+}
+
+/* Remove the temporary files a killed run left beside files matrixc owns.
+ * Runs under the directory lock, so no live run is writing them. */
+static void remove_leftovers(const char *root, const outset *os,
+			     const pathlist *old)
+{
+	char prev[4096] = "\001";
+	for (size_t i = 0; i < os->n; i++) {
+		char dir[4096], target[4096];
+		const char *slash = strrchr(os->v[i].path, '/');
+		snprintf(dir, sizeof dir, "%.*s",
+			 slash ? (int)(slash - os->v[i].path) : 0, os->v[i].path);
+		if (!strcmp(dir, prev) || unsafe_parents(root, os->v[i].path))
+			continue;
+		snprintf(prev, sizeof prev, "%s", dir);
+		char *full = join(root, dir);
+		DIR *dp = opendir(full);
+		for (struct dirent *e; dp && (e = readdir(dp));) {
+			if (!temp_target(dir, e->d_name, target, sizeof target) ||
+			    !owned(os, old, target))
+				continue;
+			char *tmp = join(full, e->d_name);
+			unlink(tmp);
+			free(tmp);
+		}
+		if (dp)
+			closedir(dp);
+		free(full);
+	}
+}
+
 static bool write_locked(const char *root, int root_fd, const outset *os,
 			 diag *d, outdir_stats *st)
 {
@@ -595,6 +650,7 @@ static bool write_locked(const char *root, int root_fd, const outset *os,
 	buf pre;
 	bool ok;
 	read_manifest(root, &old);
+	remove_leftovers(root, os, &old);
 	buf_init(&pre, MANIFEST_MAX);
 	union_manifest(os, &old, &pre);
 	ok = write_manifest(root, &pre, d) &&
