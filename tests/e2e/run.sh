@@ -311,9 +311,5 @@ else
 fi
 
 e2e_note "total $(($(e2e_now) - t_start)) s"
-if [ "$E2E_FAILED" -eq 0 ]; then
-	e2e_note "PASS: $E2E_N checks"
-	exit 0
-fi
-e2e_note "FAIL: $E2E_FAILED of $E2E_N checks"
-exit 1
+echo "e2e: $((E2E_N - E2E_FAILED)) passed, $E2E_FAILED failed"
+[ "$E2E_FAILED" -eq 0 ]
