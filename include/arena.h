@@ -26,6 +26,10 @@ char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_printf(arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(arena *a, const char *fmt, va_list ap);
+/* realloc that aborts with a message when memory runs out, for the few
+ * objects that outlive or are resized outside an arena. */
+void *xrealloc(void *p, size_t size);
+
 /* Bytes handed out so far (for the memory cap and the benchmark). */
 size_t arena_used(const arena *a);
 

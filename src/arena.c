@@ -32,6 +32,14 @@ static void out_of_memory(void)
 	abort();
 }
 
+void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
 arena *arena_new(void)
 {
 	arena *a = calloc(1, sizeof *a);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 #define DEFAULT_MAX ((size_t)64 << 20)
 
 void buf_init(buf *b, size_t max)
@@ -42,12 +44,7 @@ static bool reserve(buf *b, size_t len)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	char *p = realloc(b->data, cap);
-	if (!p) {
-		fputs("matrixc: fatal: out of memory\n", stderr);
-		abort();
-	}
-	b->data = p;
+	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 	return true;
 }

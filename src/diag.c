@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 #define MSG_MAX 1024
 
 struct source {
@@ -36,16 +38,6 @@ struct diag {
 	struct source *src;
 	size_t nsrc;
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p) {
-		fputs("matrixc: fatal: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
 
 static char *xstrdup(const char *s)
 {

@@ -9,15 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (!p) {
-		fputs("matrixc: fatal: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
+#include "arena.h"
 
 void outset_init(outset *os)
 {
