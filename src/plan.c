@@ -220,6 +220,23 @@ static void check_group_names(planner *p, const cellset *cs)
 	free(series);
 }
 
+/* Why each cell was skipped, at the hook line that skipped it; the first
+ * few only, the rest are one look at `matrixc explain` away. */
+static void note_skips(planner *p, const cellset *all)
+{
+	enum { SHOWN = 5 };
+	for (size_t i = 0; i < all->n && i < SHOWN; i++) {
+		const cell *c = all->v[i];
+		diag_note(p->d, c->skip_reason.at, "%s/%s skipped: %s",
+			  c->version_str, c->variant->name.s,
+			  c->skip_reason.s ? shown(p->a, c->skip_reason.s)
+					   : "no reason given");
+	}
+	if (all->n > SHOWN)
+		diag_note(p->d, srcpos_file(NULL), "and %zu more cells",
+			  all->n - SHOWN);
+}
+
 bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		plan *out)
 {
@@ -238,6 +255,7 @@ bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 	if (all->n && !out->cells.n) {
 		diag_warning(d, srcpos_file(m->file),
 			     "every cell was skipped by the hooks; nothing to generate");
+		note_skips(&p, all);
 		return false;
 	}
 	if (diag_errors(d) != errors)
