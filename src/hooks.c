@@ -9,7 +9,11 @@
  * Hooks see a cell as a proxy table built by the prelude (a Lua chunk kept
  * below as a string): every store is type-checked when it happens and
  * remembers the hook line that made it, which becomes the field's
- * provenance when the cell is read back into C. The sandbox has base (less
+ * provenance when the cell is read back into C. Proxies are cheap, since
+ * a run may have 10,000 cells: they read C on demand (C.get, C.list), share
+ * their functions, are reused from hook file to hook file while nothing is
+ * stored through them, and a cell nothing was stored into is not read
+ * back. The memory cap grows with the cell count. The sandbox has base (less
  * files, bytecode and GC control), string (less dump), table, math (less
  * random) and utf8; `pairs` iterates in sorted key order so that hook
  * output never depends on hash order.
@@ -31,6 +35,8 @@
 #include "outdir.h"
 
 #define HOOK_MEMORY ((size_t)64 << 20)    /* bytes for the whole state */
+#define HOOK_CELL_MEMORY ((size_t)16 << 10) /* and per cell, up to: */
+#define HOOK_MEMORY_MAX ((size_t)192 << 20)
 #define HOOK_BUDGET 20000000ul            /* VM instructions per call */
 #define HOOK_STEP 1000                    /* instructions per count hook */
 #define HOOK_FRAMES 8                     /* traceback notes kept */
@@ -42,6 +48,7 @@
 typedef struct {
 	const char *name; /* "lua/quirks.lua", as listed or required */
 	int cell_ref, matrix_ref;
+	srcpos cell_at, matrix_at; /* where the hooks are defined */
 } hookfile;
 
 typedef struct {
@@ -56,7 +63,7 @@ typedef struct {
 	const matrix *m;
 	cellset *cs;
 	lua_State *L;
-	size_t mem_used;
+	size_t mem_used, mem_cap;
 	bool mem_exceeded;
 	srcpos mem_at;
 	unsigned long steps;
@@ -65,6 +72,7 @@ typedef struct {
 	hookfile *files;
 	size_t nfiles, capfiles;
 	int env_mt_ref, wrap_ref, loaded_ref;
+	int cache_p_ref, cache_s_ref, ctl_ref, retire_ref; /* see the prelude */
 	/* the call in progress, for messages */
 	const char *hook;     /* "cell", "matrix", or NULL: loading a file */
 	const cell *cur;      /* the cell of a cell hook */
@@ -97,16 +105,17 @@ static int file_index(const hookrun *r, const char *source)
 }
 
 /* The innermost frame running hook code (not the prelude, not C). Calls
- * only lua_getstack and lua_getinfo("Sl"), which do not allocate, so the
+ * only lua_getstack and lua_getinfo ("S", "l"), which do not allocate, so the
  * allocator may use it too. */
 static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
 {
 	lua_Debug ar;
 	for (int level = 0; lua_getstack(L, level, &ar); level++) {
-		if (!lua_getinfo(L, "Sl", &ar))
+		if (!lua_getinfo(L, "S", &ar))
 			continue;
 		int i = file_index(r, ar.source);
-		if (i >= 0 && ar.currentline > 0) {
+		/* the line only for a hook frame: it costs a lineinfo scan */
+		if (i >= 0 && lua_getinfo(L, "l", &ar) && ar.currentline > 0) {
 			*at = (srcpos){r->files[i].name, (unsigned)ar.currentline, 0};
 			return i;
 		}
@@ -136,13 +145,13 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		r->mem_used -= old;
 		return NULL;
 	}
-	if (nsize > old && nsize - old > HOOK_MEMORY - r->mem_used) {
+	if (nsize > old && nsize - old > r->mem_cap - r->mem_used) {
 		if (!r->mem_exceeded && r->L)
 			hook_frame(r, r->L, &r->mem_at);
 		r->mem_exceeded = true;
 		return NULL;
 	}
-	void *p = realloc(ptr, nsize);
+	void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);
 	if (p)
 		r->mem_used = r->mem_used - old + nsize;
 	return p;
@@ -282,7 +291,7 @@ static void report_failure(hookrun *r, int status)
 	if (r->mem_exceeded) {
 		srcpos at = r->mem_at.file ? r->mem_at : r->call_at;
 		diag_error(r->d, at, "memory limit exceeded (%zu MiB)%s",
-			   HOOK_MEMORY >> 20, ctx);
+			   r->mem_cap >> 20, ctx);
 		return;
 	}
 	if (status == LUA_ERRMEM) {
@@ -319,12 +328,13 @@ static srcpos function_pos(hookrun *r, lua_State *L, int idx)
 }
 
 /* Call the function below its nargs arguments under the budget, leaving
- * nres results. On failure reports, pops everything, returns false. */
-static bool call_hook(hookrun *r, int nargs, int nres)
+ * nres results. at is where the function is defined, when known. On
+ * failure reports, pops everything, returns false. */
+static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 {
 	lua_State *L = r->L;
 	int fn = lua_gettop(L) - nargs;
-	r->call_at = function_pos(r, L, fn);
+	r->call_at = at ? *at : function_pos(r, L, fn);
 	lua_pushcfunction(L, msg_handler);
 	lua_insert(L, fn);
 	r->steps = 0;
@@ -374,6 +384,26 @@ static int c_vcmp(lua_State *L)
 	pyversion a = check_version(L, 1), b = check_version(L, 2);
 	int c = version_cmp(&a, &b);
 	lua_pushinteger(L, c < 0 ? -1 : c > 0);
+	return 1;
+}
+
+/* C.vcmpc(cell, b): C.vcmp with the cell's version, parsed already */
+static int c_vcmpc(lua_State *L)
+{
+	const cell *c = lua_touserdata(L, 1);
+	pyversion b = check_version(L, 2);
+	int k = version_cmp(&c->version, &b);
+	lua_pushinteger(L, k < 0 ? -1 : k > 0);
+	return 1;
+}
+
+/* C.seriesc(cell) -> the series of the cell's version */
+static int c_seriesc(lua_State *L)
+{
+	const cell *c = lua_touserdata(L, 1);
+	char s[32];
+	version_series(&c->version, s, sizeof s);
+	lua_pushstring(L, s);
 	return 1;
 }
 
@@ -758,80 +788,118 @@ static int sb_require(lua_State *L)
 
 /* --- cells as Lua tables ---------------------------------------------------- */
 
-static void set_string(lua_State *L, const char *k, const char *v)
+/* Cell fields as the prelude numbers them (C.fields): scalars, then the
+ * lists in list_fields order. Hooks read them on demand through C.get and
+ * C.list, so a cell no hook looks at costs no copies. */
+enum {
+	F_VERSION, F_MAJOR, F_MINOR, F_PATCH, F_PRE, F_SERIES, F_SPEC,
+	F_VARIANT, F_PGO, F_LTO, F_PIP, F_BASE, F_URL, F_SHA256,
+	F_GET_PIP_URL, F_GET_PIP_SHA256, F_TAG, F_SKIP, F_LISTS
+};
+
+static const char *const field_names[] = {
+    "version", "major", "minor", "patch", "pre", "series", "spec",
+    "variant", "pgo", "lto", "pip", "base", "url", "sha256",
+    "get_pip_url", "get_pip_sha256", "tag", "skip"};
+
+static const char *const list_fields[] = {
+    "configure", "make_flags", "env", "build_args",
+    "build_packages", "run_packages", "aliases"};
+
+#define NLISTS (sizeof list_fields / sizeof *list_fields)
+
+static strlist *list_of(cell *c, size_t i)
 {
-	if (!v)
-		return;
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, k);
+	strlist *lists[] = {&c->configure, &c->make_flags, &c->env,
+			    &c->build_args, &c->build_packages,
+			    &c->run_packages, &c->aliases};
+	return lists[i];
 }
 
-static void set_integer(lua_State *L, const char *k, unsigned v)
+/* The cell argument of C.get, C.list, C.snap: a pointer the prelude
+ * holds (hook code never sees these helpers). */
+static cell *arg_cell(lua_State *L)
 {
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
+	return lua_touserdata(L, 1);
 }
 
-static void set_boolean(lua_State *L, const char *k, bool v)
+static void push_opt(lua_State *L, const char *s)
 {
-	lua_pushboolean(L, v);
-	lua_setfield(L, -2, k);
+	if (s)
+		lua_pushstring(L, s);
+	else
+		lua_pushnil(L);
 }
 
-static void set_list(lua_State *L, const char *k, const strlist *l)
+/* C.get(cell, field) -> the value of a scalar field */
+static int c_get(lua_State *L)
 {
+	const cell *c = arg_cell(L);
+	char pre[16] = "";
+	switch (lua_tointeger(L, 2) - 1) {
+	case F_VERSION: lua_pushstring(L, c->version_str); break;
+	case F_MAJOR: lua_pushinteger(L, c->version.major); break;
+	case F_MINOR: lua_pushinteger(L, c->version.minor); break;
+	case F_PATCH: lua_pushinteger(L, c->version.patch); break;
+	case F_PRE:
+		if (c->version.pre != PRE_FINAL)
+			snprintf(pre, sizeof pre, "%s%u",
+				 pre_string(&c->version), c->version.pre_n);
+		lua_pushstring(L, pre);
+		break;
+	case F_SERIES: push_opt(L, c->series); break;
+	case F_SPEC: push_opt(L, c->spec); break;
+	case F_VARIANT: push_opt(L, c->variant->name.s); break;
+	case F_PGO: lua_pushboolean(L, c->pgo.on); break;
+	case F_LTO: lua_pushboolean(L, c->lto.on); break;
+	case F_PIP: lua_pushboolean(L, c->pip.on); break;
+	case F_BASE: push_opt(L, c->base.s); break;
+	case F_URL: push_opt(L, c->url.s); break;
+	case F_SHA256: push_opt(L, c->sha256.s); break;
+	case F_GET_PIP_URL: push_opt(L, c->get_pip_url.s); break;
+	case F_GET_PIP_SHA256: push_opt(L, c->get_pip_sha256.s); break;
+	case F_TAG: push_opt(L, c->tag.s); break;
+	case F_SKIP:
+		if (c->skip)
+			lua_pushstring(L, c->skip_reason.s ? c->skip_reason.s
+							   : "skipped");
+		else
+			lua_pushboolean(L, 0);
+		break;
+	default: lua_pushnil(L); break;
+	}
+	return 1;
+}
+
+/* C.list(cell, field) -> a new table of the list's strings */
+static int c_list(lua_State *L)
+{
+	cell *c = arg_cell(L);
+	lua_Integer f = lua_tointeger(L, 2) - 1 - F_LISTS;
+	if (f < 0 || (size_t)f >= NLISTS)
+		return hook_fail(L, "C.list: bad field");
+	const strlist *l = list_of(c, (size_t)f);
 	lua_createtable(L, (int)l->n, 0);
 	for (size_t i = 0; i < l->n; i++) {
 		lua_pushstring(L, l->v[i].s);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
-	lua_setfield(L, -2, k);
+	return 1;
 }
 
-/* The cell as plain values: what the prelude's wrap takes. */
-static void push_raw(lua_State *L, const cell *c)
+/* C.snap(cell) -> a copy of the cell as it is now, for a retired proxy.
+ * Fields are replaced, never changed in place, except configure (see
+ * sync_flags), which is copied. */
+static int c_snap(lua_State *L)
 {
-	char pre[16] = "";
-	if (c->version.pre != PRE_FINAL)
-		snprintf(pre, sizeof pre, "%s%u", pre_string(&c->version),
-			 c->version.pre_n);
-	lua_createtable(L, 0, 26);
-	set_string(L, "version", c->version_str);
-	set_integer(L, "major", c->version.major);
-	set_integer(L, "minor", c->version.minor);
-	set_integer(L, "patch", c->version.patch);
-	set_string(L, "pre", pre);
-	set_string(L, "series", c->series);
-	set_string(L, "spec", c->spec);
-	set_string(L, "variant", c->variant->name.s);
-	set_boolean(L, "pgo", c->pgo.on);
-	set_boolean(L, "lto", c->lto.on);
-	set_boolean(L, "pip", c->pip.on);
-	set_string(L, "base", c->base.s);
-	set_string(L, "url", c->url.s);
-	set_string(L, "sha256", c->sha256.s);
-	set_string(L, "get_pip_url", c->get_pip_url.s);
-	set_string(L, "get_pip_sha256", c->get_pip_sha256.s);
-	set_string(L, "tag", c->tag.s);
-	if (c->skip)
-		set_string(L, "skip", c->skip_reason.s ? c->skip_reason.s : "skipped");
-	else
-		set_boolean(L, "skip", false);
-	set_list(L, "configure", &c->configure);
-	set_list(L, "make_flags", &c->make_flags);
-	set_list(L, "env", &c->env);
-	set_list(L, "build_args", &c->build_args);
-	set_list(L, "build_packages", &c->build_packages);
-	set_list(L, "run_packages", &c->run_packages);
-	set_list(L, "aliases", &c->aliases);
-}
-
-/* Push the proxy of c and its state table. */
-static void push_wrapped(hookrun *r, lua_State *L, const cell *c)
-{
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->wrap_ref);
-	push_raw(L, c);
-	lua_call(L, 1, 2);
+	hookrun *r = run_of(L);
+	const cell *c = arg_cell(L);
+	cell *s = arena_alloc(r->a, sizeof *s);
+	*s = *c;
+	s->configure = (strlist){0};
+	strlist_copy(r->a, &s->configure, &c->configure);
+	lua_pushlightuserdata(L, s);
+	return 1;
 }
 
 /* Reading a cell back after a hook: only what the hook assigned. */
@@ -908,7 +976,8 @@ static void read_string(reader *rd, const char *k, pstr *out, bool optional)
 	srcpos at;
 	if (!assigned(rd, k, &at))
 		return;
-	if (lua_getfield(rd->L, rd->raw, k) == LUA_TNIL && optional) {
+	int t = lua_getfield(rd->L, rd->raw, k); /* a table: a stored nil */
+	if ((t == LUA_TNIL || t == LUA_TTABLE) && optional) {
 		if (out->s)
 			*out = (pstr){NULL, at};
 	} else {
@@ -926,7 +995,8 @@ static void read_skip(reader *rd)
 	if (!assigned(rd, "skip", &at))
 		return;
 	int t = lua_getfield(rd->L, rd->raw, "skip");
-	if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(rd->L, -1))) {
+	if (t == LUA_TNIL || t == LUA_TTABLE ||
+	    (t == LUA_TBOOLEAN && !lua_toboolean(rd->L, -1))) {
 		if (c->skip)
 			c->skip_reason = (pstr){NULL, at};
 		c->skip = false;
@@ -963,16 +1033,28 @@ static bool same_strings(const strlist *a, const strlist *b)
 
 /* A list: entries that were there keep their provenance (the first
  * unmatched equal entry), new ones get the hook line that stored them. */
+static bool list_too_long(reader *rd, const char *k, size_t n)
+{
+	if (n <= HOOK_LIST_MAX)
+		return false;
+	read_error(rd, rd->r->call_at, "cell field '%s' has more than %d "
+		   "entries", k, HOOK_LIST_MAX);
+	return true;
+}
+
 static void read_list(reader *rd, const char *k, strlist *out)
 {
 	lua_State *L = rd->L;
-	lua_getfield(L, rd->raw, k);
+	if (lua_getfield(L, rd->raw, k) != LUA_TTABLE) {
+		/* never looked at: as it was */
+		lua_pop(L, 1);
+		list_too_long(rd, k, out->n);
+		return;
+	}
 	lua_getfield(L, rd->lines, k);
 	int items = lua_gettop(L) - 1, lines = items + 1;
 	lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-	if (n > HOOK_LIST_MAX) {
-		read_error(rd, rd->r->call_at, "cell field '%s' has more than %d "
-			   "entries", k, HOOK_LIST_MAX);
+	if (list_too_long(rd, k, (size_t)n)) {
 		lua_pop(L, 2);
 		return;
 	}
@@ -1019,18 +1101,6 @@ static void sync_flags(hookrun *r, cell *c, bool pgo_was, bool lto_was)
 		strlist_add_unique(r->a, &c->configure, "--with-lto", c->lto.at);
 }
 
-static const char *const list_fields[] = {
-    "configure", "make_flags", "env", "build_args",
-    "build_packages", "run_packages", "aliases"};
-
-static strlist *list_of(cell *c, size_t i)
-{
-	strlist *lists[] = {&c->configure, &c->make_flags, &c->env,
-			    &c->build_args, &c->build_packages,
-			    &c->run_packages, &c->aliases};
-	return lists[i];
-}
-
 /* The classic failure: a variant that promises PGO or LTO, built without
  * it under the tag that claims it. A hook must skip such a cell or give it
  * another tag. */
@@ -1049,10 +1119,28 @@ static void check_promise(hookrun *r, const cell *c, const pbool *flag,
 		   call_context(r));
 }
 
+/* A state nothing was stored through: only the list limit applies. */
+static bool read_clean(hookrun *r, cell *c)
+{
+	reader rd = {r, r->L, c, 0, 0, 0, true};
+	for (size_t i = 0; i < NLISTS && rd.ok; i++)
+		list_too_long(&rd, list_fields[i], list_of(c, i)->n);
+	return rd.ok;
+}
+
+static bool is_dirty(lua_State *L, int state)
+{
+	bool dirty = lua_getfield(L, state, "dirty") == LUA_TBOOLEAN;
+	lua_pop(L, 1);
+	return dirty;
+}
+
 /* Copy what a hook changed from the state at index state into c. */
 static bool read_back(hookrun *r, cell *c, int state)
 {
 	lua_State *L = r->L;
+	if (!is_dirty(L, state))
+		return read_clean(r, c);
 	int top = lua_gettop(L);
 	reader rd = {r, L, c, top + 1, top + 2, top + 3, true};
 	lua_getfield(L, state, "raw");
@@ -1069,7 +1157,7 @@ static bool read_back(hookrun *r, cell *c, int state)
 	read_string(&rd, "get_pip_url", &c->get_pip_url, true);
 	read_string(&rd, "get_pip_sha256", &c->get_pip_sha256, true);
 	read_skip(&rd);
-	for (size_t i = 0; i < sizeof list_fields / sizeof *list_fields; i++)
+	for (size_t i = 0; i < NLISTS; i++)
 		if (rd.ok)
 			read_list(&rd, list_fields[i], list_of(c, i));
 	if (rd.ok)
@@ -1104,11 +1192,20 @@ static const char prelude[] =
     "  return a < b\n"
     "end\n"
     "\n"
-    "local PAIRS = setmetatable({}, { __mode = \"k\" }) -- proxy -> its own pairs\n"
+    "-- The state behind each proxy, for the shared metatables below. A cell\n"
+    "-- state s: s.cell (the C cell, lightuserdata: the live cell, or a snapshot\n"
+    "-- once retired), s.idx (its index, for the cache), and once written to,\n"
+    "-- s.raw (stored values; lists' items), s.where (field -> position),\n"
+    "-- s.lines (list field -> {value = position}), s.lists (field -> proxy),\n"
+    "-- s.dirty. A list state: items, lines, field, owner.\n"
+    "local STATE = setmetatable({}, { __mode = \"k\" }) -- cell proxy -> state\n"
+    "local LSTATE = setmetatable({}, { __mode = \"k\" }) -- list proxy -> state\n"
+    "local cell_pairs\n"
     "\n"
     "local function sorted_pairs(t)\n"
-    "  local own = PAIRS[t]\n"
-    "  if own then return own(t) end\n"
+    "  if STATE[t] then return cell_pairs(t) end\n"
+    "  local ls = LSTATE[t]\n"
+    "  if ls then return ipairs(ls.items) end\n"
     "  if type(t) ~= \"table\" then\n"
     "    error(fmt(\"bad argument to pairs (table expected, got %s)\", type(t)), 0)\n"
     "  end\n"
@@ -1161,38 +1258,6 @@ static const char prelude[] =
     "  return \"a \" .. t\n"
     "end\n"
     "\n"
-    "-- A list field: an empty proxy over items; every store is checked and the\n"
-    "-- hook line that stored each value is kept in lines[value].\n"
-    "local function newlist(field, items, lines)\n"
-    "  local proxy = {}\n"
-    "  local mt = {\n"
-    "    __metatable = false,\n"
-    "    __index = function(_, k) return items[k] end,\n"
-    "    __len = function() return #items end,\n"
-    "    __newindex = function(_, k, v)\n"
-    "      local n = #items\n"
-    "      if mtype(k) ~= \"integer\" or k < 1 or k > n + 1 then\n"
-    "        error(fmt(\"cell field '%s' is a list: index %s is not in 1..%d\",\n"
-    "          field, tostring(k), n + 1), 0)\n"
-    "      end\n"
-    "      if v == nil then\n"
-    "        if k ~= n then\n"
-    "          error(fmt(\"cell field '%s': only the last entry can be set to nil \"\n"
-    "            .. \"(use table.remove or mx.remove)\", field), 0)\n"
-    "        end\n"
-    "      elseif type(v) ~= \"string\" then\n"
-    "        error(fmt(\"cell field '%s' takes strings, not %s\", field,\n"
-    "          a_type(v)), 0)\n"
-    "      else\n"
-    "        if lines[v] == nil then lines[v] = C.pos() end\n"
-    "      end\n"
-    "      items[k] = v\n"
-    "    end,\n"
-    "  }\n"
-    "  PAIRS[proxy] = function() return ipairs(items) end\n"
-    "  return setmetatable(proxy, mt)\n"
-    "end\n"
-    "\n"
     "local function copy_list(field, v)\n"
     "  if type(v) ~= \"table\" then\n"
     "    error(fmt(\"cell field '%s' takes a list of strings, not %s\", field,\n"
@@ -1231,51 +1296,169 @@ static const char prelude[] =
     "  end\n"
     "end\n"
     "\n"
-    "-- wrap(raw) -> proxy, state. raw holds the cell as plain values; state.where\n"
-    "-- maps a changed scalar field to the position of the change, state.lines\n"
-    "-- maps a list field to {value = position}.\n"
-    "local function wrap(raw)\n"
-    "  local where, lines, lists = {}, {}, {}\n"
-    "  for _, k in ipairs(LISTS) do\n"
-    "    lines[k] = {}\n"
-    "    lists[k] = newlist(k, raw[k], lines[k])\n"
+    "-- C values are read on demand (C.get, C.list), so a proxy costs two small\n"
+    "-- tables until a hook touches it. Proxies are reused from call to call\n"
+    "-- while nothing was stored through them (CACHE_P, CACHE_S: cell index ->\n"
+    "-- proxy, state); a proxy written to outside its own call is retired first,\n"
+    "-- as is one whose call stored anything, so that every proxy a hook kept\n"
+    "-- keeps seeing the values it had, as when each call had its own copy.\n"
+    "local FID = {}\n"
+    "for i, k in ipairs(C.fields) do FID[k] = i end\n"
+    "local NILV = {} -- a stored nil in s.raw\n"
+    "local CACHE_P, CACHE_S, CTL = {}, {}, { cur = false }\n"
+    "\n"
+    "local function retire(s)\n"
+    "  if CACHE_S[s.idx] == s then\n"
+    "    CACHE_S[s.idx] = nil\n"
+    "    CACHE_P[s.idx] = nil\n"
     "  end\n"
-    "  local proxy = {}\n"
-    "  local mt = {\n"
-    "    __metatable = false,\n"
-    "    __index = function(_, k)\n"
-    "      local kind = KIND[k]\n"
-    "      if kind == nil then error(unknown(k), 0) end\n"
-    "      if kind == \"list\" then return lists[k] end\n"
-    "      return raw[k]\n"
-    "    end,\n"
-    "    __newindex = function(_, k, v)\n"
-    "      local kind = KIND[k]\n"
-    "      if kind == nil then error(unknown(k), 0) end\n"
-    "      local pos = C.pos()\n"
-    "      if kind == \"list\" then\n"
-    "        local items = copy_list(k, v)\n"
-    "        raw[k] = items\n"
-    "        lines[k] = {}\n"
-    "        for _, x in ipairs(items) do lines[k][x] = pos end\n"
-    "        lists[k] = newlist(k, items, lines[k])\n"
-    "        return\n"
+    "  s.cell = C.snap(s.cell)\n"
+    "  s.retired = true\n"
+    "end\n"
+    "\n"
+    "-- A store through s: outside the call it belongs to, the proxy leaves the\n"
+    "-- cache; it is then never read back.\n"
+    "local function touch(s)\n"
+    "  if not (s.retired or s.live or CTL.cur == s) then retire(s) end\n"
+    "  s.dirty = true\n"
+    "end\n"
+    "\n"
+    "local function state_tables(s)\n"
+    "  local raw = s.raw\n"
+    "  if not raw then\n"
+    "    raw = {}\n"
+    "    s.raw, s.where, s.lines, s.lists = raw, {}, {}, {}\n"
+    "  end\n"
+    "  return raw\n"
+    "end\n"
+    "\n"
+    "-- A list field: an empty proxy over items; every store is checked and the\n"
+    "-- hook line that stored each value is kept in lines[value].\n"
+    "local function list_len(p) return #LSTATE[p].items end\n"
+    "\n"
+    "local function list_store(p, k, v)\n"
+    "    local ls = LSTATE[p]\n"
+    "    local items, field = ls.items, ls.field\n"
+    "    local n = #items\n"
+    "    if mtype(k) ~= \"integer\" or k < 1 or k > n + 1 then\n"
+    "      error(fmt(\"cell field '%s' is a list: index %s is not in 1..%d\",\n"
+    "        field, tostring(k), n + 1), 0)\n"
+    "    end\n"
+    "    if v == nil then\n"
+    "      if k ~= n then\n"
+    "        error(fmt(\"cell field '%s': only the last entry can be set to nil \"\n"
+    "          .. \"(use table.remove or mx.remove)\", field), 0)\n"
     "      end\n"
-    "      check_scalar(kind, k, v)\n"
-    "      raw[k] = v\n"
-    "      where[k] = pos\n"
-    "    end,\n"
-    "    __tostring = function() return \"cell \" .. raw.version .. \"/\" .. raw.variant end,\n"
-    "  }\n"
-    "  PAIRS[proxy] = function()\n"
-    "    local i = 0\n"
-    "    return function()\n"
-    "      i = i + 1\n"
-    "      local k = NAMES[i]\n"
-    "      if k then return k, proxy[k] end\n"
-    "    end, proxy, nil\n"
+    "    elseif type(v) ~= \"string\" then\n"
+    "      error(fmt(\"cell field '%s' takes strings, not %s\", field,\n"
+    "        a_type(v)), 0)\n"
+    "    else\n"
+    "      local lines = ls.lines\n"
+    "      if lines[v] == nil then lines[v] = C.pos() end\n"
+    "    end\n"
+    "    touch(ls.owner)\n"
+    "    items[k] = v\n"
+    "end\n"
+    "\n"
+    "-- Reads go straight to items (__index is the table: no call per entry).\n"
+    "local function newlist(s, field, items, lines)\n"
+    "  local proxy = {}\n"
+    "  LSTATE[proxy] = { items = items, lines = lines, field = field, owner = s }\n"
+    "  return setmetatable(proxy, { __metatable = false, __index = items,\n"
+    "    __len = list_len, __newindex = list_store })\n"
+    "end\n"
+    "\n"
+    "-- The proxy of list field k of s, made on first use.\n"
+    "local function list_of(s, k)\n"
+    "  local raw = state_tables(s)\n"
+    "  local l = s.lists[k]\n"
+    "  if l then return l end\n"
+    "  local items, lines = C.list(s.cell, FID[k]), {}\n"
+    "  raw[k], s.lines[k] = items, lines\n"
+    "  l = newlist(s, k, items, lines)\n"
+    "  s.lists[k] = l\n"
+    "  return l\n"
+    "end\n"
+    "\n"
+    "-- A cell proxy's __index is its values table V, which holds what was read\n"
+    "-- or stored so far; a miss goes to VALUE_MT, which reads C (or raises the\n"
+    "-- unknown-field error). V is reachable only through the protected\n"
+    "-- metatable, so its state can sit under the private key SKEY.\n"
+    "local SKEY = {}\n"
+    "local VALUE_MT = {\n"
+    "  __index = function(V, k)\n"
+    "    local kind = KIND[k]\n"
+    "    if kind == nil then error(unknown(k), 0) end\n"
+    "    local s = V[SKEY]\n"
+    "    if kind == \"list\" then\n"
+    "      local l = list_of(s, k)\n"
+    "      V[k] = l\n"
+    "      return l\n"
+    "    end\n"
+    "    local raw = s.raw\n"
+    "    if raw then\n"
+    "      local v = raw[k]\n"
+    "      if v ~= nil then\n"
+    "        if v == NILV then return nil end\n"
+    "        return v\n"
+    "      end\n"
+    "    end\n"
+    "    local v = C.get(s.cell, FID[k])\n"
+    "    V[k] = v\n"
+    "    return v\n"
+    "  end,\n"
+    "}\n"
+    "\n"
+    "local function cell_store(p, k, v)\n"
+    "  local kind = KIND[k]\n"
+    "  if kind == nil then error(unknown(k), 0) end\n"
+    "  local s = STATE[p]\n"
+    "  local pos = C.pos()\n"
+    "  if kind == \"list\" then\n"
+    "    local items = copy_list(k, v)\n"
+    "    touch(s)\n"
+    "    local raw = state_tables(s)\n"
+    "    local lines = {}\n"
+    "    raw[k] = items\n"
+    "    s.lines[k] = lines\n"
+    "    for _, x in ipairs(items) do lines[x] = pos end\n"
+    "    local l = newlist(s, k, items, lines)\n"
+    "    s.lists[k] = l\n"
+    "    s.V[k] = l\n"
+    "    return\n"
     "  end\n"
-    "  return setmetatable(proxy, mt), { raw = raw, where = where, lines = lines }\n"
+    "  check_scalar(kind, k, v)\n"
+    "  touch(s)\n"
+    "  local raw = state_tables(s)\n"
+    "  if v == nil then raw[k] = NILV else raw[k] = v end\n"
+    "  s.V[k] = v\n"
+    "  s.where[k] = pos\n"
+    "end\n"
+    "\n"
+    "local function cell_tostring(p)\n"
+    "  local s = STATE[p]\n"
+    "  return \"cell \" .. C.get(s.cell, FID.version) .. \"/\" .. C.get(s.cell, FID.variant)\n"
+    "end\n"
+    "\n"
+    "function cell_pairs(t)\n"
+    "  local i = 0\n"
+    "  return function()\n"
+    "    i = i + 1\n"
+    "    local k = NAMES[i]\n"
+    "    if k then return k, t[k] end\n"
+    "  end, t, nil\n"
+    "end\n"
+    "\n"
+    "-- wrap(cell, idx, live) -> proxy, state: a new proxy, cached for cell idx\n"
+    "-- (for the cell hooks), or live until the end (for the matrix hook).\n"
+    "local function wrap(cell, idx, live)\n"
+    "  local proxy, s = {}, { cell = cell, idx = idx, live = live, V = false }\n"
+    "  local V = setmetatable({ [SKEY] = s }, VALUE_MT)\n"
+    "  s.V = V\n"
+    "  STATE[proxy] = s\n"
+    "  if not live then CACHE_P[idx], CACHE_S[idx] = proxy, s end\n"
+    "  return setmetatable(proxy, { __metatable = false, __index = V,\n"
+    "    __newindex = cell_store, __tostring = cell_tostring }), s\n"
     "end\n"
     "\n"
     "-- mx: the helper library -------------------------------------------------\n"
@@ -1284,7 +1467,8 @@ static const char prelude[] =
     "\n"
     "local function vstr(v, what)\n"
     "  if type(v) == \"string\" then return v end\n"
-    "  if PAIRS[v] then return v.version end\n"
+    "  if STATE[v] then return v.version end\n"
+    "  if LSTATE[v] then return nil end\n"
     "  error(fmt(\"%s: expected a cell or a version string, got %s\", what,\n"
     "    a_type(v)), 0)\n"
     "end\n"
@@ -1292,13 +1476,27 @@ static const char prelude[] =
     "function mx.compare(a, b)\n"
     "  return C.vcmp(vstr(a, \"mx.compare\"), vstr(b, \"mx.compare\"))\n"
     "end\n"
-    "function mx.at_least(v, s) return C.vcmp(vstr(v, \"mx.at_least\"), s) >= 0 end\n"
-    "function mx.below(v, s) return C.vcmp(vstr(v, \"mx.below\"), s) < 0 end\n"
+    "-- A cell compares by the version C parsed already (C.vcmpc).\n"
+    "local vcmp, vcmpc = C.vcmp, C.vcmpc\n"
+    "function mx.at_least(v, s)\n"
+    "  local st = STATE[v]\n"
+    "  if st then return vcmpc(st.cell, s) >= 0 end\n"
+    "  return vcmp(vstr(v, \"mx.at_least\"), s) >= 0\n"
+    "end\n"
+    "function mx.below(v, s)\n"
+    "  local st = STATE[v]\n"
+    "  if st then return vcmpc(st.cell, s) < 0 end\n"
+    "  return vcmp(vstr(v, \"mx.below\"), s) < 0\n"
+    "end\n"
     "function mx.between(v, lo, hi)\n"
+    "  local st = STATE[v]\n"
+    "  if st then return vcmpc(st.cell, lo) >= 0 and vcmpc(st.cell, hi) < 0 end\n"
     "  local x = vstr(v, \"mx.between\")\n"
-    "  return C.vcmp(x, lo) >= 0 and C.vcmp(x, hi) < 0\n"
+    "  return vcmp(x, lo) >= 0 and vcmp(x, hi) < 0\n"
     "end\n"
     "function mx.in_series(v, s)\n"
+    "  local st = STATE[v]\n"
+    "  if st then return C.seriesc(st.cell) == C.series(s) end\n"
     "  return C.series(vstr(v, \"mx.in_series\")) == C.series(s)\n"
     "end\n"
     "function mx.version(s)\n"
@@ -1332,10 +1530,16 @@ static const char prelude[] =
     "-- returns how many were removed\n"
     "function mx.remove(l, x)\n"
     "  check_list(l, \"mx.remove\")\n"
-    "  local match = type(x) == \"function\" and x or function(y) return y == x end\n"
     "  local keep, removed = {}, 0\n"
-    "  for _, y in ipairs(l) do\n"
-    "    if match(y) then removed = removed + 1 else keep[#keep + 1] = y end\n"
+    "  if type(x) == \"function\" then\n"
+    "    local match = x\n"
+    "    for _, y in ipairs(l) do\n"
+    "      if match(y) then removed = removed + 1 else keep[#keep + 1] = y end\n"
+    "    end\n"
+    "  else -- no closure and no call per entry for a plain value\n"
+    "    for _, y in ipairs(l) do\n"
+    "      if y == x then removed = removed + 1 else keep[#keep + 1] = y end\n"
+    "    end\n"
     "  end\n"
     "  if removed > 0 then\n"
     "    local n = #l\n"
@@ -1390,7 +1594,7 @@ static const char prelude[] =
     "\n"
     "mx.sorted_pairs = sorted_pairs\n"
     "\n"
-    "return mx, wrap, sorted_pairs\n";
+    "return mx, wrap, sorted_pairs, CACHE_P, CACHE_S, CTL, retire\n";
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction open)
 {
@@ -1452,8 +1656,17 @@ static void push_c_helpers(lua_State *L)
 {
 	static const luaL_Reg helpers[] = {
 	    {"pos", c_pos},       {"vcmp", c_vcmp},       {"series", c_series},
-	    {"vparse", c_vparse}, {"suggest", c_suggest}, {NULL, NULL}};
+	    {"vparse", c_vparse}, {"suggest", c_suggest}, {"vcmpc", c_vcmpc},
+	    {"seriesc", c_seriesc}, {"get", c_get},     {"list", c_list},
+	    {"snap", c_snap},     {NULL, NULL}};
 	luaL_newlib(L, helpers);
+	lua_createtable(L, F_LISTS + (int)NLISTS, 0);
+	for (size_t i = 0; i < F_LISTS + NLISTS; i++) {
+		lua_pushstring(L, i < F_LISTS ? field_names[i]
+					      : list_fields[i - F_LISTS]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "fields");
 }
 
 /* Run the prelude: sandbox.mx, sandbox.pairs and the wrap function. */
@@ -1464,7 +1677,11 @@ static void run_prelude(hookrun *r, lua_State *L, int sb)
 	lua_pushvalue(L, sb);
 	lua_setupvalue(L, -2, 1);
 	push_c_helpers(L);
-	lua_call(L, 1, 3);
+	lua_call(L, 1, 7);
+	r->retire_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	r->ctl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	r->cache_s_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	r->cache_p_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, sb, "pairs");
 	r->wrap_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_setfield(L, sb, "mx");
@@ -1523,11 +1740,13 @@ static bool check_keys(hookrun *r, lua_State *L, const char *file)
 }
 
 static int take_hook(hookrun *r, lua_State *L, const char *file,
-		     const char *name, bool *ok)
+		     const char *name, bool *ok, srcpos *at)
 {
 	int t = lua_getfield(L, -1, name);
-	if (t == LUA_TFUNCTION)
+	if (t == LUA_TFUNCTION) {
+		*at = function_pos(r, L, -1);
 		return luaL_ref(L, LUA_REGISTRYINDEX);
+	}
 	if (t != LUA_TNIL) {
 		diag_error(r->d, srcpos_file(file), "hook '%s' must be a "
 			   "function, not a %s", name, luaL_typename(L, -1));
@@ -1550,8 +1769,9 @@ static bool take_hooks(hookrun *r, lua_State *L, size_t fi)
 		return false;
 	}
 	ok = check_keys(r, L, file);
-	int cref = take_hook(r, L, file, "cell", &ok);
-	int mref = take_hook(r, L, file, "matrix", &ok);
+	hookfile *hf = &r->files[fi];
+	int cref = take_hook(r, L, file, "cell", &ok, &hf->cell_at);
+	int mref = take_hook(r, L, file, "matrix", &ok, &hf->matrix_at);
 	r->files[fi].cell_ref = cref;
 	r->files[fi].matrix_ref = mref;
 	lua_pop(L, 1);
@@ -1583,7 +1803,7 @@ static bool load_hooks(hookrun *r, lua_State *L)
 		size_t fi = r->nfiles - 1;
 		r->hook = NULL;
 		r->cur = NULL;
-		if (!call_hook(r, 0, 1) || !take_hooks(r, L, fi))
+		if (!call_hook(r, 0, 1, NULL) || !take_hooks(r, L, fi))
 			ok = false;
 	}
 	return ok;
@@ -1603,27 +1823,110 @@ static bool check_result(hookrun *r, lua_State *L, int arg)
 	return ok;
 }
 
-static bool cell_hook(hookrun *r, lua_State *L, int ref, cell *c)
+/* Push a new proxy of cell i and its state: for the cell hooks (cached),
+ * or live for the whole matrix hook. */
+static void push_new(hookrun *r, lua_State *L, size_t i, bool live)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->wrap_ref);
+	lua_pushlightuserdata(L, r->cs->v[i]);
+	lua_pushinteger(L, (lua_Integer)i + 1);
+	lua_pushboolean(L, live);
+	lua_call(L, 3, 2);
+}
+
+/* Push the proxy of cell i and its state: the cached ones, or new. */
+static void push_cell(hookrun *r, lua_State *L, size_t i)
+{
+	lua_Integer k = (lua_Integer)i + 1;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->cache_p_ref);
+	if (lua_rawgeti(L, -1, k) != LUA_TNIL) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, r->cache_s_ref);
+		lua_rawgeti(L, -1, k);
+		lua_remove(L, -2);
+		lua_remove(L, -3);
+		return;
+	}
+	lua_pop(L, 2);
+	push_new(r, L, i, false);
+}
+
+/* CTL[k] = the value at idx: which proxies are live (see touch) */
+static void set_ctl(hookrun *r, lua_State *L, const char *k, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctl_ref);
+	lua_pushvalue(L, idx);
+	lua_setfield(L, -2, k);
+	lua_pop(L, 1);
+}
+
+/* Is the table at idx (a proxy: its fields live in its state) not empty,
+ * since a hook rawset into it? */
+static bool polluted(lua_State *L, int idx)
+{
+	lua_pushnil(L);
+	if (!lua_next(L, idx))
+		return false;
+	lua_pop(L, 2);
+	return true;
+}
+
+/* After a cell hook: a proxy the call stored through (or rawset into) is
+ * retired, so the next call gets a fresh one and this one keeps the
+ * values it had. Runs before read_back changes the cell. */
+static void settle(hookrun *r, lua_State *L, int proxy, int state)
+{
+	bool retire = is_dirty(L, state) || polluted(L, proxy);
+	if (!retire && lua_getfield(L, state, "lists") == LUA_TTABLE) {
+		int lists = lua_gettop(L);
+		lua_pushnil(L);
+		while (!retire && lua_next(L, lists)) {
+			retire = polluted(L, lua_gettop(L));
+			lua_pop(L, retire ? 2 : 1);
+		}
+		lua_pop(L, 1);
+	} else if (!retire) {
+		lua_pop(L, 1);
+	}
+	if (!retire)
+		return;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->retire_ref);
+	lua_pushvalue(L, state);
+	lua_call(L, 1, 0);
+}
+
+static bool cell_hook(hookrun *r, lua_State *L, const hookfile *hf, size_t i)
 {
 	int top = lua_gettop(L);
+	cell *c = r->cs->v[i];
 	r->hook = "cell";
 	r->cur = c;
-	push_wrapped(r, L, c);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+	push_cell(r, L, i);
+	set_ctl(r, L, "cur", top + 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, hf->cell_ref);
 	lua_pushvalue(L, top + 1);
-	bool ok = call_hook(r, 1, 1) && check_result(r, L, top + 1) &&
-		  read_back(r, c, top + 2);
+	bool ok = call_hook(r, 1, 1, &hf->cell_at) &&
+		  check_result(r, L, top + 1);
+	if (ok) {
+		lua_pushboolean(L, 0);
+		set_ctl(r, L, "cur", -1);
+		lua_pop(L, 1);
+		settle(r, L, top + 1, top + 2);
+		ok = read_back(r, c, top + 2);
+	}
 	lua_settop(L, top);
 	return ok;
 }
 
-/* Every file's cell hook over every cell not yet skipped, file by file. */
+/* Every file's cell hook over every cell not yet skipped, file by file.
+ * A cell keeps its proxy from file to file while no hook stores through
+ * it. */
 static bool run_cell_hooks(hookrun *r, lua_State *L)
 {
 	for (size_t f = 0; f < r->nfiles; f++) {
 		int ref = r->files[f].cell_ref;
 		for (size_t i = 0; ref != LUA_NOREF && i < r->cs->n; i++)
-			if (!r->cs->v[i]->skip && !cell_hook(r, L, ref, r->cs->v[i]))
+			if (!r->cs->v[i]->skip && !cell_hook(r, L, &r->files[f], i))
 				return false;
 	}
 	return true;
@@ -1634,26 +1937,31 @@ static bool run_cell_hooks(hookrun *r, lua_State *L)
 static bool run_matrix_hooks(hookrun *r, lua_State *L)
 {
 	int top = lua_gettop(L);
-	bool any = false, ok = true;
-	for (size_t f = 0; f < r->nfiles; f++)
-		any |= r->files[f].matrix_ref != LUA_NOREF;
-	if (!any)
+	bool ok = true;
+	size_t first = r->nfiles;
+	for (size_t f = r->nfiles; f-- > 0;)
+		if (r->files[f].matrix_ref != LUA_NOREF)
+			first = f;
+	if (first == r->nfiles)
 		return true;
+	/* from here on, failures (memory too) are the matrix hook's */
+	r->hook = "matrix";
+	r->cur = NULL;
+	r->call_at = r->files[first].matrix_at;
 	lua_createtable(L, (int)r->cs->n, 0);
 	lua_createtable(L, (int)r->cs->n, 0);
 	for (size_t i = 0; i < r->cs->n; i++) {
-		push_wrapped(r, L, r->cs->v[i]);
+		push_new(r, L, i, true);
 		lua_rawseti(L, top + 2, (lua_Integer)i + 1);
 		lua_rawseti(L, top + 1, (lua_Integer)i + 1);
 	}
-	r->hook = "matrix";
-	for (size_t f = 0; ok && f < r->nfiles; f++) {
+	for (size_t f = first; ok && f < r->nfiles; f++) {
 		if (r->files[f].matrix_ref == LUA_NOREF)
 			continue;
-		r->cur = NULL;
 		lua_rawgeti(L, LUA_REGISTRYINDEX, r->files[f].matrix_ref);
 		lua_pushvalue(L, top + 1);
-		ok = call_hook(r, 1, 1) && check_result(r, L, top + 1);
+		ok = call_hook(r, 1, 1, &r->files[f].matrix_at) &&
+		     check_result(r, L, top + 1);
 	}
 	for (size_t i = 0; ok && i < r->cs->n; i++) {
 		r->cur = r->cs->v[i];
@@ -1681,6 +1989,10 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	if (m->hooks.n == 0)
 		return true;
 	hookrun r = {.a = a, .d = d, .m = m, .cs = cs};
+	/* a proxy per cell for the matrix hook, and what hooks keep */
+	r.mem_cap = HOOK_MEMORY + cs->n * HOOK_CELL_MEMORY;
+	if (r.mem_cap > HOOK_MEMORY_MAX)
+		r.mem_cap = HOOK_MEMORY_MAX;
 	unsigned errors = diag_errors(d);
 	lua_State *L = lua_newstate(hook_alloc, &r);
 	if (!L) {
