@@ -8,11 +8,12 @@
  * overridden from the command line. Every value in a recipe was checked
  * against names.h (tags, repositories), so none needs quoting.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "emit.h"
+#include "strtab.h"
 
 static const char *const actions[] = {"build", "image", "push"};
 
@@ -104,22 +105,6 @@ typedef struct {
 	const cell **members;
 } grouping;
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return h;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (!p)
-		abort();
-	return p;
-}
-
 static const char *field(const cell *c, bool series)
 {
 	return series ? c->series : c->variant->name.s;
@@ -127,32 +112,27 @@ static const char *field(const cell *c, bool series)
 
 static void group_cells(const plan *p, bool series, grouping *g)
 {
-	size_t n = p->cells.n, size = 16;
-	while (size < n * 2)
-		size *= 2;
-	size_t *slot = xcalloc(size, sizeof *slot); /* group index + 1 */
-	size_t *of = xcalloc(n, sizeof *of);        /* the group of cell i */
-	g->names = xcalloc(n, sizeof *g->names);
-	g->start = xcalloc(n + 2, sizeof *g->start);
-	g->members = xcalloc(n, sizeof *g->members);
+	size_t n = p->cells.n;
+	strtab seen; /* name -> group index */
+	size_t *of = xrealloc(NULL, (n + 1) * sizeof *of); /* group of cell i */
+	g->names = xrealloc(NULL, (n + 1) * sizeof *g->names);
+	g->start = calloc(n + 2, sizeof *g->start);
+	g->members = xrealloc(NULL, (n + 1) * sizeof *g->members);
+	if (!g->start)
+		abort();
 	g->n = 0;
+	strtab_init(&seen, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = field(p->cells.v[i], series);
-		size_t h = (size_t)(hash(s) & (size - 1));
-		while (slot[h] && strcmp(g->names[slot[h] - 1], s) != 0)
-			h = (h + 1) & (size - 1);
-		if (!slot[h]) {
-			g->names[g->n] = s;
-			slot[h] = ++g->n;
-		}
-		of[i] = slot[h] - 1;
+		if (strtab_put(&seen, s, g->n, &of[i]))
+			g->names[of[i] = g->n++] = s;
 		g->start[of[i] + 2]++;
 	}
 	for (size_t k = 2; k < g->n + 2; k++)
 		g->start[k] += g->start[k - 1];
 	for (size_t i = 0; i < n; i++)
 		g->members[g->start[of[i] + 1]++] = p->cells.v[i];
-	free(slot);
+	strtab_release(&seen);
 	free(of);
 }
 

@@ -7,12 +7,12 @@
  */
 #include "plan.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "names.h"
+#include "strtab.h"
 
 typedef struct {
 	arena *a;
@@ -20,30 +20,13 @@ typedef struct {
 	const matrix *m;
 } planner;
 
-/* s as it may appear in a message: a hook's value can hold line breaks
- * and terminal escapes, which would forge lines of the report or drive
- * the terminal, so control bytes are shown as \n or \xNN, and long
- * values are cut. */
+/* s as it may appear in a message: a hook's value can be long, so it is
+ * cut (diag escapes any control bytes it holds). */
 static const char *shown(arena *a, const char *s)
 {
-	buf b;
-	buf_init(&b, 0);
-	size_t n = 0;
-	for (const unsigned char *q = (const unsigned char *)s; *q; q++, n++) {
-		if (n == 200) {
-			buf_puts(&b, "...");
-			break;
-		}
-		if (*q == '\n')
-			buf_puts(&b, "\\n");
-		else if (*q < 0x20 || *q == 0x7f)
-			buf_printf(&b, "\\x%02x", *q);
-		else
-			buf_putc(&b, (char)*q);
-	}
-	const char *out = arena_strdup(a, buf_str(&b));
-	buf_release(&b);
-	return out;
+	if (strlen(s) <= 200)
+		return s;
+	return arena_printf(a, "%.200s...", s);
 }
 
 static void check_value(planner *p, const cell *c, const char *field,
@@ -108,46 +91,14 @@ static void derive_names(planner *p, cell *c)
 
 /* --- tag collisions ----------------------------------------------------- */
 
-typedef struct {
-	const char *tag;
-	const cell *owner;
-} slot;
-
-static uint64_t hash(const char *s)
+static void claim_tag(planner *p, strtab *t, const cellset *cs, size_t owner,
+		      pstr tag)
 {
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return h;
-}
-
-static size_t table_size(size_t n)
-{
-	size_t size = 16;
-	while (size < n * 2)
-		size *= 2;
-	return size;
-}
-
-/* Insert tag; returns the previous owner when the tag is taken. */
-static const cell *claim(slot *t, size_t size, const char *tag, const cell *c)
-{
-	size_t i = (size_t)(hash(tag) & (size - 1));
-	while (t[i].tag) {
-		if (strcmp(t[i].tag, tag) == 0)
-			return t[i].owner;
-		i = (i + 1) & (size - 1);
-	}
-	t[i] = (slot){tag, c};
-	return NULL;
-}
-
-static void claim_tag(planner *p, slot *t, size_t size, pstr tag,
-		      const cell *c)
-{
-	const cell *prev = claim(t, size, tag.s, c);
-	if (!prev)
+	const cell *c = cs->v[owner];
+	size_t prev_i;
+	if (strtab_put(t, tag.s, owner, &prev_i))
 		return;
+	const cell *prev = cs->v[prev_i];
 	if (prev == c)
 		diag_error(p->d, tag.at, "cell %s/%s has tag '%s' twice",
 			   c->version_str, c->variant->name.s, tag.s);
@@ -163,61 +114,40 @@ static void check_collisions(planner *p, const cellset *cs)
 	size_t tags = 0;
 	for (size_t i = 0; i < cs->n; i++)
 		tags += 1 + cs->v[i]->aliases.n;
-	size_t size = table_size(tags);
-	slot *t = calloc(size, sizeof *t);
-	if (!t)
-		abort();
+	strtab t;
+	strtab_init(&t, tags);
 	for (size_t i = 0; i < cs->n; i++) {
-		const cell *c = cs->v[i];
-		claim_tag(p, t, size, c->tag, c);
-		for (size_t j = 0; j < c->aliases.n; j++)
-			claim_tag(p, t, size, c->aliases.v[j], c);
+		claim_tag(p, &t, cs, i, cs->v[i]->tag);
+		for (size_t j = 0; j < cs->v[i]->aliases.n; j++)
+			claim_tag(p, &t, cs, i, cs->v[i]->aliases.v[j]);
 	}
-	free(t);
-}
-
-static bool table_has(const slot *t, size_t size, const char *s)
-{
-	for (size_t i = (size_t)(hash(s) & (size - 1)); t[i].tag;
-	     i = (i + 1) & (size - 1))
-		if (strcmp(t[i].tag, s) == 0)
-			return true;
-	return false;
+	strtab_release(&t);
 }
 
 /* The Makefile has group targets named after each series and variant
  * (build-3.13, build-wee) beside the per-cell ones (build-TAG), so a tag
  * equal to a series or variant name would define one target twice. The
- * names go into two hash tables first: one lookup per cell. */
+ * names go into one table first: one lookup per cell. */
 static void check_group_names(planner *p, const cellset *cs)
 {
 	const matrix *m = p->m;
-	size_t nsize = table_size(m->nvariants + 1), ssize = table_size(cs->n);
-	slot *names = calloc(nsize, sizeof *names);
-	slot *series = calloc(ssize, sizeof *series);
-	if (!names || !series)
-		abort();
-	claim(names, nsize, "help", NULL);
+	strtab names;
+	strtab_init(&names, m->nvariants + cs->n + 1);
+	strtab_put(&names, "help", 0, NULL);
 	for (size_t j = 0; j < m->nvariants; j++)
 		if (m->variants[j].name.s)
-			claim(names, nsize, m->variants[j].name.s, NULL);
+			strtab_put(&names, m->variants[j].name.s, 0, NULL);
 	for (size_t j = 0; j < cs->n; j++)
-		claim(series, ssize, cs->v[j]->series, NULL);
+		strtab_put(&names, cs->v[j]->series, 0, NULL);
 	for (size_t i = 0; i < cs->n; i++) {
 		const cell *c = cs->v[i];
-		bool clash = table_has(names, nsize, c->tag.s);
-		pyversion v;
-		/* only a tag shaped like a series can name one */
-		if (!clash && version_parse(c->tag.s, &v) && !v.has_patch)
-			clash = table_has(series, ssize, c->tag.s);
-		if (clash)
+		if (strtab_get(&names, c->tag.s, NULL))
 			diag_error(p->d, c->tag.at,
 				   "cell %s/%s: tag '%s' is also the name of a "
 				   "group of cells in the Makefile",
 				   c->version_str, c->variant->name.s, c->tag.s);
 	}
-	free(names);
-	free(series);
+	strtab_release(&names);
 }
 
 /* Why each cell was skipped, at the hook line that skipped it; the first
