@@ -88,6 +88,28 @@ void diag_add_source(diag *d, const char *name, const char *text, size_t len)
 	s->len = len;
 }
 
+/* A value quoted from the input (a hook's string, a lock file's field)
+ * must not forge lines of the report or drive the terminal: control bytes
+ * are written as \n or \xNN. out has room for 4 bytes per byte of in. */
+static void escape_controls(const char *in, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		if (*p == '\n') {
+			*out++ = '\\';
+			*out++ = 'n';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = hex[*p >> 4];
+			*out++ = hex[*p & 15];
+		} else {
+			*out++ = (char)*p;
+		}
+	}
+	*out = '\0';
+}
+
 static void vreport(diag *d, diag_level level, srcpos at, const char *fmt,
 		    va_list ap)
 {
@@ -99,13 +121,10 @@ static void vreport(diag *d, diag_level level, srcpos at, const char *fmt,
 		d->dropped++;
 		return;
 	}
-	char msg[MSG_MAX];
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	/* a value quoted from the input must not forge lines of the report
-	 * or drive the terminal */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	char raw[MSG_MAX];
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	char msg[4 * MSG_MAX];
+	escape_controls(raw, msg);
 	if (d->n == d->cap_alloc) {
 		d->cap_alloc = d->cap_alloc ? d->cap_alloc * 2 : 16;
 		d->v = xrealloc(d->v, d->cap_alloc * sizeof *d->v);

@@ -1,6 +1,8 @@
 /* Quoting for each destination, and the unified diff. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "diff.h"
 #include "quote.h"
 #include "tap.h"
@@ -76,9 +78,27 @@ static void diffs(void)
 	buf_release(&out);
 }
 
+static void diagnostics(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	diag *d = diag_new(10);
+	srcpos at = {"m.yaml", 2, 3};
+	diag_error(d, at, "bad tag '%s'", "a\nm.yaml:1:1: error: forged\033[2J");
+	diag_print(d, f, false);
+	fclose(f);
+	is_str(text, "m.yaml:2:3: error: bad tag 'a\\nm.yaml:1:1: error: "
+		     "forged\\x1b[2J'\n",
+	       "control bytes in a message are escaped, never echoed");
+	diag_free(d);
+	free(text);
+}
+
 int main(void)
 {
 	quoting();
+	diagnostics();
 	diffs();
 	return tap_done();
 }
