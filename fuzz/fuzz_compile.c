@@ -23,6 +23,7 @@
 #include "expand.h"
 #include "lock.h"
 #include "matrix.h"
+#include "names.h"
 #include "plan.h"
 #include "yamlio.h"
 
@@ -93,26 +94,11 @@ static void act_as_hook(arena *a, cellset *cs, char *lines)
 	}
 }
 
-static bool inside(const char *rel)
-{
-	if (!*rel || rel[0] == '/')
-		return false;
-	for (const char *p = rel;;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (!p[n])
-			return true;
-		p += n + 1;
-	}
-}
-
 static void check_outputs(const outset *os)
 {
 	for (size_t i = 0; i < os->n; i++) {
 		const outfile *f = &os->v[i];
-		if (!inside(f->path))
+		if (name_check_path(f->path))
 			abort();
 		for (size_t j = 0; j < f->content.len; j++) {
 			unsigned char ch = (unsigned char)f->content.data[j];

@@ -24,6 +24,10 @@ const char *name_check_env_name(const char *s);
 const char *name_check_text(const char *s);
 /* ./configure or make argument: --opt[=value] or NAME=value, value text */
 const char *name_check_flag(const char *s);
+/* Relative path inside a tree: component ("/" component)*, where a
+ * component is [A-Za-z0-9_.-]+ other than "." and "..". Used for every
+ * path matrixc reads or writes under the repository or generated/. */
+const char *name_check_path(const char *s);
 /* sha256 in lowercase hex */
 const char *name_check_sha256(const char *s);
 /* https:// or http:// URL of printable non-space, non-quote characters */

@@ -444,7 +444,7 @@ static void load_hooks(loader *l, const ynode *n)
 		size_t len = strlen(p.s);
 		bool ok = strncmp(p.s, "lua/", 4) == 0 && len > 8 &&
 			  strcmp(p.s + len - 4, ".lua") == 0 &&
-			  !strstr(p.s, "..") && !strstr(p.s, "//");
+			  !name_check_path(p.s);
 		if (!ok)
 			diag_error(l->d, p.at,
 				   "a hook must be a .lua file under lua/, not '%s'",
@@ -456,35 +456,12 @@ static void load_hooks(loader *l, const ynode *n)
 	}
 }
 
-/* output -> component ("/" component)*, component -> [A-Za-z0-9_.-]+
- * other than "." and ".." */
-static bool relative_path(const char *s)
-{
-	if (!*s)
-		return false;
-	for (;;) {
-		size_t len = strcspn(s, "/");
-		if (len == 0 || (len == 1 && s[0] == '.') ||
-		    (len == 2 && s[0] == '.' && s[1] == '.'))
-			return false;
-		for (size_t i = 0; i < len; i++) {
-			char c = s[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      (c >= '0' && c <= '9') || strchr("_.-", c)))
-				return false;
-		}
-		if (!s[len])
-			return true;
-		s += len + 1;
-	}
-}
-
 static void load_output(loader *l, const ynode *n)
 {
 	pstr p = str_of(l, n, "output");
 	if (!p.s)
 		return;
-	if (relative_path(p.s))
+	if (!name_check_path(p.s))
 		l->m->output = p;
 	else
 		diag_error(l->d, p.at,
@@ -500,7 +477,7 @@ static void load_lock_path(loader *l, const ynode *n)
 	pstr p = str_of(l, n, "lock file");
 	if (!p.s)
 		return;
-	if (relative_path(p.s))
+	if (!name_check_path(p.s))
 		l->m->lock_file = p;
 	else
 		diag_error(l->d, p.at,

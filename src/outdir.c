@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "names.h"
 #include "bounds.h"
 
 #define MANIFEST_MAX ((size_t)64 << 20)
@@ -202,24 +203,10 @@ bool file_write_atomic(const char *path, const char *data, size_t len,
 
 /* --- paths inside the output directory ---------------------------------- */
 
-/* A manifest or outset path: components of printable characters, none
- * empty, "." or "..", not absolute. */
+/* A manifest or outset path stays inside the output directory. */
 static bool inside(const char *rel)
 {
-	if (!*rel || rel[0] == '/')
-		return false;
-	for (const char *p = rel;;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-				return false;
-		if (!p[n])
-			return true;
-		p += n + 1;
-	}
+	return !name_check_path(rel);
 }
 
 static char *join(const char *root, const char *rel)

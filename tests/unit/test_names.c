@@ -106,8 +106,26 @@ static void checksums_and_urls(void)
 	BAD(name_check_url, "https://x/'");
 }
 
+static void paths(void)
+{
+	GOOD(name_check_path, "generated");
+	GOOD(name_check_path, "images/generated");
+	GOOD(name_check_path, "3.13.5/wee/Dockerfile");
+	GOOD(name_check_path, ".gitlab-ci.yml");
+	BAD(name_check_path, "");
+	BAD(name_check_path, "/etc/passwd");
+	BAD(name_check_path, "../outside");
+	BAD(name_check_path, "a/../../b");
+	BAD(name_check_path, "a//b");
+	BAD(name_check_path, "./a");
+	BAD(name_check_path, "a/");
+	BAD(name_check_path, "a b");
+	BAD(name_check_path, "a\nb");
+}
+
 int main(void)
 {
+	paths();
 	tags();
 	repositories();
 	images();
