@@ -30,7 +30,5 @@ char *arena_vprintf(arena *a, const char *fmt, va_list ap);
  * objects that outlive or are resized outside an arena. */
 void *xrealloc(void *p, size_t size);
 
-/* Bytes handed out so far (for the memory cap and the benchmark). */
-size_t arena_used(const arena *a);
 
 #endif

@@ -50,7 +50,7 @@ typedef struct {
 	plan p;
 } compilation;
 
-typedef enum { UPTO_MATRIX, UPTO_LOCK, UPTO_PLAN } compile_stage;
+typedef enum { UPTO_MATRIX, UPTO_PLAN } compile_stage;
 
 /* Run the pipeline up to stage. Returns EXIT_OK or the exit status, with
  * diagnostics left in c->d for the caller to print. */

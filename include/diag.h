@@ -38,8 +38,6 @@ void diag_free(diag *d);
  * is copied. */
 void diag_add_source(diag *d, const char *name, const char *text, size_t len);
 
-void diag_report(diag *d, diag_level level, srcpos at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 void diag_error(diag *d, srcpos at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_warning(diag *d, srcpos at, const char *fmt, ...)
@@ -48,13 +46,10 @@ void diag_note(diag *d, srcpos at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 unsigned diag_errors(const diag *d);
-unsigned diag_warnings(const diag *d);
 
 /* Print every kept diagnostic in the order reported, with source lines and
  * carets, in colour when color is true. */
 void diag_print(const diag *d, FILE *out, bool color);
-/* Drop every diagnostic (used by check to report a second phase cleanly). */
-void diag_clear(diag *d);
 
 /* The candidate closest to word by edit distance, or NULL when none is
  * close enough to be a plausible typo. */

@@ -19,8 +19,4 @@
 bool expand_cells(arena *a, diag *d, matrix *m, const lockfile *lf,
 		  cellset *out);
 
-/* Recompute the default aliases of every cell from the matrix rules. Called
- * by expand; exposed for the unit tests. */
-void expand_aliases(arena *a, const matrix *m, cellset *cs);
-
 #endif

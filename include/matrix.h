@@ -99,6 +99,4 @@ typedef struct {
 bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 		 const char *dir, matrix *m);
 
-const variant *matrix_variant(const matrix *m, const char *name);
-
 #endif

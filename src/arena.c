@@ -139,8 +139,3 @@ char *arena_printf(arena *a, const char *fmt, ...)
 	va_end(ap);
 	return p;
 }
-
-size_t arena_used(const arena *a)
-{
-	return a->total;
-}

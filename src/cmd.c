@@ -129,7 +129,7 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 	int r = load_matrix(c, o);
 	if (r || stage == UPTO_MATRIX)
 		return r;
-	if ((r = load_lock(c)) || stage == UPTO_LOCK)
+	if ((r = load_lock(c)))
 		return r;
 	if (!expand_cells(c->a, c->d, &c->m, &c->lock, &c->all))
 		return EXIT_INPUT;

@@ -34,7 +34,7 @@ struct entry {
 struct diag {
 	struct entry *v;
 	size_t n, cap_alloc;
-	unsigned cap, errors, warnings, dropped;
+	unsigned cap, errors, dropped;
 	struct source *src;
 	size_t nsrc;
 };
@@ -53,14 +53,14 @@ diag *diag_new(unsigned cap)
 	return d;
 }
 
-void diag_clear(diag *d)
+static void diag_clear(diag *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].file);
 		free(d->v[i].msg);
 	}
 	d->n = 0;
-	d->errors = d->warnings = d->dropped = 0;
+	d->errors = d->dropped = 0;
 }
 
 void diag_free(diag *d)
@@ -115,8 +115,6 @@ static void vreport(diag *d, diag_level level, srcpos at, const char *fmt,
 {
 	if (level == DIAG_ERROR)
 		d->errors++;
-	else if (level == DIAG_WARNING)
-		d->warnings++;
 	if (d->n >= d->cap) {
 		d->dropped++;
 		return;
@@ -134,14 +132,6 @@ static void vreport(diag *d, diag_level level, srcpos at, const char *fmt,
 	e->at = at;
 	e->file = at.file ? xstrdup(at.file) : NULL;
 	e->msg = xstrdup(msg);
-}
-
-void diag_report(diag *d, diag_level level, srcpos at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(d, level, at, fmt, ap);
-	va_end(ap);
 }
 
 void diag_error(diag *d, srcpos at, const char *fmt, ...)
@@ -171,11 +161,6 @@ void diag_note(diag *d, srcpos at, const char *fmt, ...)
 unsigned diag_errors(const diag *d)
 {
 	return d->errors;
-}
-
-unsigned diag_warnings(const diag *d)
-{
-	return d->warnings;
 }
 
 static const struct source *find_source(const diag *d, const char *name)

@@ -300,7 +300,8 @@ static void major_aliases(arena *a, const matrix *m, cell **v, size_t n)
 	}
 }
 
-void expand_aliases(arena *a, const matrix *m, cellset *cs)
+/* the default aliases of every cell, then the matrix alias rules */
+static void expand_aliases(arena *a, const matrix *m, cellset *cs)
 {
 	cell **sorted = malloc((cs->n ? cs->n : 1) * sizeof *sorted);
 	if (!sorted)

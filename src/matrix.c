@@ -551,6 +551,14 @@ static void load_top(loader *l, const ynode *root)
 		load_output(l, x);
 }
 
+static const variant *matrix_variant(const matrix *m, const char *name)
+{
+	for (size_t i = 0; i < m->nvariants; i++)
+		if (m->variants[i].name.s && strcmp(m->variants[i].name.s, name) == 0)
+			return &m->variants[i];
+	return NULL;
+}
+
 /* Rules must name a variant that exists. */
 static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
 				const char *what)
@@ -602,10 +610,3 @@ bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 	return diag_errors(d) == errors;
 }
 
-const variant *matrix_variant(const matrix *m, const char *name)
-{
-	for (size_t i = 0; i < m->nvariants; i++)
-		if (m->variants[i].name.s && strcmp(m->variants[i].name.s, name) == 0)
-			return &m->variants[i];
-	return NULL;
-}
