@@ -3,15 +3,10 @@
 # colour, repeated runs, file identity, and the repository's own generated/.
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
 root=$(dirname "$here")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
 esc=$(printf '\033')
 
 "$MATRIXC" --help | grep -q '^usage: matrixc'
@@ -37,8 +32,8 @@ if command -v script >/dev/null; then
 	! grep -q "$esc" "$tmp/tty.out"
 	result $? "NO_COLOR turns colour off on a terminal"
 else
-	echo "ok $((n += 1)) # SKIP script(1) missing"
-	echo "ok $((n += 1)) # SKIP script(1) missing"
+	skip "script(1) missing"
+	skip "script(1) missing"
 fi
 "$MATRIXC" generate -q 2>"$tmp/pipe.err"
 ! grep -q "$esc" "$tmp/pipe.err" && grep -q 'warning: this exclude matches no cell' "$tmp/pipe.err"
@@ -79,5 +74,4 @@ result $? "bad input exits 2 and writes nothing"
 st=$?
 [ $st -eq 0 ] || sed 's/^/# /' "$tmp/self.out" | head -20
 result $st "matrixc check passes on this repository's generated/"
-echo "1..$n"
-exit $failed
+tap_done

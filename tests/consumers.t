@@ -9,18 +9,12 @@
 #     Dockerfile.
 : "${TOOLS:?TOOLS is the directory holding node_modules/.bin}"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
 bin=$TOOLS/node_modules/.bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
 
-result() { # result STATUS TITLE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
 
-git_q() { git -c user.email=test@example.com -c user.name=test "$@" -q; }
 
 # A repository whose origin/main is an empty commit, so that every file of
 # HEAD counts as changed for rules:changes.
@@ -110,5 +104,4 @@ done
 shipped=$(cd "$here/cases/shipped/expected" && pwd -P)
 check_changes shipped "$shipped"; result $? "shipped: rules:changes runs only the touched Dockerfile's job"
 check_make_j shipped "$shipped"; result $? "shipped: make -j8 push keeps build, tag, push in order"
-echo "1..$n"
-exit $failed
+tap_done

@@ -10,6 +10,7 @@
 # The test build lives in build/faults (MATRIXC_FAULTS_BIN overrides it).
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
 repo=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)
 mnt=
@@ -19,14 +20,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-failed=0
 
-result() { # result STATUS TITLE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
 fbin=${MATRIXC_FAULTS_BIN:-}
 if [ -z "$fbin" ]; then
@@ -286,5 +280,4 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 result $ok "three generate runs at once, ten times: each succeeds, the result is exactly A or B"
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -11,17 +11,11 @@
 #     outside it, files matrixc does not own.
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
 cases=$here/cases
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
 
-result() { # result STATUS TITLE
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
 # run DIR ARGS...: matrixc in DIR, status in $st, stderr in $tmp/err
 run() {
@@ -297,5 +291,4 @@ mkdir -p "$w/gen"
 run "$w" generate -o gen
 [ "$st" = 0 ] && [ -f "$w/gen/Makefile" ]; result $? "-o still writes where the user says"
 
-echo "1..$n"
-exit $failed
+tap_done

@@ -5,17 +5,11 @@
 # the commit goes through.
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
 root=$(dirname "$here")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export PRE_COMMIT_HOME="$tmp/cache" PATH="$(dirname "$MATRIXC"):$PATH"
-git_q() { git -c user.email=test@example.com -c user.name=test "$@" -q; }
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
 
 if ! command -v pre-commit >/dev/null; then
 	echo "1..0 # SKIP pre-commit is not installed (make deps)"
@@ -63,5 +57,4 @@ result $? "after matrixc generate the commit goes through"
 grep -q 'Passed' "$tmp/passed.out"
 result $? "pre-commit reports the check passed"
 [ $failed -eq 0 ] || sed 's/^/# /' "$tmp/blocked.out" "$tmp/passed.out"
-echo "1..$n"
-exit $failed
+tap_done
