@@ -43,7 +43,6 @@
 #define HOOK_SCAN 64                      /* stack levels searched for them */
 #define HOOK_LIST_MAX 1000                /* entries in one list field */
 #define HOOK_MSG_MAX 400                  /* bytes of a hook's message */
-#define POS_SHIFT 24                      /* pos = file index << 24 | line */
 
 typedef struct {
 	const char *name; /* "lua/quirks.lua", as listed or required */
@@ -71,8 +70,12 @@ typedef struct {
 	bool budget_exceeded;
 	hookfile *files;
 	size_t nfiles, capfiles;
-	int env_mt_ref, wrap_ref, loaded_ref;
-	int cache_p_ref, cache_s_ref, ctl_ref, retire_ref; /* see the prelude */
+	int env_mt_ref, loaded_ref, cell_mt_ref, list_mt_ref;
+	/* stores into cells (see begin_store), per cell: its values before
+	 * the first store of the call that made it, and lists copied since */
+	unsigned call_id; /* the call in progress */
+	cell *before;
+	unsigned *stored, *owned;
 	/* the call in progress, for messages */
 	const char *hook;     /* "cell", "matrix", or NULL: loading a file */
 	const cell *cur;      /* the cell of a cell hook */
@@ -121,15 +124,6 @@ static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
 		}
 	}
 	return -1;
-}
-
-static srcpos pos_decode(const hookrun *r, lua_Integer pos, srcpos fallback)
-{
-	lua_Integer i = pos >> POS_SHIFT;
-	lua_Integer line = pos & ((1 << POS_SHIFT) - 1);
-	if (i < 0 || (size_t)i >= r->nfiles || line <= 0)
-		return fallback;
-	return (srcpos){r->files[i].name, (unsigned)line, 0};
 }
 
 /* --- limits --------------------------------------------------------------- */
@@ -350,116 +344,6 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 	report_failure(r, status);
 	lua_pop(L, status == LUA_OK ? nres : 1);
 	return false;
-}
-
-/* --- C helpers for the prelude -------------------------------------------- */
-
-/* C.pos() -> the position of the innermost hook line, or nil */
-static int c_pos(lua_State *L)
-{
-	hookrun *r = run_of(L);
-	srcpos at;
-	lua_Integer i = hook_frame(r, L, &at);
-	if (i < 0) {
-		lua_pushnil(L);
-		return 1;
-	}
-	lua_pushinteger(L, (i << POS_SHIFT) | (lua_Integer)at.line);
-	return 1;
-}
-
-static pyversion check_version(lua_State *L, int idx)
-{
-	const char *s = lua_tostring(L, idx);
-	pyversion v = {0}; /* hook_fail does not return; clang cannot tell */
-	if (lua_type(L, idx) != LUA_TSTRING || !version_parse(s, &v))
-		hook_fail(L, "not a version: '%s' (expected 3.13 or 3.13.5)",
-			  s ? s : luaL_typename(L, idx));
-	return v;
-}
-
-/* C.vcmp(a, b) -> -1, 0, 1; a series compares as its .0 final release */
-static int c_vcmp(lua_State *L)
-{
-	pyversion a = check_version(L, 1), b = check_version(L, 2);
-	int c = version_cmp(&a, &b);
-	lua_pushinteger(L, c < 0 ? -1 : c > 0);
-	return 1;
-}
-
-/* C.vcmpc(cell, b): C.vcmp with the cell's version, parsed already */
-static int c_vcmpc(lua_State *L)
-{
-	const cell *c = lua_touserdata(L, 1);
-	pyversion b = check_version(L, 2);
-	int k = version_cmp(&c->version, &b);
-	lua_pushinteger(L, k < 0 ? -1 : k > 0);
-	return 1;
-}
-
-/* C.seriesc(cell) -> the series of the cell's version */
-static int c_seriesc(lua_State *L)
-{
-	const cell *c = lua_touserdata(L, 1);
-	char s[32];
-	version_series(&c->version, s, sizeof s);
-	lua_pushstring(L, s);
-	return 1;
-}
-
-/* C.series(v) -> "3.13" */
-static int c_series(lua_State *L)
-{
-	pyversion v = check_version(L, 1);
-	char s[32];
-	version_series(&v, s, sizeof s);
-	lua_pushstring(L, s);
-	return 1;
-}
-
-static const char *pre_string(const pyversion *v)
-{
-	static const char *const kinds[] = {"a", "b", "rc"};
-	return v->pre == PRE_FINAL ? "" : kinds[v->pre];
-}
-
-/* C.vparse(v) -> {major, minor, patch, pre, series} */
-static int c_vparse(lua_State *L)
-{
-	pyversion v = check_version(L, 1);
-	char s[32];
-	lua_createtable(L, 0, 5);
-	lua_pushinteger(L, v.major);
-	lua_setfield(L, -2, "major");
-	lua_pushinteger(L, v.minor);
-	lua_setfield(L, -2, "minor");
-	lua_pushinteger(L, v.patch);
-	lua_setfield(L, -2, "patch");
-	snprintf(s, sizeof s, "%s%u", pre_string(&v), v.pre_n);
-	lua_pushstring(L, v.pre == PRE_FINAL ? "" : s);
-	lua_setfield(L, -2, "pre");
-	version_series(&v, s, sizeof s);
-	lua_pushstring(L, s);
-	lua_setfield(L, -2, "series");
-	return 1;
-}
-
-/* C.suggest(word, names) -> the closest name or nil */
-static int c_suggest(lua_State *L)
-{
-	const char *word = luaL_checkstring(L, 1);
-	const char *names[64];
-	size_t n = 0;
-	luaL_checktype(L, 2, LUA_TTABLE);
-	luaL_checkstack(L, 70, NULL);
-	while (n < 64 && lua_rawgeti(L, 2, (lua_Integer)n + 1) == LUA_TSTRING)
-		names[n++] = lua_tostring(L, -1); /* kept alive by the table */
-	const char *best = diag_suggest(word, names, n);
-	if (best)
-		lua_pushstring(L, best);
-	else
-		lua_pushnil(L);
-	return 1;
 }
 
 /* --- pattern matching ------------------------------------------------------ */
@@ -786,41 +670,165 @@ static int sb_require(lua_State *L)
 	return 1;
 }
 
-/* --- cells as Lua tables ---------------------------------------------------- */
+/* --- cells as Lua values ---------------------------------------------------- */
 
-/* Cell fields as the prelude numbers them (C.fields): scalars, then the
- * lists in list_fields order. Hooks read them on demand through C.get and
- * C.list, so a cell no hook looks at costs no copies. */
+/* A cell as hook code sees it: a full userdata naming the cell (or one of
+ * its lists) and the hook call it was passed to. Reads come from the C
+ * cell; a store is checked and written into the cell at once, with the
+ * hook line as its provenance, so nothing is copied into Lua or read back.
+ * Hook code cannot make full userdata, so every one in the state is a ref.
+ * A ref is valid during its own call only: a hook may keep values from a
+ * cell, not the cell. */
+typedef struct {
+	size_t idx;    /* the cell: r->cs->v[idx] */
+	unsigned call; /* the call it was made for (r->call_id) */
+	int field;     /* a list field, or -1 for the cell itself */
+} ref;
+
+enum kind { K_RO, K_BOOL, K_STRING, K_OPTIONAL, K_SKIP, K_LIST };
+
+/* Cell fields in name order, which is the order of pairs over a cell. */
 enum {
-	F_VERSION, F_MAJOR, F_MINOR, F_PATCH, F_PRE, F_SERIES, F_SPEC,
-	F_VARIANT, F_PGO, F_LTO, F_PIP, F_BASE, F_URL, F_SHA256,
-	F_GET_PIP_URL, F_GET_PIP_SHA256, F_TAG, F_SKIP, F_LISTS
+	X_ALIASES, X_BASE, X_BUILD_ARGS, X_BUILD_PACKAGES, X_CONFIGURE, X_ENV,
+	X_GET_PIP_SHA256, X_GET_PIP_URL, X_LTO, X_MAJOR, X_MAKE_FLAGS,
+	X_MINOR, X_PATCH, X_PGO, X_PIP, X_PRE, X_RUN_PACKAGES, X_SERIES,
+	X_SHA256, X_SKIP, X_SPEC, X_TAG, X_URL, X_VARIANT, X_VERSION, NFIELDS
 };
 
-static const char *const field_names[] = {
-    "version", "major", "minor", "patch", "pre", "series", "spec",
-    "variant", "pgo", "lto", "pip", "base", "url", "sha256",
-    "get_pip_url", "get_pip_sha256", "tag", "skip"};
+#define NLISTS 7
 
-static const char *const list_fields[] = {
-    "configure", "make_flags", "env", "build_args",
-    "build_packages", "run_packages", "aliases"};
+static const struct {
+	const char *name;
+	enum kind kind;
+	int slot; /* lists: the cell ref's user value caching the list ref */
+} fields[NFIELDS] = {
+    [X_ALIASES] = {"aliases", K_LIST, 1},
+    [X_BASE] = {"base", K_STRING, 0},
+    [X_BUILD_ARGS] = {"build_args", K_LIST, 2},
+    [X_BUILD_PACKAGES] = {"build_packages", K_LIST, 3},
+    [X_CONFIGURE] = {"configure", K_LIST, 4},
+    [X_ENV] = {"env", K_LIST, 5},
+    [X_GET_PIP_SHA256] = {"get_pip_sha256", K_OPTIONAL, 0},
+    [X_GET_PIP_URL] = {"get_pip_url", K_OPTIONAL, 0},
+    [X_LTO] = {"lto", K_BOOL, 0},
+    [X_MAJOR] = {"major", K_RO, 0},
+    [X_MAKE_FLAGS] = {"make_flags", K_LIST, 6},
+    [X_MINOR] = {"minor", K_RO, 0},
+    [X_PATCH] = {"patch", K_RO, 0},
+    [X_PGO] = {"pgo", K_BOOL, 0},
+    [X_PIP] = {"pip", K_BOOL, 0},
+    [X_PRE] = {"pre", K_RO, 0},
+    [X_RUN_PACKAGES] = {"run_packages", K_LIST, 7},
+    [X_SERIES] = {"series", K_RO, 0},
+    [X_SHA256] = {"sha256", K_STRING, 0},
+    [X_SKIP] = {"skip", K_SKIP, 0},
+    [X_SPEC] = {"spec", K_RO, 0},
+    [X_TAG] = {"tag", K_STRING, 0},
+    [X_URL] = {"url", K_STRING, 0},
+    [X_VARIANT] = {"variant", K_RO, 0},
+    [X_VERSION] = {"version", K_RO, 0},
+};
 
-#define NLISTS (sizeof list_fields / sizeof *list_fields)
-
-static strlist *list_of(cell *c, size_t i)
+static strlist *field_list(cell *c, int id)
 {
-	strlist *lists[] = {&c->configure, &c->make_flags, &c->env,
-			    &c->build_args, &c->build_packages,
-			    &c->run_packages, &c->aliases};
-	return lists[i];
+	switch (id) {
+	case X_ALIASES: return &c->aliases;
+	case X_BUILD_ARGS: return &c->build_args;
+	case X_BUILD_PACKAGES: return &c->build_packages;
+	case X_CONFIGURE: return &c->configure;
+	case X_ENV: return &c->env;
+	case X_MAKE_FLAGS: return &c->make_flags;
+	default: return &c->run_packages;
+	}
 }
 
-/* The cell argument of C.get, C.list, C.snap: a pointer the prelude
- * holds (hook code never sees these helpers). */
-static cell *arg_cell(lua_State *L)
+static pstr *field_string(cell *c, int id)
 {
-	return lua_touserdata(L, 1);
+	switch (id) {
+	case X_BASE: return &c->base;
+	case X_GET_PIP_SHA256: return &c->get_pip_sha256;
+	case X_GET_PIP_URL: return &c->get_pip_url;
+	case X_SHA256: return &c->sha256;
+	case X_TAG: return &c->tag;
+	default: return &c->url;
+	}
+}
+
+static pbool *field_bool(cell *c, int id)
+{
+	return id == X_PGO ? &c->pgo : id == X_LTO ? &c->lto : &c->pip;
+}
+
+/* The ref at idx, or NULL. */
+static const ref *as_ref(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(ref))
+		return NULL;
+	return lua_touserdata(L, idx);
+}
+
+/* "nil", "a string", "a cell", "a list": for messages */
+static const char *a_type(lua_State *L, int idx)
+{
+	const ref *p = as_ref(L, idx);
+	if (p)
+		return p->field < 0 ? "a cell" : "a list";
+	if (lua_isnil(L, idx))
+		return "nil";
+	return lua_pushfstring(L, "a %s", luaL_typename(L, idx));
+}
+
+/* The cell of ref p, which must belong to the call in progress. */
+static cell *ref_cell(lua_State *L, const ref *p)
+{
+	hookrun *r = run_of(L);
+	cell *c = r->cs->v[p->idx];
+	if (p->call != r->call_id)
+		hook_fail(L, "cell %s/%s belongs to another hook call: keep "
+			  "values from a cell, not the cell", c->version_str,
+			  c->variant->name.s);
+	return c;
+}
+
+static void push_ref(hookrun *r, lua_State *L, size_t idx, int field)
+{
+	ref *p = lua_newuserdatauv(L, sizeof *p, field < 0 ? NLISTS : 0);
+	*p = (ref){idx, r->call_id, field};
+	lua_rawgeti(L, LUA_REGISTRYINDEX, field < 0 ? r->cell_mt_ref
+						     : r->list_mt_ref);
+	lua_setmetatable(L, -2);
+}
+
+/* The field the key at idx names, or -1; names is upvalue 1. */
+static int field_id(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TSTRING)
+		return -1;
+	lua_pushvalue(L, idx);
+	int id = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER
+		     ? (int)lua_tointeger(L, -1)
+		     : -1;
+	lua_pop(L, 1);
+	return id;
+}
+
+static int unknown_field(lua_State *L, int idx)
+{
+	const char *names[NFIELDS];
+	for (size_t i = 0; i < NFIELDS; i++)
+		names[i] = fields[i].name;
+	const char *k = plain_tostring(L, idx);
+	const char *s = diag_suggest(k, names, NFIELDS);
+	if (s)
+		return hook_fail(L, "unknown cell field '%s' (did you mean "
+				 "'%s'?)", k, s);
+	return hook_fail(L, "unknown cell field '%s'", k);
+}
+
+static const char *pre_string(const pyversion *v)
+{
+	static const char *const kinds[] = {"a", "b", "rc"};
+	return v->pre == PRE_FINAL ? "" : kinds[v->pre];
 }
 
 static void push_opt(lua_State *L, const char *s)
@@ -831,194 +839,329 @@ static void push_opt(lua_State *L, const char *s)
 		lua_pushnil(L);
 }
 
-/* C.get(cell, field) -> the value of a scalar field */
-static int c_get(lua_State *L)
+/* Push the value of field id of c (a list field pushes its ref). */
+static void push_field(hookrun *r, lua_State *L, int cellidx, int id)
 {
-	const cell *c = arg_cell(L);
+	const ref *p = lua_touserdata(L, cellidx);
+	cell *c = r->cs->v[p->idx];
 	char pre[16] = "";
-	switch (lua_tointeger(L, 2) - 1) {
-	case F_VERSION: lua_pushstring(L, c->version_str); break;
-	case F_MAJOR: lua_pushinteger(L, c->version.major); break;
-	case F_MINOR: lua_pushinteger(L, c->version.minor); break;
-	case F_PATCH: lua_pushinteger(L, c->version.patch); break;
-	case F_PRE:
+	switch (id) {
+	case X_VERSION: lua_pushstring(L, c->version_str); break;
+	case X_MAJOR: lua_pushinteger(L, c->version.major); break;
+	case X_MINOR: lua_pushinteger(L, c->version.minor); break;
+	case X_PATCH: lua_pushinteger(L, c->version.patch); break;
+	case X_PRE:
 		if (c->version.pre != PRE_FINAL)
 			snprintf(pre, sizeof pre, "%s%u",
 				 pre_string(&c->version), c->version.pre_n);
 		lua_pushstring(L, pre);
 		break;
-	case F_SERIES: push_opt(L, c->series); break;
-	case F_SPEC: push_opt(L, c->spec); break;
-	case F_VARIANT: push_opt(L, c->variant->name.s); break;
-	case F_PGO: lua_pushboolean(L, c->pgo.on); break;
-	case F_LTO: lua_pushboolean(L, c->lto.on); break;
-	case F_PIP: lua_pushboolean(L, c->pip.on); break;
-	case F_BASE: push_opt(L, c->base.s); break;
-	case F_URL: push_opt(L, c->url.s); break;
-	case F_SHA256: push_opt(L, c->sha256.s); break;
-	case F_GET_PIP_URL: push_opt(L, c->get_pip_url.s); break;
-	case F_GET_PIP_SHA256: push_opt(L, c->get_pip_sha256.s); break;
-	case F_TAG: push_opt(L, c->tag.s); break;
-	case F_SKIP:
+	case X_SERIES: push_opt(L, c->series); break;
+	case X_SPEC: push_opt(L, c->spec); break;
+	case X_VARIANT: push_opt(L, c->variant->name.s); break;
+	case X_SKIP:
 		if (c->skip)
 			lua_pushstring(L, c->skip_reason.s ? c->skip_reason.s
 							   : "skipped");
 		else
 			lua_pushboolean(L, 0);
 		break;
-	default: lua_pushnil(L); break;
-	}
-	return 1;
-}
-
-/* C.list(cell, field) -> a new table of the list's strings */
-static int c_list(lua_State *L)
-{
-	cell *c = arg_cell(L);
-	lua_Integer f = lua_tointeger(L, 2) - 1 - F_LISTS;
-	if (f < 0 || (size_t)f >= NLISTS)
-		return hook_fail(L, "C.list: bad field");
-	const strlist *l = list_of(c, (size_t)f);
-	lua_createtable(L, (int)l->n, 0);
-	for (size_t i = 0; i < l->n; i++) {
-		lua_pushstring(L, l->v[i].s);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-	return 1;
-}
-
-/* C.snap(cell) -> a copy of the cell as it is now, for a retired proxy.
- * Fields are replaced, never changed in place, except configure (see
- * sync_flags), which is copied. */
-static int c_snap(lua_State *L)
-{
-	hookrun *r = run_of(L);
-	const cell *c = arg_cell(L);
-	cell *s = arena_alloc(r->a, sizeof *s);
-	*s = *c;
-	s->configure = (strlist){0};
-	strlist_copy(r->a, &s->configure, &c->configure);
-	lua_pushlightuserdata(L, s);
-	return 1;
-}
-
-/* Reading a cell back after a hook: only what the hook assigned. */
-typedef struct {
-	hookrun *r;
-	lua_State *L;
-	cell *c;
-	int raw, where, lines; /* stack indexes of the state's tables */
-	bool ok;
-} reader;
-
-static void read_error(reader *rd, srcpos at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void read_error(reader *rd, srcpos at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	const char *msg = arena_vprintf(rd->r->a, fmt, ap);
-	va_end(ap);
-	diag_error(rd->r->d, at, "%s%s", msg, call_context(rd->r));
-	rd->ok = false;
-}
-
-/* Was field k assigned? Its position goes to *at. */
-static bool assigned(reader *rd, const char *k, srcpos *at)
-{
-	lua_State *L = rd->L;
-	bool set = lua_getfield(L, rd->where, k) == LUA_TNUMBER;
-	if (set)
-		*at = pos_decode(rd->r, lua_tointeger(L, -1), rd->r->call_at);
-	lua_pop(L, 1);
-	return set;
-}
-
-/* The string at the top of the stack, copied; NULL after an error. */
-static const char *take_string(reader *rd, const char *k, srcpos at)
-{
-	size_t len;
-	if (lua_type(rd->L, -1) != LUA_TSTRING) {
-		read_error(rd, at, "cell field '%s' takes strings, not a %s", k,
-			   luaL_typename(rd->L, -1));
-		return NULL;
-	}
-	const char *s = lua_tolstring(rd->L, -1, &len);
-	if (strlen(s) != len) {
-		read_error(rd, at, "cell field '%s' contains a NUL byte", k);
-		return NULL;
-	}
-	if (len > LIMIT_STRING_BYTES) {
-		read_error(rd, at, "cell field '%s' is longer than %d bytes", k,
-			   LIMIT_STRING_BYTES);
-		return NULL;
-	}
-	return arena_strndup(rd->r->a, s, len);
-}
-
-static void read_bool(reader *rd, const char *k, pbool *out)
-{
-	srcpos at;
-	if (!assigned(rd, k, &at))
-		return;
-	lua_getfield(rd->L, rd->raw, k);
-	if (!lua_isboolean(rd->L, -1))
-		read_error(rd, at, "cell field '%s' takes a boolean, not a %s", k,
-			   luaL_typename(rd->L, -1));
-	else if (lua_toboolean(rd->L, -1) != out->on)
-		*out = (pbool){lua_toboolean(rd->L, -1), at};
-	lua_pop(rd->L, 1);
-}
-
-static void read_string(reader *rd, const char *k, pstr *out, bool optional)
-{
-	srcpos at;
-	if (!assigned(rd, k, &at))
-		return;
-	int t = lua_getfield(rd->L, rd->raw, k); /* a table: a stored nil */
-	if ((t == LUA_TNIL || t == LUA_TTABLE) && optional) {
-		if (out->s)
-			*out = (pstr){NULL, at};
-	} else {
-		const char *s = take_string(rd, k, at);
-		if (s && (!out->s || strcmp(out->s, s) != 0))
-			*out = (pstr){s, at};
-	}
-	lua_pop(rd->L, 1);
-}
-
-static void read_skip(reader *rd)
-{
-	srcpos at;
-	cell *c = rd->c;
-	if (!assigned(rd, "skip", &at))
-		return;
-	int t = lua_getfield(rd->L, rd->raw, "skip");
-	if (t == LUA_TNIL || t == LUA_TTABLE ||
-	    (t == LUA_TBOOLEAN && !lua_toboolean(rd->L, -1))) {
-		if (c->skip)
-			c->skip_reason = (pstr){NULL, at};
-		c->skip = false;
-	} else {
-		const char *s = take_string(rd, "skip", at);
-		if (s && (!c->skip || !c->skip_reason.s ||
-			  strcmp(s, c->skip_reason.s) != 0)) {
-			c->skip = true;
-			c->skip_reason = (pstr){s, at};
+	default:
+		switch (fields[id].kind) {
+		case K_BOOL: lua_pushboolean(L, field_bool(c, id)->on); break;
+		case K_LIST:
+			/* one list ref per field, so that c.env == c.env */
+			if (lua_getiuservalue(L, cellidx, fields[id].slot) ==
+			    LUA_TUSERDATA)
+				break;
+			lua_pop(L, 1);
+			push_ref(r, L, p->idx, id);
+			lua_pushvalue(L, -1);
+			lua_setiuservalue(L, cellidx, fields[id].slot);
+			break;
+		default: push_opt(L, field_string(c, id)->s); break;
 		}
 	}
-	lua_pop(rd->L, 1);
 }
 
-/* Where the entry s of list k was stored, from the state's lines. */
-static srcpos entry_pos(reader *rd, int lines, const char *s)
+/* --- stores ---------------------------------------------------------------- */
+
+/* Where a store happens: the innermost hook line, else the hook. */
+static srcpos store_pos(hookrun *r, lua_State *L)
 {
-	srcpos at = rd->r->call_at;
-	if (lua_getfield(rd->L, lines, s) == LUA_TNUMBER)
-		at = pos_decode(rd->r, lua_tointeger(rd->L, -1), at);
-	lua_pop(rd->L, 1);
+	srcpos at = r->call_at;
+	hook_frame(r, L, &at);
 	return at;
+}
+
+/* Before the first store into cell i in this call: keep its values, so
+ * that after the call a value set back to what it was keeps its origin
+ * (see settle). */
+static cell *begin_store(hookrun *r, size_t i)
+{
+	cell *c = r->cs->v[i];
+	if (r->stored[i] != r->call_id) {
+		r->stored[i] = r->call_id;
+		r->owned[i] = 0;
+		r->before[i] = *c;
+	}
+	return c;
+}
+
+/* List field id of cell i, ready for changes: copied once per call, since
+ * the copy kept by begin_store shares the entries. */
+static strlist *own_list(hookrun *r, size_t i, int id)
+{
+	cell *c = begin_store(r, i);
+	strlist *l = field_list(c, id);
+	if (!(r->owned[i] & 1u << id)) {
+		r->owned[i] |= 1u << id;
+		*l = (strlist){0};
+		strlist_copy(r->a, l, field_list(&r->before[i], id));
+	}
+	return l;
+}
+
+static bool same_bytes(const char *e, const char *s, size_t len)
+{
+	return strlen(e) == len && memcmp(e, s, len) == 0;
+}
+
+/* The string at idx, copied for field k: no NUL byte, at most
+ * LIMIT_STRING_BYTES, and charged to the memory cap like Lua's own. */
+static const char *take_string(hookrun *r, lua_State *L, int idx,
+			       const char *k)
+{
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+	if (strlen(s) != len)
+		hook_fail(L, "cell field '%s' contains a NUL byte", k);
+	if (len > LIMIT_STRING_BYTES)
+		hook_fail(L, "cell field '%s' is longer than %d bytes", k,
+			  LIMIT_STRING_BYTES);
+	if (len + 1 > r->mem_cap - r->mem_used) {
+		if (!r->mem_exceeded)
+			hook_frame(r, L, &r->mem_at);
+		r->mem_exceeded = true;
+		hook_fail(L, "not enough memory");
+	}
+	r->mem_used += len + 1;
+	return arena_strndup(r->a, s, len);
+}
+
+static void store_scalar(hookrun *r, lua_State *L, const ref *p, int id)
+{
+	const char *k = fields[id].name;
+	cell *c = r->cs->v[p->idx];
+	int t = lua_type(L, 3);
+	size_t len;
+	if (fields[id].kind == K_BOOL) {
+		if (t != LUA_TBOOLEAN)
+			hook_fail(L, "cell field '%s' takes a boolean, not %s",
+				  k, a_type(L, 3));
+		bool on = lua_toboolean(L, 3);
+		if (field_bool(c, id)->on != on)
+			*field_bool(begin_store(r, p->idx), id) =
+			    (pbool){on, store_pos(r, L)};
+		return;
+	}
+	if (t == LUA_TNIL && fields[id].kind == K_OPTIONAL) {
+		if (field_string(c, id)->s)
+			*field_string(begin_store(r, p->idx), id) =
+			    (pstr){NULL, store_pos(r, L)};
+		return;
+	}
+	if (t != LUA_TSTRING)
+		hook_fail(L, "cell field '%s' takes a %s, not %s", k,
+			  fields[id].kind == K_OPTIONAL ? "string or nil"
+							: "string",
+			  a_type(L, 3));
+	const char *s = lua_tolstring(L, 3, &len);
+	pstr *f = field_string(c, id);
+	if (f->s && same_bytes(f->s, s, len))
+		return;
+	s = take_string(r, L, 3, k);
+	*field_string(begin_store(r, p->idx), id) = (pstr){s, store_pos(r, L)};
+}
+
+static void store_skip(hookrun *r, lua_State *L, const ref *p)
+{
+	cell *c = r->cs->v[p->idx];
+	int t = lua_type(L, 3);
+	if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, 3))) {
+		if (c->skip) {
+			begin_store(r, p->idx);
+			c->skip = false;
+			c->skip_reason = (pstr){NULL, store_pos(r, L)};
+		}
+		return;
+	}
+	if (t != LUA_TSTRING)
+		hook_fail(L, "cell field 'skip' takes a reason string (or "
+			  "false), not %s", a_type(L, 3));
+	size_t len;
+	const char *s = lua_tolstring(L, 3, &len);
+	if (len == 0)
+		hook_fail(L, "cell field 'skip' needs a non-empty reason");
+	if (c->skip && c->skip_reason.s && same_bytes(c->skip_reason.s, s, len))
+		return;
+	s = take_string(r, L, 3, "skip");
+	begin_store(r, p->idx);
+	c->skip = true;
+	c->skip_reason = (pstr){s, store_pos(r, L)};
+}
+
+/* c.list = v: v a table (or list) of strings, checked before any change */
+static void store_list(hookrun *r, lua_State *L, const ref *p, int id)
+{
+	const char *k = fields[id].name;
+	if (!lua_istable(L, 3) && !(as_ref(L, 3) && as_ref(L, 3)->field >= 0))
+		hook_fail(L, "cell field '%s' takes a list of strings, not %s",
+			  k, a_type(L, 3));
+	srcpos at = store_pos(r, L);
+	strlist fresh = {0};
+	for (lua_Integer i = 1; lua_geti(L, 3, i) != LUA_TNIL; i++) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			hook_fail(L, "cell field '%s' takes strings, not %s "
+				  "(entry %d)", k, a_type(L, -1), (int)i);
+		if (i > HOOK_LIST_MAX)
+			hook_fail(L, "cell field '%s' has more than %d entries",
+				  k, HOOK_LIST_MAX);
+		strlist_add(r->a, &fresh, take_string(r, L, -1, k), at);
+		lua_pop(L, 1);
+	}
+	own_list(r, p->idx, id);
+	*field_list(r->cs->v[p->idx], id) = fresh;
+}
+
+static int cell_index(lua_State *L)
+{
+	const ref *p = lua_touserdata(L, 1);
+	ref_cell(L, p);
+	int id = field_id(L, 2);
+	if (id < 0)
+		return unknown_field(L, 2);
+	push_field(run_of(L), L, 1, id);
+	return 1;
+}
+
+static int cell_newindex(lua_State *L)
+{
+	hookrun *r = run_of(L);
+	const ref *p = lua_touserdata(L, 1);
+	ref_cell(L, p);
+	int id = field_id(L, 2);
+	if (id < 0)
+		return unknown_field(L, 2);
+	switch (fields[id].kind) {
+	case K_RO:
+		return hook_fail(L, "cell field '%s' is read-only",
+				 fields[id].name);
+	case K_LIST: store_list(r, L, p, id); break;
+	case K_SKIP: store_skip(r, L, p); break;
+	default: store_scalar(r, L, p, id); break;
+	}
+	return 0;
+}
+
+/* "cell 3.13.5/wee", "list configure of cell 3.13.5/wee": valid after
+ * the call too, for messages */
+static int ref_tostring(lua_State *L)
+{
+	const ref *p = lua_touserdata(L, 1);
+	const cell *c = run_of(L)->cs->v[p->idx];
+	if (p->field >= 0)
+		lua_pushfstring(L, "list %s of ", fields[p->field].name);
+	else
+		lua_pushliteral(L, "");
+	lua_pushfstring(L, "%scell %s/%s", lua_tostring(L, -1),
+			c->version_str, c->variant->name.s);
+	return 1;
+}
+
+/* The list of list ref p, for reading. */
+static strlist *ref_list(lua_State *L, const ref *p)
+{
+	return field_list(ref_cell(L, p), p->field);
+}
+
+static int list_index(lua_State *L)
+{
+	const strlist *l = ref_list(L, lua_touserdata(L, 1));
+	int isint = lua_type(L, 2) == LUA_TNUMBER;
+	lua_Integer i = isint ? lua_tointegerx(L, 2, &isint) : 0;
+	if (isint && i >= 1 && (lua_Unsigned)i <= l->n)
+		lua_pushstring(L, l->v[i - 1].s);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int list_len(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)ref_list(L, lua_touserdata(L, 1))->n);
+	return 1;
+}
+
+/* l[i] = the value at idx (a string, or nil for the last entry). An entry
+ * moved within the list keeps its origin; a new one gets the hook line. */
+static void list_put(hookrun *r, lua_State *L, const ref *p, lua_Integer i,
+		     int idx)
+{
+	const char *k = fields[p->field].name;
+	strlist *l = ref_list(L, p);
+	size_t n = l->n, len;
+	if (i < 1 || (lua_Unsigned)i > n + 1)
+		hook_fail(L, "cell field '%s' is a list: index %d is not in "
+			  "1..%d", k, (int)i, (int)n + 1);
+	if (lua_isnil(L, idx)) {
+		if ((size_t)i != n)
+			hook_fail(L, "cell field '%s': only the last entry can "
+				  "be set to nil (use table.remove or "
+				  "mx.remove)", k);
+		own_list(r, p->idx, p->field)->n--;
+		return;
+	}
+	if (lua_type(L, idx) != LUA_TSTRING)
+		hook_fail(L, "cell field '%s' takes strings, not %s", k,
+			  a_type(L, idx));
+	if ((size_t)i > HOOK_LIST_MAX)
+		hook_fail(L, "cell field '%s' has more than %d entries", k,
+			  HOOK_LIST_MAX);
+	const char *s = lua_tolstring(L, idx, &len);
+	if ((size_t)i <= n && same_bytes(l->v[i - 1].s, s, len))
+		return;
+	pstr e = {NULL, {0}};
+	for (size_t j = 0; j < n && !e.s; j++)
+		if (same_bytes(l->v[j].s, s, len))
+			e = l->v[j];
+	if (!e.s)
+		e = (pstr){take_string(r, L, idx, k), store_pos(r, L)};
+	l = own_list(r, p->idx, p->field);
+	if ((size_t)i > n)
+		strlist_add(r->a, l, e.s, e.at);
+	else
+		l->v[i - 1] = e;
+}
+
+static int list_newindex(lua_State *L)
+{
+	const ref *p = lua_touserdata(L, 1);
+	if (!lua_isinteger(L, 2)) {
+		const strlist *l = ref_list(L, p);
+		return hook_fail(L, "cell field '%s' is a list: index %s is not "
+				 "in 1..%d", fields[p->field].name,
+				 plain_tostring(L, 2), (int)l->n + 1);
+	}
+	list_put(run_of(L), L, p, lua_tointeger(L, 2), 3);
+	return 0;
+}
+
+/* --- after a call ---------------------------------------------------------- */
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 static bool same_strings(const strlist *a, const strlist *b)
@@ -1031,56 +1174,23 @@ static bool same_strings(const strlist *a, const strlist *b)
 	return true;
 }
 
-/* A list: entries that were there keep their provenance (the first
- * unmatched equal entry), new ones get the hook line that stored them. */
-static bool list_too_long(reader *rd, const char *k, size_t n)
+/* Entries that were there before the call keep their origin: each takes
+ * the first unmatched equal entry's. */
+static void keep_entries(arena *a, strlist *now, const strlist *was)
 {
-	if (n <= HOOK_LIST_MAX)
-		return false;
-	read_error(rd, rd->r->call_at, "cell field '%s' has more than %d "
-		   "entries", k, HOOK_LIST_MAX);
-	return true;
-}
-
-static void read_list(reader *rd, const char *k, strlist *out)
-{
-	lua_State *L = rd->L;
-	if (lua_getfield(L, rd->raw, k) != LUA_TTABLE) {
-		/* never looked at: as it was */
-		lua_pop(L, 1);
-		list_too_long(rd, k, out->n);
+	if (same_strings(now, was)) {
+		*now = *was;
 		return;
 	}
-	lua_getfield(L, rd->lines, k);
-	int items = lua_gettop(L) - 1, lines = items + 1;
-	lua_Integer n = (lua_Integer)lua_rawlen(L, items);
-	if (list_too_long(rd, k, (size_t)n)) {
-		lua_pop(L, 2);
-		return;
-	}
-	bool *used = arena_alloc(rd->r->a, out->n + 1);
-	strlist fresh = {0};
-	for (lua_Integer i = 1; i <= n && rd->ok; i++) {
-		lua_rawgeti(L, items, i);
-		srcpos at = rd->r->call_at;
-		const char *s = take_string(rd, k, at);
-		lua_pop(L, 1);
-		if (!s)
-			break;
-		size_t j = 0;
-		while (j < out->n && (used[j] || strcmp(out->v[j].s, s) != 0))
-			j++;
-		if (j < out->n) {
-			used[j] = true;
-			at = out->v[j].at;
-		} else if (lua_istable(L, lines)) {
-			at = entry_pos(rd, lines, s);
-		}
-		strlist_add(rd->r->a, &fresh, s, at);
-	}
-	if (rd->ok && !same_strings(&fresh, out))
-		*out = fresh;
-	lua_pop(L, 2);
+	bool small[64] = {0};
+	bool *used = was->n <= 64 ? small : arena_alloc(a, was->n);
+	for (size_t i = 0; i < now->n; i++)
+		for (size_t j = 0; j < was->n; j++)
+			if (!used[j] && strcmp(now->v[i].s, was->v[j].s) == 0) {
+				used[j] = true;
+				now->v[i].at = was->v[j].at;
+				break;
+			}
 }
 
 /* PGO and LTO are configure flags that expand added; a hook that turns
@@ -1119,482 +1229,485 @@ static void check_promise(hookrun *r, const cell *c, const pbool *flag,
 		   call_context(r));
 }
 
-/* A state nothing was stored through: only the list limit applies. */
-static bool read_clean(hookrun *r, cell *c)
+/* After a call that stored into cell i: a value set back to what it was
+ * keeps its origin, the optimization flags follow pgo and lto, and a
+ * broken promise is an error. */
+static bool settle(hookrun *r, size_t i)
 {
-	reader rd = {r, r->L, c, 0, 0, 0, true};
-	for (size_t i = 0; i < NLISTS && rd.ok; i++)
-		list_too_long(&rd, list_fields[i], list_of(c, i)->n);
-	return rd.ok;
-}
-
-static bool is_dirty(lua_State *L, int state)
-{
-	bool dirty = lua_getfield(L, state, "dirty") == LUA_TBOOLEAN;
-	lua_pop(L, 1);
-	return dirty;
-}
-
-/* Copy what a hook changed from the state at index state into c. */
-static bool read_back(hookrun *r, cell *c, int state)
-{
-	lua_State *L = r->L;
-	if (!is_dirty(L, state))
-		return read_clean(r, c);
-	int top = lua_gettop(L);
-	reader rd = {r, L, c, top + 1, top + 2, top + 3, true};
-	lua_getfield(L, state, "raw");
-	lua_getfield(L, state, "where");
-	lua_getfield(L, state, "lines");
-	bool pgo_was = c->pgo.on, lto_was = c->lto.on;
-	read_bool(&rd, "pgo", &c->pgo);
-	read_bool(&rd, "lto", &c->lto);
-	read_bool(&rd, "pip", &c->pip);
-	read_string(&rd, "base", &c->base, false);
-	read_string(&rd, "url", &c->url, false);
-	read_string(&rd, "sha256", &c->sha256, false);
-	read_string(&rd, "tag", &c->tag, false);
-	read_string(&rd, "get_pip_url", &c->get_pip_url, true);
-	read_string(&rd, "get_pip_sha256", &c->get_pip_sha256, true);
-	read_skip(&rd);
-	for (size_t i = 0; i < NLISTS; i++)
-		if (rd.ok)
-			read_list(&rd, list_fields[i], list_of(c, i));
-	if (rd.ok)
-		sync_flags(r, c, pgo_was, lto_was);
-	lua_settop(L, top);
+	if (r->stored[i] != r->call_id)
+		return true;
+	cell *c = r->cs->v[i];
+	cell *b = &r->before[i];
+	static const int bools[] = {X_PGO, X_LTO, X_PIP};
+	static const int strings[] = {X_BASE, X_URL, X_SHA256, X_TAG,
+				      X_GET_PIP_URL, X_GET_PIP_SHA256};
+	for (size_t k = 0; k < sizeof bools / sizeof *bools; k++) {
+		pbool *now = field_bool(c, bools[k]);
+		if (now->on == field_bool(b, bools[k])->on)
+			*now = *field_bool(b, bools[k]);
+	}
+	for (size_t k = 0; k < sizeof strings / sizeof *strings; k++) {
+		pstr *now = field_string(c, strings[k]);
+		const pstr *was = field_string(b, strings[k]);
+		if (same_str(now->s, was->s))
+			*now = *was;
+	}
+	if (c->skip == b->skip && same_str(c->skip_reason.s, b->skip_reason.s))
+		c->skip_reason = b->skip_reason;
+	for (int id = 0; id < NFIELDS; id++)
+		if (r->owned[i] & 1u << id)
+			keep_entries(r->a, field_list(c, id),
+				     field_list(b, id));
+	sync_flags(r, c, b->pgo.on, b->lto.on);
 	unsigned errors = diag_errors(r->d);
-	if (rd.ok && pgo_was != c->pgo.on)
+	if (b->pgo.on != c->pgo.on)
 		check_promise(r, c, &c->pgo, c->variant->pgo, "PGO");
-	if (rd.ok && lto_was != c->lto.on)
+	if (b->lto.on != c->lto.on)
 		check_promise(r, c, &c->lto, c->variant->lto, "LTO");
-	return rd.ok && diag_errors(r->d) == errors;
+	return diag_errors(r->d) == errors;
+}
+
+/* --- the mx library --------------------------------------------------------- */
+
+static pyversion check_version(lua_State *L, int idx)
+{
+	const char *s = lua_tostring(L, idx);
+	pyversion v = {0}; /* hook_fail does not return; clang cannot tell */
+	if (lua_type(L, idx) != LUA_TSTRING || !version_parse(s, &v))
+		hook_fail(L, "not a version: '%s' (expected 3.13 or 3.13.5)",
+			  s ? s : luaL_typename(L, idx));
+	return v;
+}
+
+/* A version argument of mx function what: a cell (the version C parsed
+ * already) or a version string. */
+static pyversion arg_version(lua_State *L, int idx, const char *what)
+{
+	const ref *p = as_ref(L, idx);
+	if (p && p->field < 0)
+		return ref_cell(L, p)->version;
+	if (lua_type(L, idx) != LUA_TSTRING)
+		hook_fail(L, "%s: expected a cell or a version string, got %s",
+			  what, a_type(L, idx));
+	return check_version(L, idx);
+}
+
+static int vcmp(lua_State *L, const char *what)
+{
+	pyversion a = arg_version(L, 1, what), b = arg_version(L, 2, what);
+	return version_cmp(&a, &b);
+}
+
+static int mx_compare(lua_State *L)
+{
+	int c = vcmp(L, "mx.compare");
+	lua_pushinteger(L, c < 0 ? -1 : c > 0);
+	return 1;
+}
+
+static int mx_at_least(lua_State *L)
+{
+	lua_pushboolean(L, vcmp(L, "mx.at_least") >= 0);
+	return 1;
+}
+
+static int mx_below(lua_State *L)
+{
+	lua_pushboolean(L, vcmp(L, "mx.below") < 0);
+	return 1;
+}
+
+static int mx_between(lua_State *L)
+{
+	pyversion v = arg_version(L, 1, "mx.between");
+	pyversion lo = arg_version(L, 2, "mx.between");
+	pyversion hi = arg_version(L, 3, "mx.between");
+	lua_pushboolean(L, version_cmp(&v, &lo) >= 0 && version_cmp(&v, &hi) < 0);
+	return 1;
+}
+
+static int mx_in_series(lua_State *L)
+{
+	pyversion v = arg_version(L, 1, "mx.in_series");
+	pyversion s = arg_version(L, 2, "mx.in_series");
+	char a[32], b[32];
+	version_series(&v, a, sizeof a);
+	version_series(&s, b, sizeof b);
+	lua_pushboolean(L, strcmp(a, b) == 0);
+	return 1;
+}
+
+/* mx.version(v) -> {major, minor, patch, pre, series} */
+static int mx_version(lua_State *L)
+{
+	pyversion v = arg_version(L, 1, "mx.version");
+	char s[32];
+	lua_createtable(L, 0, 5);
+	lua_pushinteger(L, v.major);
+	lua_setfield(L, -2, "major");
+	lua_pushinteger(L, v.minor);
+	lua_setfield(L, -2, "minor");
+	lua_pushinteger(L, v.patch);
+	lua_setfield(L, -2, "patch");
+	snprintf(s, sizeof s, "%s%u", pre_string(&v), v.pre_n);
+	lua_pushstring(L, v.pre == PRE_FINAL ? "" : s);
+	lua_setfield(L, -2, "pre");
+	version_series(&v, s, sizeof s);
+	lua_pushstring(L, s);
+	lua_setfield(L, -2, "series");
+	return 1;
+}
+
+/* The list argument of mx function what: a cell's list (returned, for
+ * direct access) or a table of the hook's own (NULL: use the Lua API). */
+static const ref *arg_list(lua_State *L, const char *what)
+{
+	const ref *p = as_ref(L, 1);
+	if (p && p->field >= 0) {
+		ref_cell(L, p);
+		return p;
+	}
+	if (!lua_istable(L, 1))
+		hook_fail(L, "%s: expected a list, got %s", what, a_type(L, 1));
+	return NULL;
+}
+
+/* Is the value at idx in the list at 1? */
+static bool has(lua_State *L, const ref *p, int idx)
+{
+	if (p) {
+		size_t len;
+		if (lua_type(L, idx) != LUA_TSTRING)
+			return false;
+		const char *s = lua_tolstring(L, idx, &len);
+		const strlist *l = ref_list(L, p);
+		for (size_t i = 0; i < l->n; i++)
+			if (same_bytes(l->v[i].s, s, len))
+				return true;
+		return false;
+	}
+	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
+		bool eq = lua_compare(L, -1, idx, LUA_OPEQ);
+		lua_pop(L, 1);
+		if (eq)
+			return true;
+	}
+	lua_pop(L, 1);
+	return false;
+}
+
+static int mx_has(lua_State *L)
+{
+	lua_pushboolean(L, has(L, arg_list(L, "mx.has"), 2));
+	return 1;
+}
+
+/* mx.add(l, ...): add each value unless present; returns l */
+static int mx_add(lua_State *L)
+{
+	hookrun *r = run_of(L);
+	const ref *p = arg_list(L, "mx.add");
+	int n = lua_gettop(L);
+	for (int i = 2; i <= n; i++) {
+		if (has(L, p, i))
+			continue;
+		if (p) {
+			list_put(r, L, p, (lua_Integer)ref_list(L, p)->n + 1, i);
+		} else {
+			lua_pushvalue(L, i);
+			lua_seti(L, 1, luaL_len(L, 1) + 1);
+		}
+	}
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* mx.prefixed(prefix) -> a function telling entries that start with it */
+static int prefixed_match(lua_State *L)
+{
+	size_t n, len;
+	const char *prefix = lua_tolstring(L, lua_upvalueindex(1), &n);
+	const char *s = lua_type(L, 1) == LUA_TSTRING
+			    ? lua_tolstring(L, 1, &len)
+			    : NULL;
+	lua_pushboolean(L, s && len >= n && memcmp(s, prefix, n) == 0);
+	return 1;
+}
+
+static int mx_prefixed(lua_State *L)
+{
+	luaL_checkstring(L, 1);
+	lua_settop(L, 1);
+	lua_pushcclosure(L, prefixed_match, 1);
+	return 1;
+}
+
+/* Does the entry at the top match x (the value at 2, or the function at 2
+ * called on it)? Pops the entry. */
+static bool matches(lua_State *L, bool call)
+{
+	if (!call) {
+		bool eq = lua_compare(L, -1, 2, LUA_OPEQ);
+		lua_pop(L, 1);
+		return eq;
+	}
+	lua_pushvalue(L, 2);
+	lua_insert(L, -2);
+	lua_call(L, 1, 1);
+	bool yes = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return yes;
+}
+
+/* mx.remove(l, x): remove every entry equal to x (or for which x(entry)
+ * is true); returns how many were removed */
+static int mx_remove(lua_State *L)
+{
+	hookrun *r = run_of(L);
+	const ref *p = arg_list(L, "mx.remove");
+	bool call = lua_isfunction(L, 2);
+	lua_settop(L, 2);
+	/* decide on a copy of the entries: x may change the list */
+	strlist was = {0};
+	lua_Integer n = 0;
+	if (p) {
+		strlist_copy(r->a, &was, ref_list(L, p));
+		n = (lua_Integer)was.n;
+	} else {
+		while (lua_geti(L, 1, n + 1) != LUA_TNIL) {
+			lua_pop(L, 1);
+			n++;
+		}
+		lua_pop(L, 1);
+	}
+	bool *drop = arena_alloc(r->a, (size_t)n + 1);
+	lua_Integer removed = 0;
+	for (lua_Integer i = 0; i < n; i++) {
+		if (p)
+			lua_pushstring(L, was.v[i].s);
+		else
+			lua_geti(L, 1, i + 1);
+		drop[i] = matches(L, call);
+		removed += drop[i];
+	}
+	if (removed > 0 && p) {
+		strlist *l = own_list(r, p->idx, p->field);
+		strlist_clear(l);
+		for (lua_Integer i = 0; i < n; i++)
+			if (!drop[i])
+				strlist_add(r->a, l, was.v[i].s, was.v[i].at);
+	} else if (removed > 0) {
+		lua_Integer out = 1, len = luaL_len(L, 1);
+		for (lua_Integer i = 1; i <= n; i++) {
+			if (drop[i - 1])
+				continue;
+			if (out != i) {
+				lua_geti(L, 1, i);
+				lua_seti(L, 1, out);
+			}
+			out++;
+		}
+		for (lua_Integer i = len; i >= out; i--) {
+			lua_pushnil(L);
+			lua_seti(L, 1, i);
+		}
+	}
+	lua_pushinteger(L, removed);
+	return 1;
+}
+
+/* mx.replace(l, old, new): replace every entry equal to old by new; true
+ * if any was replaced */
+static int mx_replace(lua_State *L)
+{
+	arg_list(L, "mx.replace");
+	lua_settop(L, 3);
+	bool found = false;
+	lua_Integer n = luaL_len(L, 1);
+	for (lua_Integer i = 1; i <= n; i++) {
+		lua_geti(L, 1, i);
+		bool eq = lua_compare(L, -1, 2, LUA_OPEQ);
+		lua_pop(L, 1);
+		if (eq) {
+			lua_pushvalue(L, 3);
+			lua_seti(L, 1, i);
+			found = true;
+		}
+	}
+	lua_pushboolean(L, found);
+	return 1;
+}
+
+/* The index of the NAME=value entry of the list at 1, or 0; the entry
+ * is left at the top when found. */
+static lua_Integer find_env(lua_State *L, const char *name, size_t n)
+{
+	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
+		size_t len;
+		const char *s = lua_type(L, -1) == LUA_TSTRING
+				    ? lua_tolstring(L, -1, &len)
+				    : NULL;
+		if (s && len > n && s[n] == '=' && memcmp(s, name, n) == 0)
+			return i;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return 0;
+}
+
+/* mx.getenv(l, name) -> the value of NAME=value in l, or nil */
+static int mx_getenv(lua_State *L)
+{
+	arg_list(L, "mx.getenv");
+	size_t n;
+	const char *name = luaL_checklstring(L, 2, &n);
+	if (!find_env(L, name, n))
+		return 0;
+	size_t len;
+	const char *s = lua_tolstring(L, -1, &len);
+	lua_pushlstring(L, s + n + 1, len - n - 1);
+	return 1;
+}
+
+/* mx.setenv(l, name, value): set NAME=value in l; returns l */
+static int mx_setenv(lua_State *L)
+{
+	arg_list(L, "mx.setenv");
+	size_t n;
+	const char *name = luaL_checklstring(L, 2, &n);
+	if (lua_type(L, 3) != LUA_TSTRING)
+		return hook_fail(L, "mx.setenv: value for '%s' must be a "
+				 "string, not %s", name, a_type(L, 3));
+	lua_settop(L, 3);
+	lua_Integer i = find_env(L, name, n);
+	if (i)
+		lua_pop(L, 1);
+	else
+		i = luaL_len(L, 1) + 1;
+	lua_pushvalue(L, 2);
+	lua_pushliteral(L, "=");
+	lua_pushvalue(L, 3);
+	lua_concat(L, 3);
+	lua_seti(L, 1, i);
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* mx.skip(c, reason): c.skip = reason */
+static int mx_skip(lua_State *L)
+{
+	lua_settop(L, 2);
+	lua_setfield(L, 1, "skip");
+	return 0;
+}
+
+/* --- sorted pairs ----------------------------------------------------------- */
+
+/* pairs' key order: numbers, then strings, then booleans */
+static int key_rank(lua_State *L, int idx)
+{
+	switch (lua_type(L, idx)) {
+	case LUA_TNUMBER: return 1;
+	case LUA_TSTRING: return 2;
+	case LUA_TBOOLEAN: return 3;
+	default: return 0;
+	}
+}
+
+static int key_less(lua_State *L)
+{
+	int ra = key_rank(L, 1), rb = key_rank(L, 2);
+	if (ra != rb)
+		lua_pushboolean(L, ra < rb);
+	else if (ra == 3)
+		lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
+	else
+		lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+	return 1;
+}
+
+/* iterator over the sorted keys (upvalue 1) of the table (upvalue 2) */
+static int sorted_next(lua_State *L)
+{
+	lua_Integer i = lua_tointeger(L, lua_upvalueindex(3)) + 1;
+	lua_pushinteger(L, i);
+	lua_replace(L, lua_upvalueindex(3));
+	if (lua_geti(L, lua_upvalueindex(1), i) == LUA_TNIL)
+		return 0;
+	lua_pushvalue(L, -1);
+	lua_gettable(L, lua_upvalueindex(2));
+	return 2;
+}
+
+/* iterator over a cell's fields, in name order */
+static int cell_next(lua_State *L)
+{
+	int id = lua_isnil(L, 2) ? 0 : field_id(L, 2) + 1;
+	if (id >= NFIELDS)
+		return 0;
+	lua_pushstring(L, fields[id].name);
+	ref_cell(L, lua_touserdata(L, 1));
+	push_field(run_of(L), L, 1, id);
+	return 2;
+}
+
+/* iterator over a cell's list, as ipairs */
+static int list_next(lua_State *L)
+{
+	lua_Integer i = lua_tointeger(L, 2) + 1;
+	const strlist *l = ref_list(L, lua_touserdata(L, 1));
+	if ((lua_Unsigned)i > l->n)
+		return 0;
+	lua_pushinteger(L, i);
+	lua_pushstring(L, l->v[i - 1].s);
+	return 2;
+}
+
+/* pairs(t): keys in a fixed order, so that hook output never depends on
+ * the hash; a cell's fields by name, a list's entries in order. Upvalue
+ * 1 is table.sort, 2 the field names (for cell_next). */
+static int sb_pairs(lua_State *L)
+{
+	const ref *p = as_ref(L, 1);
+	if (p) {
+		lua_pushvalue(L, lua_upvalueindex(2));
+		lua_pushcclosure(L, p->field < 0 ? cell_next : list_next, 1);
+		lua_pushvalue(L, 1);
+		if (p->field < 0)
+			lua_pushnil(L);
+		else
+			lua_pushinteger(L, 0);
+		return 3;
+	}
+	if (!lua_istable(L, 1))
+		return hook_fail(L, "bad argument to pairs (table expected, got "
+				 "%s)", luaL_typename(L, 1));
+	lua_settop(L, 1);
+	lua_newtable(L);
+	lua_Integer n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		lua_pop(L, 1);
+		if (!key_rank(L, -1))
+			return hook_fail(L, "pairs: a %s key has no stable order "
+					 "(use string or number keys)",
+					 luaL_typename(L, -1));
+		lua_pushvalue(L, -1);
+		lua_seti(L, 2, ++n);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushvalue(L, 2);
+	lua_pushcfunction(L, key_less);
+	lua_call(L, 2, 0);
+	lua_pushvalue(L, 1);
+	lua_pushinteger(L, 0);
+	lua_pushcclosure(L, sorted_next, 3);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
 }
 
 /* --- setting up the state ------------------------------------------------- */
-
-/* The prelude: proxies for cells, sorted pairs, the mx library. */
-static const char prelude[] =
-    "-- matrixc hook prelude: cell proxies, sorted pairs and the mx library.\n"
-    "-- Runs once per Lua state, before any hook file, with C helpers in C.\n"
-    "local C = ...\n"
-    "local type, error, tostring, select = type, error, tostring, select\n"
-    "local rawget, setmetatable, next = rawget, setmetatable, next\n"
-    "local sort, concat, fmt = table.sort, table.concat, string.format\n"
-    "local mtype = math.type\n"
-    "\n"
-    "-- pairs in a fixed order: numbers, then strings, then booleans.\n"
-    "local RANK = { number = 1, string = 2, boolean = 3 }\n"
-    "local function keyless(a, b)\n"
-    "  local ra, rb = RANK[type(a)], RANK[type(b)]\n"
-    "  if ra ~= rb then return ra < rb end\n"
-    "  if ra == 3 then return (not a) and b end\n"
-    "  return a < b\n"
-    "end\n"
-    "\n"
-    "-- The state behind each proxy, for the shared metatables below. A cell\n"
-    "-- state s: s.cell (the C cell, lightuserdata: the live cell, or a snapshot\n"
-    "-- once retired), s.idx (its index, for the cache), and once written to,\n"
-    "-- s.raw (stored values; lists' items), s.where (field -> position),\n"
-    "-- s.lines (list field -> {value = position}), s.lists (field -> proxy),\n"
-    "-- s.dirty. A list state: items, lines, field, owner.\n"
-    "local STATE = setmetatable({}, { __mode = \"k\" }) -- cell proxy -> state\n"
-    "local LSTATE = setmetatable({}, { __mode = \"k\" }) -- list proxy -> state\n"
-    "local cell_pairs\n"
-    "\n"
-    "local function sorted_pairs(t)\n"
-    "  if STATE[t] then return cell_pairs(t) end\n"
-    "  local ls = LSTATE[t]\n"
-    "  if ls then return ipairs(ls.items) end\n"
-    "  if type(t) ~= \"table\" then\n"
-    "    error(fmt(\"bad argument to pairs (table expected, got %s)\", type(t)), 0)\n"
-    "  end\n"
-    "  local keys = {}\n"
-    "  for k in next, t do\n"
-    "    if not RANK[k ~= k and \"nan\" or type(k)] then\n"
-    "      error(fmt(\"pairs: a %s key has no stable order (use string or number keys)\",\n"
-    "        type(k)), 0)\n"
-    "    end\n"
-    "    keys[#keys + 1] = k\n"
-    "  end\n"
-    "  sort(keys, keyless)\n"
-    "  local i = 0\n"
-    "  return function()\n"
-    "    i = i + 1\n"
-    "    local k = keys[i]\n"
-    "    if k ~= nil then return k, t[k] end\n"
-    "  end, t, nil\n"
-    "end\n"
-    "\n"
-    "-- cell fields and what may be stored in them\n"
-    "local KIND = {\n"
-    "  version = \"ro\", major = \"ro\", minor = \"ro\", patch = \"ro\", pre = \"ro\",\n"
-    "  series = \"ro\", spec = \"ro\", variant = \"ro\",\n"
-    "  pgo = \"boolean\", lto = \"boolean\", pip = \"boolean\",\n"
-    "  base = \"string\", url = \"string\", sha256 = \"string\", tag = \"string\",\n"
-    "  get_pip_url = \"optional\", get_pip_sha256 = \"optional\",\n"
-    "  skip = \"skip\",\n"
-    "  configure = \"list\", make_flags = \"list\", env = \"list\", build_args = \"list\",\n"
-    "  build_packages = \"list\", run_packages = \"list\", aliases = \"list\",\n"
-    "}\n"
-    "local NAMES, LISTS = {}, {}\n"
-    "for k, kind in sorted_pairs(KIND) do\n"
-    "  NAMES[#NAMES + 1] = k\n"
-    "  if kind == \"list\" then LISTS[#LISTS + 1] = k end\n"
-    "end\n"
-    "\n"
-    "local function unknown(k)\n"
-    "  local s = C.suggest(tostring(k), NAMES)\n"
-    "  if s then\n"
-    "    return fmt(\"unknown cell field '%s' (did you mean '%s'?)\", tostring(k), s)\n"
-    "  end\n"
-    "  return fmt(\"unknown cell field '%s'\", tostring(k))\n"
-    "end\n"
-    "\n"
-    "-- \"a number\", \"a table\", \"nil\": for messages\n"
-    "local function a_type(v)\n"
-    "  local t = type(v)\n"
-    "  if t == \"nil\" then return \"nil\" end\n"
-    "  return \"a \" .. t\n"
-    "end\n"
-    "\n"
-    "local function copy_list(field, v)\n"
-    "  if type(v) ~= \"table\" then\n"
-    "    error(fmt(\"cell field '%s' takes a list of strings, not %s\", field,\n"
-    "      a_type(v)), 0)\n"
-    "  end\n"
-    "  local out, i = {}, 1\n"
-    "  while true do\n"
-    "    local x = v[i]\n"
-    "    if x == nil then break end\n"
-    "    if type(x) ~= \"string\" then\n"
-    "      error(fmt(\"cell field '%s' takes strings, not %s (entry %d)\", field,\n"
-    "        a_type(x), i), 0)\n"
-    "    end\n"
-    "    out[i] = x\n"
-    "    i = i + 1\n"
-    "  end\n"
-    "  return out\n"
-    "end\n"
-    "\n"
-    "local function check_scalar(kind, k, v)\n"
-    "  if kind == \"ro\" then\n"
-    "    error(fmt(\"cell field '%s' is read-only\", k), 0)\n"
-    "  elseif kind == \"skip\" then\n"
-    "    if v ~= false and v ~= nil and type(v) ~= \"string\" then\n"
-    "      error(fmt(\"cell field 'skip' takes a reason string (or false), not %s\",\n"
-    "        a_type(v)), 0)\n"
-    "    end\n"
-    "    if v == \"\" then error(\"cell field 'skip' needs a non-empty reason\", 0) end\n"
-    "  elseif kind == \"optional\" then\n"
-    "    if v ~= nil and type(v) ~= \"string\" then\n"
-    "      error(fmt(\"cell field '%s' takes a string or nil, not %s\", k,\n"
-    "        a_type(v)), 0)\n"
-    "    end\n"
-    "  elseif type(v) ~= kind then\n"
-    "    error(fmt(\"cell field '%s' takes a %s, not %s\", k, kind, a_type(v)), 0)\n"
-    "  end\n"
-    "end\n"
-    "\n"
-    "-- C values are read on demand (C.get, C.list), so a proxy costs two small\n"
-    "-- tables until a hook touches it. Proxies are reused from call to call\n"
-    "-- while nothing was stored through them (CACHE_P, CACHE_S: cell index ->\n"
-    "-- proxy, state); a proxy written to outside its own call is retired first,\n"
-    "-- as is one whose call stored anything, so that every proxy a hook kept\n"
-    "-- keeps seeing the values it had, as when each call had its own copy.\n"
-    "local FID = {}\n"
-    "for i, k in ipairs(C.fields) do FID[k] = i end\n"
-    "local NILV = {} -- a stored nil in s.raw\n"
-    "local CACHE_P, CACHE_S, CTL = {}, {}, { cur = false }\n"
-    "\n"
-    "local function retire(s)\n"
-    "  if CACHE_S[s.idx] == s then\n"
-    "    CACHE_S[s.idx] = nil\n"
-    "    CACHE_P[s.idx] = nil\n"
-    "  end\n"
-    "  s.cell = C.snap(s.cell)\n"
-    "  s.retired = true\n"
-    "end\n"
-    "\n"
-    "-- A store through s: outside the call it belongs to, the proxy leaves the\n"
-    "-- cache; it is then never read back.\n"
-    "local function touch(s)\n"
-    "  if not (s.retired or s.live or CTL.cur == s) then retire(s) end\n"
-    "  s.dirty = true\n"
-    "end\n"
-    "\n"
-    "local function state_tables(s)\n"
-    "  local raw = s.raw\n"
-    "  if not raw then\n"
-    "    raw = {}\n"
-    "    s.raw, s.where, s.lines, s.lists = raw, {}, {}, {}\n"
-    "  end\n"
-    "  return raw\n"
-    "end\n"
-    "\n"
-    "-- A list field: an empty proxy over items; every store is checked and the\n"
-    "-- hook line that stored each value is kept in lines[value].\n"
-    "local function list_len(p) return #LSTATE[p].items end\n"
-    "\n"
-    "local function list_store(p, k, v)\n"
-    "    local ls = LSTATE[p]\n"
-    "    local items, field = ls.items, ls.field\n"
-    "    local n = #items\n"
-    "    if mtype(k) ~= \"integer\" or k < 1 or k > n + 1 then\n"
-    "      error(fmt(\"cell field '%s' is a list: index %s is not in 1..%d\",\n"
-    "        field, tostring(k), n + 1), 0)\n"
-    "    end\n"
-    "    if v == nil then\n"
-    "      if k ~= n then\n"
-    "        error(fmt(\"cell field '%s': only the last entry can be set to nil \"\n"
-    "          .. \"(use table.remove or mx.remove)\", field), 0)\n"
-    "      end\n"
-    "    elseif type(v) ~= \"string\" then\n"
-    "      error(fmt(\"cell field '%s' takes strings, not %s\", field,\n"
-    "        a_type(v)), 0)\n"
-    "    else\n"
-    "      local lines = ls.lines\n"
-    "      if lines[v] == nil then lines[v] = C.pos() end\n"
-    "    end\n"
-    "    touch(ls.owner)\n"
-    "    items[k] = v\n"
-    "end\n"
-    "\n"
-    "-- Reads go straight to items (__index is the table: no call per entry).\n"
-    "local function newlist(s, field, items, lines)\n"
-    "  local proxy = {}\n"
-    "  LSTATE[proxy] = { items = items, lines = lines, field = field, owner = s }\n"
-    "  return setmetatable(proxy, { __metatable = false, __index = items,\n"
-    "    __len = list_len, __newindex = list_store })\n"
-    "end\n"
-    "\n"
-    "-- The proxy of list field k of s, made on first use.\n"
-    "local function list_of(s, k)\n"
-    "  local raw = state_tables(s)\n"
-    "  local l = s.lists[k]\n"
-    "  if l then return l end\n"
-    "  local items, lines = C.list(s.cell, FID[k]), {}\n"
-    "  raw[k], s.lines[k] = items, lines\n"
-    "  l = newlist(s, k, items, lines)\n"
-    "  s.lists[k] = l\n"
-    "  return l\n"
-    "end\n"
-    "\n"
-    "-- A cell proxy's __index is its values table V, which holds what was read\n"
-    "-- or stored so far; a miss goes to VALUE_MT, which reads C (or raises the\n"
-    "-- unknown-field error). V is reachable only through the protected\n"
-    "-- metatable, so its state can sit under the private key SKEY.\n"
-    "local SKEY = {}\n"
-    "local VALUE_MT = {\n"
-    "  __index = function(V, k)\n"
-    "    local kind = KIND[k]\n"
-    "    if kind == nil then error(unknown(k), 0) end\n"
-    "    local s = V[SKEY]\n"
-    "    if kind == \"list\" then\n"
-    "      local l = list_of(s, k)\n"
-    "      V[k] = l\n"
-    "      return l\n"
-    "    end\n"
-    "    local raw = s.raw\n"
-    "    if raw then\n"
-    "      local v = raw[k]\n"
-    "      if v ~= nil then\n"
-    "        if v == NILV then return nil end\n"
-    "        return v\n"
-    "      end\n"
-    "    end\n"
-    "    local v = C.get(s.cell, FID[k])\n"
-    "    V[k] = v\n"
-    "    return v\n"
-    "  end,\n"
-    "}\n"
-    "\n"
-    "local function cell_store(p, k, v)\n"
-    "  local kind = KIND[k]\n"
-    "  if kind == nil then error(unknown(k), 0) end\n"
-    "  local s = STATE[p]\n"
-    "  local pos = C.pos()\n"
-    "  if kind == \"list\" then\n"
-    "    local items = copy_list(k, v)\n"
-    "    touch(s)\n"
-    "    local raw = state_tables(s)\n"
-    "    local lines = {}\n"
-    "    raw[k] = items\n"
-    "    s.lines[k] = lines\n"
-    "    for _, x in ipairs(items) do lines[x] = pos end\n"
-    "    local l = newlist(s, k, items, lines)\n"
-    "    s.lists[k] = l\n"
-    "    s.V[k] = l\n"
-    "    return\n"
-    "  end\n"
-    "  check_scalar(kind, k, v)\n"
-    "  touch(s)\n"
-    "  local raw = state_tables(s)\n"
-    "  if v == nil then raw[k] = NILV else raw[k] = v end\n"
-    "  s.V[k] = v\n"
-    "  s.where[k] = pos\n"
-    "end\n"
-    "\n"
-    "local function cell_tostring(p)\n"
-    "  local s = STATE[p]\n"
-    "  return \"cell \" .. C.get(s.cell, FID.version) .. \"/\" .. C.get(s.cell, FID.variant)\n"
-    "end\n"
-    "\n"
-    "function cell_pairs(t)\n"
-    "  local i = 0\n"
-    "  return function()\n"
-    "    i = i + 1\n"
-    "    local k = NAMES[i]\n"
-    "    if k then return k, t[k] end\n"
-    "  end, t, nil\n"
-    "end\n"
-    "\n"
-    "-- wrap(cell, idx, live) -> proxy, state: a new proxy, cached for cell idx\n"
-    "-- (for the cell hooks), or live until the end (for the matrix hook).\n"
-    "local function wrap(cell, idx, live)\n"
-    "  local proxy, s = {}, { cell = cell, idx = idx, live = live, V = false }\n"
-    "  local V = setmetatable({ [SKEY] = s }, VALUE_MT)\n"
-    "  s.V = V\n"
-    "  STATE[proxy] = s\n"
-    "  if not live then CACHE_P[idx], CACHE_S[idx] = proxy, s end\n"
-    "  return setmetatable(proxy, { __metatable = false, __index = V,\n"
-    "    __newindex = cell_store, __tostring = cell_tostring }), s\n"
-    "end\n"
-    "\n"
-    "-- mx: the helper library -------------------------------------------------\n"
-    "\n"
-    "local mx = {}\n"
-    "\n"
-    "local function vstr(v, what)\n"
-    "  if type(v) == \"string\" then return v end\n"
-    "  if STATE[v] then return v.version end\n"
-    "  if LSTATE[v] then return nil end\n"
-    "  error(fmt(\"%s: expected a cell or a version string, got %s\", what,\n"
-    "    a_type(v)), 0)\n"
-    "end\n"
-    "\n"
-    "function mx.compare(a, b)\n"
-    "  return C.vcmp(vstr(a, \"mx.compare\"), vstr(b, \"mx.compare\"))\n"
-    "end\n"
-    "-- A cell compares by the version C parsed already (C.vcmpc).\n"
-    "local vcmp, vcmpc = C.vcmp, C.vcmpc\n"
-    "function mx.at_least(v, s)\n"
-    "  local st = STATE[v]\n"
-    "  if st then return vcmpc(st.cell, s) >= 0 end\n"
-    "  return vcmp(vstr(v, \"mx.at_least\"), s) >= 0\n"
-    "end\n"
-    "function mx.below(v, s)\n"
-    "  local st = STATE[v]\n"
-    "  if st then return vcmpc(st.cell, s) < 0 end\n"
-    "  return vcmp(vstr(v, \"mx.below\"), s) < 0\n"
-    "end\n"
-    "function mx.between(v, lo, hi)\n"
-    "  local st = STATE[v]\n"
-    "  if st then return vcmpc(st.cell, lo) >= 0 and vcmpc(st.cell, hi) < 0 end\n"
-    "  local x = vstr(v, \"mx.between\")\n"
-    "  return vcmp(x, lo) >= 0 and vcmp(x, hi) < 0\n"
-    "end\n"
-    "function mx.in_series(v, s)\n"
-    "  local st = STATE[v]\n"
-    "  if st then return C.seriesc(st.cell) == C.series(s) end\n"
-    "  return C.series(vstr(v, \"mx.in_series\")) == C.series(s)\n"
-    "end\n"
-    "function mx.version(s)\n"
-    "  local t = C.vparse(vstr(s, \"mx.version\"))\n"
-    "  return t\n"
-    "end\n"
-    "\n"
-    "local function check_list(l, what)\n"
-    "  if type(l) ~= \"table\" then\n"
-    "    error(fmt(\"%s: expected a list, got %s\", what, a_type(l)), 0)\n"
-    "  end\n"
-    "end\n"
-    "\n"
-    "function mx.has(l, x)\n"
-    "  check_list(l, \"mx.has\")\n"
-    "  for _, y in ipairs(l) do if y == x then return true end end\n"
-    "  return false\n"
-    "end\n"
-    "\n"
-    "-- add each value unless present; returns the list\n"
-    "function mx.add(l, ...)\n"
-    "  check_list(l, \"mx.add\")\n"
-    "  for i = 1, select(\"#\", ...) do\n"
-    "    local x = select(i, ...)\n"
-    "    if not mx.has(l, x) then l[#l + 1] = x end\n"
-    "  end\n"
-    "  return l\n"
-    "end\n"
-    "\n"
-    "-- remove every entry equal to x (or for which x(entry) is true);\n"
-    "-- returns how many were removed\n"
-    "function mx.remove(l, x)\n"
-    "  check_list(l, \"mx.remove\")\n"
-    "  local keep, removed = {}, 0\n"
-    "  if type(x) == \"function\" then\n"
-    "    local match = x\n"
-    "    for _, y in ipairs(l) do\n"
-    "      if match(y) then removed = removed + 1 else keep[#keep + 1] = y end\n"
-    "    end\n"
-    "  else -- no closure and no call per entry for a plain value\n"
-    "    for _, y in ipairs(l) do\n"
-    "      if y == x then removed = removed + 1 else keep[#keep + 1] = y end\n"
-    "    end\n"
-    "  end\n"
-    "  if removed > 0 then\n"
-    "    local n = #l\n"
-    "    for i = 1, #keep do if l[i] ~= keep[i] then l[i] = keep[i] end end\n"
-    "    for i = n, #keep + 1, -1 do l[i] = nil end\n"
-    "  end\n"
-    "  return removed\n"
-    "end\n"
-    "\n"
-    "-- entries starting with prefix, for flag families like \"--with-lto\"\n"
-    "function mx.prefixed(prefix)\n"
-    "  return function(y) return y:sub(1, #prefix) == prefix end\n"
-    "end\n"
-    "\n"
-    "-- replace every entry equal to old by new; true if any was replaced\n"
-    "function mx.replace(l, old, new)\n"
-    "  check_list(l, \"mx.replace\")\n"
-    "  local found = false\n"
-    "  for i = 1, #l do\n"
-    "    if l[i] == old then l[i] = new; found = true end\n"
-    "  end\n"
-    "  return found\n"
-    "end\n"
-    "\n"
-    "-- NAME=value lists (env, build_args, make_flags)\n"
-    "function mx.getenv(l, name)\n"
-    "  check_list(l, \"mx.getenv\")\n"
-    "  local p = name .. \"=\"\n"
-    "  for _, y in ipairs(l) do\n"
-    "    if y:sub(1, #p) == p then return y:sub(#p + 1) end\n"
-    "  end\n"
-    "  return nil\n"
-    "end\n"
-    "\n"
-    "function mx.setenv(l, name, value)\n"
-    "  check_list(l, \"mx.setenv\")\n"
-    "  if type(value) ~= \"string\" then\n"
-    "    error(fmt(\"mx.setenv: value for '%s' must be a string, not %s\",\n"
-    "      tostring(name), a_type(value)), 0)\n"
-    "  end\n"
-    "  local p = name .. \"=\"\n"
-    "  for i = 1, #l do\n"
-    "    if l[i]:sub(1, #p) == p then l[i] = p .. value; return l end\n"
-    "  end\n"
-    "  l[#l + 1] = p .. value\n"
-    "  return l\n"
-    "end\n"
-    "\n"
-    "function mx.skip(c, reason)\n"
-    "  c.skip = reason\n"
-    "end\n"
-    "\n"
-    "mx.sorted_pairs = sorted_pairs\n"
-    "\n"
-    "return mx, wrap, sorted_pairs, CACHE_P, CACHE_S, CTL, retire\n";
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction open)
 {
@@ -1652,46 +1765,67 @@ static void push_sandbox(lua_State *L)
 	lua_setfield(L, sb, "require");
 }
 
-static void push_c_helpers(lua_State *L)
+/* A metatable with fns, protected from hook code, into the registry. */
+static int new_metatable(lua_State *L, const luaL_Reg *fns, int names)
 {
-	static const luaL_Reg helpers[] = {
-	    {"pos", c_pos},       {"vcmp", c_vcmp},       {"series", c_series},
-	    {"vparse", c_vparse}, {"suggest", c_suggest}, {"vcmpc", c_vcmpc},
-	    {"seriesc", c_seriesc}, {"get", c_get},     {"list", c_list},
-	    {"snap", c_snap},     {NULL, NULL}};
-	luaL_newlib(L, helpers);
-	lua_createtable(L, F_LISTS + (int)NLISTS, 0);
-	for (size_t i = 0; i < F_LISTS + NLISTS; i++) {
-		lua_pushstring(L, i < F_LISTS ? field_names[i]
-					      : list_fields[i - F_LISTS]);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	lua_newtable(L);
+	for (; fns->name; fns++) {
+		lua_pushvalue(L, names);
+		lua_pushcclosure(L, fns->func, 1);
+		lua_setfield(L, -2, fns->name);
 	}
-	lua_setfield(L, -2, "fields");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Run the prelude: sandbox.mx, sandbox.pairs and the wrap function. */
-static void run_prelude(hookrun *r, lua_State *L, int sb)
+/* The refs' metatables, the mx library and pairs, into the sandbox sb.
+ * Every function gets the field names (name -> id) as upvalue 1. */
+static void setup_cells(hookrun *r, lua_State *L, int sb)
 {
-	if (luaL_loadbufferx(L, prelude, sizeof prelude - 1, "=matrixc", "t"))
-		lua_error(L);
-	lua_pushvalue(L, sb);
-	lua_setupvalue(L, -2, 1);
-	push_c_helpers(L);
-	lua_call(L, 1, 7);
-	r->retire_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	r->ctl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	r->cache_s_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	r->cache_p_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	static const luaL_Reg cell_mt[] = {
+	    {"__index", cell_index}, {"__newindex", cell_newindex},
+	    {"__tostring", ref_tostring}, {NULL, NULL}};
+	static const luaL_Reg list_mt[] = {
+	    {"__index", list_index}, {"__newindex", list_newindex},
+	    {"__len", list_len}, {"__tostring", ref_tostring}, {NULL, NULL}};
+	static const luaL_Reg mx[] = {
+	    {"compare", mx_compare}, {"at_least", mx_at_least},
+	    {"below", mx_below}, {"between", mx_between},
+	    {"in_series", mx_in_series}, {"version", mx_version},
+	    {"has", mx_has}, {"add", mx_add}, {"remove", mx_remove},
+	    {"prefixed", mx_prefixed}, {"replace", mx_replace},
+	    {"getenv", mx_getenv}, {"setenv", mx_setenv}, {"skip", mx_skip},
+	    {NULL, NULL}};
+	lua_createtable(L, 0, NFIELDS);
+	int names = lua_gettop(L);
+	for (int i = 0; i < NFIELDS; i++) {
+		lua_pushinteger(L, i);
+		lua_setfield(L, names, fields[i].name);
+	}
+	r->cell_mt_ref = new_metatable(L, cell_mt, names);
+	r->list_mt_ref = new_metatable(L, list_mt, names);
+	luaL_newlibtable(L, mx);
+	lua_pushvalue(L, names);
+	luaL_setfuncs(L, mx, 1);
+	/* pairs sorts with the table.sort of before any hook ran */
+	lua_getfield(L, sb, "table");
+	lua_getfield(L, -1, "sort");
+	lua_remove(L, -2);
+	lua_pushvalue(L, names);
+	lua_pushcclosure(L, sb_pairs, 2);
+	lua_pushvalue(L, -1);
 	lua_setfield(L, sb, "pairs");
-	r->wrap_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_setfield(L, -2, "sorted_pairs");
 	lua_setfield(L, sb, "mx");
+	lua_pop(L, 1);
 }
 
 static void setup_state(hookrun *r, lua_State *L)
 {
 	push_sandbox(L);
 	int sb = lua_gettop(L);
-	run_prelude(r, L, sb);
+	setup_cells(r, L, sb);
 	lua_createtable(L, 0, 2);
 	lua_pushvalue(L, sb);
 	lua_pushcclosure(L, env_index, 1);
@@ -1823,109 +1957,27 @@ static bool check_result(hookrun *r, lua_State *L, int arg)
 	return ok;
 }
 
-/* Push a new proxy of cell i and its state: for the cell hooks (cached),
- * or live for the whole matrix hook. */
-static void push_new(hookrun *r, lua_State *L, size_t i, bool live)
-{
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->wrap_ref);
-	lua_pushlightuserdata(L, r->cs->v[i]);
-	lua_pushinteger(L, (lua_Integer)i + 1);
-	lua_pushboolean(L, live);
-	lua_call(L, 3, 2);
-}
-
-/* Push the proxy of cell i and its state: the cached ones, or new. */
-static void push_cell(hookrun *r, lua_State *L, size_t i)
-{
-	lua_Integer k = (lua_Integer)i + 1;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->cache_p_ref);
-	if (lua_rawgeti(L, -1, k) != LUA_TNIL) {
-		lua_rawgeti(L, LUA_REGISTRYINDEX, r->cache_s_ref);
-		lua_rawgeti(L, -1, k);
-		lua_remove(L, -2);
-		lua_remove(L, -3);
-		return;
-	}
-	lua_pop(L, 2);
-	push_new(r, L, i, false);
-}
-
-/* CTL[k] = the value at idx: which proxies are live (see touch) */
-static void set_ctl(hookrun *r, lua_State *L, const char *k, int idx)
-{
-	idx = lua_absindex(L, idx);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->ctl_ref);
-	lua_pushvalue(L, idx);
-	lua_setfield(L, -2, k);
-	lua_pop(L, 1);
-}
-
-/* Is the table at idx (a proxy: its fields live in its state) not empty,
- * since a hook rawset into it? */
-static bool polluted(lua_State *L, int idx)
-{
-	lua_pushnil(L);
-	if (!lua_next(L, idx))
-		return false;
-	lua_pop(L, 2);
-	return true;
-}
-
-/* After a cell hook: a proxy the call stored through (or rawset into) is
- * retired, so the next call gets a fresh one and this one keeps the
- * values it had. Runs before read_back changes the cell. */
-static void settle(hookrun *r, lua_State *L, int proxy, int state)
-{
-	bool retire = is_dirty(L, state) || polluted(L, proxy);
-	if (!retire && lua_getfield(L, state, "lists") == LUA_TTABLE) {
-		int lists = lua_gettop(L);
-		lua_pushnil(L);
-		while (!retire && lua_next(L, lists)) {
-			retire = polluted(L, lua_gettop(L));
-			lua_pop(L, retire ? 2 : 1);
-		}
-		lua_pop(L, 1);
-	} else if (!retire) {
-		lua_pop(L, 1);
-	}
-	if (!retire)
-		return;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->retire_ref);
-	lua_pushvalue(L, state);
-	lua_call(L, 1, 0);
-}
-
 static bool cell_hook(hookrun *r, lua_State *L, const hookfile *hf, size_t i)
 {
 	int top = lua_gettop(L);
-	cell *c = r->cs->v[i];
 	r->hook = "cell";
-	r->cur = c;
-	push_cell(r, L, i);
-	set_ctl(r, L, "cur", top + 2);
+	r->cur = r->cs->v[i];
+	r->call_id++; /* refs of earlier calls go stale */
+	push_ref(r, L, i, -1);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, hf->cell_ref);
 	lua_pushvalue(L, top + 1);
 	bool ok = call_hook(r, 1, 1, &hf->cell_at) &&
-		  check_result(r, L, top + 1);
-	if (ok) {
-		lua_pushboolean(L, 0);
-		set_ctl(r, L, "cur", -1);
-		lua_pop(L, 1);
-		settle(r, L, top + 1, top + 2);
-		ok = read_back(r, c, top + 2);
-	}
+		  check_result(r, L, top + 1) && settle(r, i);
 	lua_settop(L, top);
 	return ok;
 }
 
-/* Every file's cell hook over every cell not yet skipped, file by file.
- * A cell keeps its proxy from file to file while no hook stores through
- * it. */
+/* Every file's cell hook over every cell not yet skipped, file by file. */
 static bool run_cell_hooks(hookrun *r, lua_State *L)
 {
 	for (size_t f = 0; f < r->nfiles; f++) {
-		int ref = r->files[f].cell_ref;
-		for (size_t i = 0; ref != LUA_NOREF && i < r->cs->n; i++)
+		int fn = r->files[f].cell_ref;
+		for (size_t i = 0; fn != LUA_NOREF && i < r->cs->n; i++)
 			if (!r->cs->v[i]->skip && !cell_hook(r, L, &r->files[f], i))
 				return false;
 	}
@@ -1933,7 +1985,8 @@ static bool run_cell_hooks(hookrun *r, lua_State *L)
 }
 
 /* Every file's matrix hook, in order, over one list of every cell
- * (skipped ones included); the cells are read back once at the end. */
+ * (skipped ones included), as one call: the cells are settled once at
+ * the end. */
 static bool run_matrix_hooks(hookrun *r, lua_State *L)
 {
 	int top = lua_gettop(L);
@@ -1948,11 +2001,10 @@ static bool run_matrix_hooks(hookrun *r, lua_State *L)
 	r->hook = "matrix";
 	r->cur = NULL;
 	r->call_at = r->files[first].matrix_at;
-	lua_createtable(L, (int)r->cs->n, 0);
+	r->call_id++;
 	lua_createtable(L, (int)r->cs->n, 0);
 	for (size_t i = 0; i < r->cs->n; i++) {
-		push_new(r, L, i, true);
-		lua_rawseti(L, top + 2, (lua_Integer)i + 1);
+		push_ref(r, L, i, -1);
 		lua_rawseti(L, top + 1, (lua_Integer)i + 1);
 	}
 	for (size_t f = first; ok && f < r->nfiles; f++) {
@@ -1965,9 +2017,7 @@ static bool run_matrix_hooks(hookrun *r, lua_State *L)
 	}
 	for (size_t i = 0; ok && i < r->cs->n; i++) {
 		r->cur = r->cs->v[i];
-		lua_rawgeti(L, top + 2, (lua_Integer)i + 1);
-		ok = read_back(r, r->cs->v[i], lua_gettop(L));
-		lua_pop(L, 1);
+		ok = settle(r, i);
 	}
 	lua_settop(L, top);
 	return ok;
@@ -1989,10 +2039,13 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	if (m->hooks.n == 0)
 		return true;
 	hookrun r = {.a = a, .d = d, .m = m, .cs = cs};
-	/* a proxy per cell for the matrix hook, and what hooks keep */
+	/* a ref per cell for the matrix hook, and what hooks keep */
 	r.mem_cap = HOOK_MEMORY + cs->n * HOOK_CELL_MEMORY;
 	if (r.mem_cap > HOOK_MEMORY_MAX)
 		r.mem_cap = HOOK_MEMORY_MAX;
+	r.before = arena_alloc(a, (cs->n + 1) * sizeof *r.before);
+	r.stored = arena_alloc(a, (cs->n + 1) * sizeof *r.stored);
+	r.owned = arena_alloc(a, (cs->n + 1) * sizeof *r.owned);
 	unsigned errors = diag_errors(d);
 	lua_State *L = lua_newstate(hook_alloc, &r);
 	if (!L) {
