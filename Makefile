@@ -17,10 +17,11 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
-# libcurl is compiled against (its header) but loaded at run time by
-# http.c, so only `update` pays for it; the package must still be installed.
-PKGS := yaml-0.1 lua5.4 jansson libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+# libcurl and libcrypto are compiled against (their headers) but loaded at
+# run time by http.c and sha256.c (dynlib.h), so only `update` pays for
+# them; the packages must still be installed.
+PKGS := yaml-0.1 lua5.4 jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl libcrypto 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 
 CC ?= cc

@@ -1,4 +1,4 @@
-/* sha256.h - message digests of downloaded tarballs (libcrypto EVP).
+/* sha256.h - message digests of downloaded tarballs (libcrypto EVP, loaded when first used).
  *
  * The only module that includes OpenSSL headers. A digest is fed in
  * pieces as a download arrives, so a tarball is never held in memory.
@@ -15,9 +15,9 @@ typedef enum { DIGEST_SHA256, DIGEST_MD5 } digest_kind;
 
 typedef struct digest digest;
 
-/* NULL when libcrypto cannot provide the algorithm. Free with
- * digest_free. */
-digest *digest_new(digest_kind kind);
+/* NULL, with why in err, when libcrypto cannot be loaded or cannot
+ * provide the algorithm. Free with digest_free. */
+digest *digest_new(digest_kind kind, char *err, size_t errlen);
 void digest_free(digest *d);
 /* Start over (a retried download). false on a libcrypto failure. */
 bool digest_reset(digest *d);

@@ -7,7 +7,7 @@
  * answers are counted against the cap but never reach the sink, so a
  * sink only ever sees the bytes of a successful answer.
  *
- * libcurl is loaded with dlopen when the first client is made, not linked:
+ * libcurl is loaded when the first client is made (dynlib.h), not linked:
  * relocating libcurl and its thirty dependencies cost every run of every
  * command (check runs on each commit) more than the rest of the run, and
  * only update needs it. curl.h is still used for the types and constants.
@@ -15,11 +15,12 @@
 #include "http.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "dynlib.h"
 
 #define PROGRESS_AFTER_MS 2000 /* show progress only for slow transfers */
 #define PROGRESS_EVERY_MS 250
@@ -77,27 +78,15 @@ void http_opts_default(http_opts *o, const char *user_agent)
 	o->progress = NULL;
 }
 
-/* POSIX allows a function pointer from dlsym; C needs the copy spelled
- * out. */
-static bool sym(void *lib, const char *name, void *fp, size_t size)
-{
-	void *p = dlsym(lib, name);
-	if (!p)
-		return false;
-	memcpy(fp, &p, size);
-	return true;
-}
-
-#define SYM(api, field, name) \
-	sym((api)->lib, name, &(api)->field, sizeof (api)->field)
+#define SYM(api, field, name)                                              \
+	dynlib_sym((api)->lib, LIBCURL, name, &(api)->field,                 \
+		   sizeof(api)->field, err, errlen)
 
 static bool load_curl(curl_api *api, char *err, size_t errlen)
 {
-	api->lib = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
-	if (!api->lib) {
-		snprintf(err, errlen, "cannot load %s: %s", LIBCURL, dlerror());
+	api->lib = dynlib_open(LIBCURL, err, errlen);
+	if (!api->lib)
 		return false;
-	}
 	bool ok = SYM(api, global_init, "curl_global_init") &&
 		  SYM(api, global_cleanup, "curl_global_cleanup") &&
 		  SYM(api, easy_init, "curl_easy_init") &&
@@ -107,11 +96,8 @@ static bool load_curl(curl_api *api, char *err, size_t errlen)
 		  SYM(api, easy_getinfo, "curl_easy_getinfo") &&
 		  SYM(api, easy_perform, "curl_easy_perform") &&
 		  SYM(api, easy_strerror, "curl_easy_strerror");
-	if (!ok) {
-		snprintf(err, errlen, "%s lacks a function matrixc needs: %s",
-			 LIBCURL, dlerror());
-		dlclose(api->lib);
-	}
+	if (!ok)
+		dynlib_close(api->lib);
 	return ok;
 }
 
@@ -128,7 +114,7 @@ http *http_new(const http_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "libcurl failed to start");
 		if (h->curl == NULL)
 			h->api.global_cleanup();
-		dlclose(h->api.lib);
+		dynlib_close(h->api.lib);
 		free(h);
 		return NULL;
 	}
@@ -142,7 +128,7 @@ void http_free(http *h)
 		return;
 	h->api.easy_cleanup(h->curl);
 	h->api.global_cleanup();
-	dlclose(h->api.lib);
+	dynlib_close(h->api.lib);
 	free(h);
 }
 

@@ -1,4 +1,9 @@
-/* sha256.c - streaming digests over libcrypto's EVP interface. */
+/* sha256.c - streaming digests over libcrypto's EVP interface.
+ *
+ * libcrypto is loaded on the first digest (dynlib.h), not linked: only
+ * `update` hashes, and loading libcrypto cost every other run of matrixc
+ * more than a millisecond. evp.h is still used for the types.
+ */
 #include "sha256.h"
 
 #include <openssl/evp.h>
@@ -6,19 +11,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib.h"
+
+#define LIBCRYPTO "libcrypto.so.3"
+
+/* The libcrypto functions matrixc calls, looked up once. */
+static struct {
+	void *lib;
+	const EVP_MD *(*sha256)(void);
+	const EVP_MD *(*md5)(void);
+	EVP_MD_CTX *(*ctx_new)(void);
+	void (*ctx_free)(EVP_MD_CTX *ctx);
+	int (*init)(EVP_MD_CTX *ctx, const EVP_MD *md, ENGINE *engine);
+	int (*update)(EVP_MD_CTX *ctx, const void *p, size_t n);
+	int (*final)(EVP_MD_CTX *ctx, unsigned char *md, unsigned *len);
+} evp;
+
 struct digest {
 	EVP_MD_CTX *ctx;
 	const EVP_MD *md;
 };
 
-digest *digest_new(digest_kind kind)
+#define SYM(field, name)                                                     \
+	dynlib_sym(evp.lib, LIBCRYPTO, name, &evp.field, sizeof evp.field,  \
+		   err, errlen)
+
+static bool load_crypto(char *err, size_t errlen)
 {
-	digest *d = calloc(1, sizeof *d);
-	if (!d)
+	if (evp.lib)
+		return true;
+	void *lib = dynlib_open(LIBCRYPTO, err, errlen);
+	if (!lib)
+		return false;
+	evp.lib = lib;
+	if (SYM(sha256, "EVP_sha256") && SYM(md5, "EVP_md5") &&
+	    SYM(ctx_new, "EVP_MD_CTX_new") && SYM(ctx_free, "EVP_MD_CTX_free") &&
+	    SYM(init, "EVP_DigestInit_ex") && SYM(update, "EVP_DigestUpdate") &&
+	    SYM(final, "EVP_DigestFinal_ex"))
+		return true;
+	evp.lib = NULL;
+	dynlib_close(lib);
+	return false;
+}
+
+digest *digest_new(digest_kind kind, char *err, size_t errlen)
+{
+	if (!load_crypto(err, errlen))
 		return NULL;
-	d->md = kind == DIGEST_MD5 ? EVP_md5() : EVP_sha256();
-	d->ctx = EVP_MD_CTX_new();
+	digest *d = calloc(1, sizeof *d);
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->md = kind == DIGEST_MD5 ? evp.md5() : evp.sha256();
+	d->ctx = evp.ctx_new();
 	if (!d->md || !d->ctx || !digest_reset(d)) {
+		snprintf(err, errlen, "libcrypto cannot compute %s",
+			 kind == DIGEST_MD5 ? "md5" : "sha256");
 		digest_free(d);
 		return NULL;
 	}
@@ -29,25 +78,25 @@ void digest_free(digest *d)
 {
 	if (!d)
 		return;
-	EVP_MD_CTX_free(d->ctx);
+	evp.ctx_free(d->ctx);
 	free(d);
 }
 
 bool digest_reset(digest *d)
 {
-	return EVP_DigestInit_ex(d->ctx, d->md, NULL) == 1;
+	return evp.init(d->ctx, d->md, NULL) == 1;
 }
 
 bool digest_update(digest *d, const void *p, size_t n)
 {
-	return EVP_DigestUpdate(d->ctx, p, n) == 1;
+	return evp.update(d->ctx, p, n) == 1;
 }
 
 bool digest_hex(digest *d, char *out, size_t size)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
-	if (EVP_DigestFinal_ex(d->ctx, md, &len) != 1 || size < 2 * len + 1)
+	if (evp.final(d->ctx, md, &len) != 1 || size < 2 * len + 1)
 		return false;
 	static const char hex[] = "0123456789abcdef";
 	for (unsigned i = 0; i < len; i++) {

@@ -138,13 +138,12 @@ static bool check_download(update_ctx *u, const pyorg_file *f,
 static bool download(update_ctx *u, const pyorg_file *f, char *sha)
 {
 	char err[ERR_MAX], md5[65] = "";
-	tarball t = {digest_new(DIGEST_SHA256), NULL, 0, false};
-	if (f->md5)
-		t.md5 = digest_new(DIGEST_MD5);
+	tarball t = {digest_new(DIGEST_SHA256, err, sizeof err), NULL, 0, false};
+	if (t.sha && f->md5)
+		t.md5 = digest_new(DIGEST_MD5, err, sizeof err);
 	bool ok = t.sha && (!f->md5 || t.md5);
 	if (!ok)
-		diag_error(u->d, srcpos_file(NULL),
-			   "libcrypto cannot compute sha256 or md5");
+		env_error(u, srcpos_file(NULL), err);
 	size_t max = f->filesize > 0 ? (size_t)f->filesize : MAX_TARBALL;
 	http_sink sink = {tarball_begin, tarball_data, &t, max};
 	if (ok && !http_get(u->h, f->url, &sink, err, sizeof err)) {
