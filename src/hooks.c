@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,15 @@ typedef struct {
 	srcpos cell_at, matrix_at; /* where the hooks are defined */
 } hookfile;
 
+#define VCACHE_SLOTS 64
+#define KEY_SLOTS 64 /* field names: 2.5 times their number */
+#define VCACHE_TEXT 24
+
+typedef struct {
+	char text[VCACHE_TEXT]; /* with its NUL; "" when unused */
+	pyversion v;
+} vcache_entry;
+
 typedef struct {
 	srcpos at;
 	const char *what; /* "function 'helper'" */
@@ -76,6 +86,9 @@ typedef struct {
 	unsigned call_id; /* the call in progress */
 	cell *before;
 	unsigned *stored, *owned;
+	vcache_entry vcache[VCACHE_SLOTS]; /* see parse_cached */
+	const char *keys[KEY_SLOTS];       /* see field_id */
+	unsigned char key_field[KEY_SLOTS];
 	/* the call in progress, for messages */
 	const char *hook;     /* "cell", "matrix", or NULL: loading a file */
 	const cell *cur;      /* the cell of a cell hook */
@@ -501,13 +514,12 @@ static const char *const forbidden[] = {
     "io", "os", "package", "debug", "dofile", "loadfile", "collectgarbage",
     "coroutine", "loadstring", "module", "setfenv", "getfenv"};
 
-/* __index of a hook file's environment: the sandbox's names, else an
- * error (a misspelt global is a bug, not nil). */
-static int env_index(lua_State *L)
+/* A hook file's environment has its own globals over the sandbox table
+ * (an __index table, so that reading mx or ipairs costs no call); a name
+ * the sandbox lacks comes here: an error, since a misspelt global is a
+ * bug, not nil. */
+static int undefined_global(lua_State *L)
 {
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return 1;
 	const char *k = lua_tostring(L, 2);
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return hook_fail(L, "undefined global");
@@ -552,6 +564,26 @@ static int sb_load(lua_State *L)
 	lua_pushnil(L);
 	lua_insert(L, -2);
 	return 2;
+}
+
+/* setmetatable(t, mt) without finalizers: a __gc would run whenever the
+ * collector gets to it, outside every hook's budget (and at the end, in
+ * lua_close, where nothing can stop it). The original is upvalue 1. */
+static int sb_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		bool gc = lua_rawget(L, 2) != LUA_TNIL;
+		lua_pop(L, 1);
+		if (gc)
+			return hook_fail(L, "setmetatable: '__gc' is not available "
+					 "to hooks (a finalizer would run outside "
+					 "the hook's instruction budget)");
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
 }
 
 /* print(...): a note at the hook line, so hook output goes where every
@@ -799,17 +831,35 @@ static void push_ref(hookrun *r, lua_State *L, size_t idx, int field)
 	lua_setmetatable(L, -2);
 }
 
-/* The field the key at idx names, or -1; names is upvalue 1. */
+/* Field names by the address of their Lua string: Lua keeps one copy of
+ * each short string, so a key is a field name exactly when its address is
+ * one of these (the names table, an upvalue of every function that looks
+ * fields up, keeps them alive). */
+static unsigned key_slot(const char *k)
+{
+	return (unsigned)(((uintptr_t)k * UINT64_C(0x9E3779B97F4A7C15)) >> 58);
+}
+
+static void add_key(hookrun *r, const char *k, int id)
+{
+	unsigned i = key_slot(k);
+	while (r->keys[i])
+		i = (i + 1) % KEY_SLOTS;
+	r->keys[i] = k;
+	r->key_field[i] = (unsigned char)id;
+}
+
+/* The field the key at idx names, or -1. */
 static int field_id(lua_State *L, int idx)
 {
 	if (lua_type(L, idx) != LUA_TSTRING)
 		return -1;
-	lua_pushvalue(L, idx);
-	int id = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER
-		     ? (int)lua_tointeger(L, -1)
-		     : -1;
-	lua_pop(L, 1);
-	return id;
+	const hookrun *r = run_of(L);
+	const char *k = lua_tostring(L, idx);
+	for (unsigned i = key_slot(k); r->keys[i]; i = (i + 1) % KEY_SLOTS)
+		if (r->keys[i] == k)
+			return r->key_field[i];
+	return -1;
 }
 
 static int unknown_field(lua_State *L, int idx)
@@ -1269,11 +1319,33 @@ static bool settle(hookrun *r, size_t i)
 
 /* --- the mx library --------------------------------------------------------- */
 
+/* Parse version string s, remembering the last few: hooks compare with
+ * the same literals ("3.7") for every cell. A slot is chosen by where
+ * the string lives (Lua keeps one copy of each short string) and holds
+ * the text, so a reused address cannot return another string's parse. */
+static bool parse_cached(hookrun *r, const char *s, size_t len, pyversion *v)
+{
+	if (len == 0 || len >= VCACHE_TEXT)
+		return version_parse(s, v);
+	vcache_entry *e = &r->vcache[((uintptr_t)s >> 4) % VCACHE_SLOTS];
+	if (memcmp(e->text, s, len + 1) == 0) {
+		*v = e->v;
+		return true;
+	}
+	if (!version_parse(s, v))
+		return false;
+	memcpy(e->text, s, len + 1);
+	e->v = *v;
+	return true;
+}
+
 static pyversion check_version(lua_State *L, int idx)
 {
-	const char *s = lua_tostring(L, idx);
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
 	pyversion v = {0}; /* hook_fail does not return; clang cannot tell */
-	if (lua_type(L, idx) != LUA_TSTRING || !version_parse(s, &v))
+	if (lua_type(L, idx) != LUA_TSTRING || strlen(s) != len ||
+	    !parse_cached(run_of(L), s, len, &v))
 		hook_fail(L, "not a version: '%s' (expected 3.13 or 3.13.5)",
 			  s ? s : luaL_typename(L, idx));
 	return v;
@@ -1330,10 +1402,7 @@ static int mx_in_series(lua_State *L)
 {
 	pyversion v = arg_version(L, 1, "mx.in_series");
 	pyversion s = arg_version(L, 2, "mx.in_series");
-	char a[32], b[32];
-	version_series(&v, a, sizeof a);
-	version_series(&s, b, sizeof b);
-	lua_pushboolean(L, strcmp(a, b) == 0);
+	lua_pushboolean(L, v.major == s.major && v.minor == s.minor);
 	return 1;
 }
 
@@ -1755,6 +1824,9 @@ static void push_sandbox(lua_State *L)
 	lua_pop(L, 1);
 	lua_pushcfunction(L, sb_tostring);
 	lua_setfield(L, sb, "tostring");
+	lua_getfield(L, sb, "setmetatable");
+	lua_pushcclosure(L, sb_setmetatable, 1);
+	lua_setfield(L, sb, "setmetatable");
 	drop_field(L, sb, "math", "random");
 	drop_field(L, sb, "math", "randomseed");
 	lua_pushcfunction(L, sb_load);
@@ -1800,8 +1872,10 @@ static void setup_cells(hookrun *r, lua_State *L, int sb)
 	lua_createtable(L, 0, NFIELDS);
 	int names = lua_gettop(L);
 	for (int i = 0; i < NFIELDS; i++) {
+		lua_pushstring(L, fields[i].name);
+		add_key(r, lua_tostring(L, -1), i);
 		lua_pushinteger(L, i);
-		lua_setfield(L, names, fields[i].name);
+		lua_rawset(L, names);
 	}
 	r->cell_mt_ref = new_metatable(L, cell_mt, names);
 	r->list_mt_ref = new_metatable(L, list_mt, names);
@@ -1827,8 +1901,13 @@ static void setup_state(hookrun *r, lua_State *L)
 	int sb = lua_gettop(L);
 	setup_cells(r, L, sb);
 	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, undefined_global);
+	lua_setfield(L, -2, "__index");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, sb);
+	lua_createtable(L, 0, 2);
 	lua_pushvalue(L, sb);
-	lua_pushcclosure(L, env_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
@@ -1876,7 +1955,9 @@ static bool check_keys(hookrun *r, lua_State *L, const char *file)
 static int take_hook(hookrun *r, lua_State *L, const char *file,
 		     const char *name, bool *ok, srcpos *at)
 {
-	int t = lua_getfield(L, -1, name);
+	/* raw: a metamethod here would run outside any budget */
+	lua_pushstring(L, name);
+	int t = lua_rawget(L, -2);
 	if (t == LUA_TFUNCTION) {
 		*at = function_pos(r, L, -1);
 		return luaL_ref(L, LUA_REGISTRYINDEX);
