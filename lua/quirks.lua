@@ -159,13 +159,13 @@ end
 local function frame_pointers(c)
   if mx.below(c, "3.12") then return end
   local flag = "-fno-omit-frame-pointer"
-  for i, arg in ipairs(c.configure) do
-    if arg:sub(1, 7) == "CFLAGS=" then
-      if not arg:find(flag, 1, true) then c.configure[i] = arg .. " " .. flag end
-      return
-    end
+  -- CFLAGS=... is a NAME=value entry: extend the one a variant set
+  local cflags = mx.getenv(c.configure, "CFLAGS")
+  if not cflags then
+    mx.add(c.configure, "CFLAGS=" .. flag)
+  elseif not cflags:find(flag, 1, true) then
+    mx.setenv(c.configure, "CFLAGS", cflags .. " " .. flag)
   end
-  mx.add(c.configure, "CFLAGS=" .. flag)
 end
 
 -- Debian bookworm's expat 2.5.0 carries a backported change that fails

@@ -1589,34 +1589,64 @@ static int mx_remove(lua_State *L)
  * if any was replaced */
 static int mx_replace(lua_State *L)
 {
-	arg_list(L, "mx.replace");
+	const ref *p = arg_list(L, "mx.replace");
 	lua_settop(L, 3);
 	bool found = false;
-	lua_Integer n = luaL_len(L, 1);
+	lua_Integer n = p ? (lua_Integer)ref_list(L, p)->n : luaL_len(L, 1);
 	for (lua_Integer i = 1; i <= n; i++) {
-		lua_geti(L, 1, i);
-		bool eq = lua_compare(L, -1, 2, LUA_OPEQ);
-		lua_pop(L, 1);
-		if (eq) {
+		bool eq;
+		if (p) {
+			size_t len;
+			const char *old = lua_type(L, 2) == LUA_TSTRING
+					      ? lua_tolstring(L, 2, &len)
+					      : NULL;
+			const strlist *l = ref_list(L, p);
+			eq = old && (size_t)i <= l->n &&
+			     same_bytes(l->v[i - 1].s, old, len);
+		} else {
+			lua_geti(L, 1, i);
+			eq = lua_compare(L, -1, 2, LUA_OPEQ);
+			lua_pop(L, 1);
+		}
+		if (!eq)
+			continue;
+		found = true;
+		if (p) {
+			list_put(run_of(L), L, p, i, 3);
+		} else {
 			lua_pushvalue(L, 3);
 			lua_seti(L, 1, i);
-			found = true;
 		}
 	}
 	lua_pushboolean(L, found);
 	return 1;
 }
 
-/* The index of the NAME=value entry of the list at 1, or 0; the entry
- * is left at the top when found. */
-static lua_Integer find_env(lua_State *L, const char *name, size_t n)
+static bool env_entry(const char *s, size_t len, const char *name, size_t n)
 {
+	return len > n && s[n] == '=' && memcmp(s, name, n) == 0;
+}
+
+/* The index of the NAME=value entry of the list at 1 (p: a cell's), or
+ * 0; the entry is left at the top when found. */
+static lua_Integer find_env(lua_State *L, const ref *p, const char *name,
+			    size_t n)
+{
+	if (p) {
+		const strlist *l = ref_list(L, p);
+		for (size_t i = 0; i < l->n; i++)
+			if (env_entry(l->v[i].s, strlen(l->v[i].s), name, n)) {
+				lua_pushstring(L, l->v[i].s);
+				return (lua_Integer)i + 1;
+			}
+		return 0;
+	}
 	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
 		size_t len;
 		const char *s = lua_type(L, -1) == LUA_TSTRING
 				    ? lua_tolstring(L, -1, &len)
 				    : NULL;
-		if (s && len > n && s[n] == '=' && memcmp(s, name, n) == 0)
+		if (s && env_entry(s, len, name, n))
 			return i;
 		lua_pop(L, 1);
 	}
@@ -1627,10 +1657,10 @@ static lua_Integer find_env(lua_State *L, const char *name, size_t n)
 /* mx.getenv(l, name) -> the value of NAME=value in l, or nil */
 static int mx_getenv(lua_State *L)
 {
-	arg_list(L, "mx.getenv");
+	const ref *p = arg_list(L, "mx.getenv");
 	size_t n;
 	const char *name = luaL_checklstring(L, 2, &n);
-	if (!find_env(L, name, n))
+	if (!find_env(L, p, name, n))
 		return 0;
 	size_t len;
 	const char *s = lua_tolstring(L, -1, &len);
@@ -1641,23 +1671,26 @@ static int mx_getenv(lua_State *L)
 /* mx.setenv(l, name, value): set NAME=value in l; returns l */
 static int mx_setenv(lua_State *L)
 {
-	arg_list(L, "mx.setenv");
+	const ref *p = arg_list(L, "mx.setenv");
 	size_t n;
 	const char *name = luaL_checklstring(L, 2, &n);
 	if (lua_type(L, 3) != LUA_TSTRING)
 		return hook_fail(L, "mx.setenv: value for '%s' must be a "
 				 "string, not %s", name, a_type(L, 3));
 	lua_settop(L, 3);
-	lua_Integer i = find_env(L, name, n);
+	lua_Integer i = find_env(L, p, name, n);
 	if (i)
 		lua_pop(L, 1);
 	else
-		i = luaL_len(L, 1) + 1;
+		i = (p ? (lua_Integer)ref_list(L, p)->n : luaL_len(L, 1)) + 1;
 	lua_pushvalue(L, 2);
 	lua_pushliteral(L, "=");
 	lua_pushvalue(L, 3);
 	lua_concat(L, 3);
-	lua_seti(L, 1, i);
+	if (p)
+		list_put(run_of(L), L, p, i, 4);
+	else
+		lua_seti(L, 1, i);
 	lua_settop(L, 1);
 	return 1;
 }
@@ -2124,13 +2157,15 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	r.mem_cap = HOOK_MEMORY + cs->n * HOOK_CELL_MEMORY;
 	if (r.mem_cap > HOOK_MEMORY_MAX)
 		r.mem_cap = HOOK_MEMORY_MAX;
-	r.before = arena_alloc(a, (cs->n + 1) * sizeof *r.before);
+	/* written before it is read (begin_store): not zeroed */
+	r.before = xrealloc(NULL, (cs->n + 1) * sizeof *r.before);
 	r.stored = arena_alloc(a, (cs->n + 1) * sizeof *r.stored);
 	r.owned = arena_alloc(a, (cs->n + 1) * sizeof *r.owned);
 	unsigned errors = diag_errors(d);
 	lua_State *L = lua_newstate(hook_alloc, &r);
 	if (!L) {
 		diag_error(d, m->hooks.v[0].at, "cannot create a Lua state");
+		free(r.before);
 		return false;
 	}
 	r.L = L;
@@ -2144,5 +2179,6 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 		report_failure(&r, status);
 	}
 	lua_close(L);
+	free(r.before);
 	return ok && diag_errors(d) == errors;
 }

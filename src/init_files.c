@@ -294,13 +294,13 @@ const init_file init_files[] = {
 	    "local function frame_pointers(c)\n"
 	    "  if mx.below(c, \"3.12\") then return end\n"
 	    "  local flag = \"-fno-omit-frame-pointer\"\n"
-	    "  for i, arg in ipairs(c.configure) do\n"
-	    "    if arg:sub(1, 7) == \"CFLAGS=\" then\n"
-	    "      if not arg:find(flag, 1, true) then c.configure[i] = arg .. \" \" .. flag end\n"
-	    "      return\n"
-	    "    end\n"
+	    "  -- CFLAGS=... is a NAME=value entry: extend the one a variant set\n"
+	    "  local cflags = mx.getenv(c.configure, \"CFLAGS\")\n"
+	    "  if not cflags then\n"
+	    "    mx.add(c.configure, \"CFLAGS=\" .. flag)\n"
+	    "  elseif not cflags:find(flag, 1, true) then\n"
+	    "    mx.setenv(c.configure, \"CFLAGS\", cflags .. \" \" .. flag)\n"
 	    "  end\n"
-	    "  mx.add(c.configure, \"CFLAGS=\" .. flag)\n"
 	    "end\n"
 	    "\n"
 	    "-- Debian bookworm's expat 2.5.0 carries a backported change that fails\n"
@@ -327,7 +327,7 @@ const init_file init_files[] = {
 	    "    expat(c)\n"
 	    "  end,\n"
 	    "}\n",
-	 6754},
+	 6819},
 	{"lua/types/matrixc.lua",
 	    "---@meta\n"
 	    "-- Type definitions of the matrixc hook API for the Lua language server\n"
