@@ -66,12 +66,23 @@ typedef struct {
 	bool recursive;   /* called from the same line again and again */
 } frame;
 
+#define POOL_GRAIN 16            /* size classes of the Lua memory pool */
+#define POOL_MAX 512             /* larger blocks come from malloc */
+#define POOL_CHUNK (256 << 10)   /* the pool grows by this */
+
+typedef struct {
+	void *free[POOL_MAX / POOL_GRAIN]; /* a block's first word links it */
+	char *cur, *end;                   /* the rest of the newest chunk */
+	char *chunks;                      /* each chunk's first word links it */
+} pool;
+
 typedef struct {
 	arena *a;
 	diag *d;
 	const matrix *m;
 	cellset *cs;
 	lua_State *L;
+	pool pool;
 	size_t mem_used, mem_cap;
 	bool mem_exceeded;
 	srcpos mem_at;
@@ -141,14 +152,67 @@ static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
 
 /* --- limits --------------------------------------------------------------- */
 
-/* lua_Alloc with a cap: a refused growth is remembered with the hook line
- * that asked for it, since Lua reports it only as "not enough memory". */
+/* Lua's memory. Small blocks (most of them: strings, tables, closures)
+ * come from per-size free lists carved out of large chunks, which is
+ * several times cheaper than malloc and free and makes lua_close cheap;
+ * larger ones from malloc. Every chunk is freed with the state. */
+static void *pool_get(pool *p, size_t n)
+{
+	size_t c = (n - 1) / POOL_GRAIN;
+	void *b = p->free[c];
+	if (b) {
+		memcpy(&p->free[c], b, sizeof b);
+		return b;
+	}
+	size_t size = (c + 1) * POOL_GRAIN;
+	if ((size_t)(p->end - p->cur) < size) {
+		char *chunk = malloc(POOL_CHUNK);
+		if (!chunk)
+			return NULL;
+		memcpy(chunk, &p->chunks, sizeof p->chunks);
+		p->chunks = chunk;
+		p->cur = chunk + POOL_GRAIN; /* the first grain links chunks */
+		p->end = chunk + POOL_CHUNK;
+	}
+	b = p->cur;
+	p->cur += size;
+	return b;
+}
+
+static void pool_put(pool *p, void *b, size_t n)
+{
+	size_t c = (n - 1) / POOL_GRAIN;
+	memcpy(b, &p->free[c], sizeof b);
+	p->free[c] = b;
+}
+
+static void pool_free(pool *p)
+{
+	while (p->chunks) {
+		char *next;
+		memcpy(&next, p->chunks, sizeof next);
+		free(p->chunks);
+		p->chunks = next;
+	}
+}
+
+static bool pooled(size_t n)
+{
+	return n > 0 && n <= POOL_MAX;
+}
+
+/* lua_Alloc over the pool, with a cap: a refused growth is remembered
+ * with the hook line that asked for it, since Lua reports it only as "not
+ * enough memory". */
 static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	hookrun *r = ud;
 	size_t old = ptr ? osize : 0;
 	if (nsize == 0) {
-		free(ptr);
+		if (pooled(old))
+			pool_put(&r->pool, ptr, old);
+		else
+			free(ptr);
 		r->mem_used -= old;
 		return NULL;
 	}
@@ -158,7 +222,22 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		r->mem_exceeded = true;
 		return NULL;
 	}
-	void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);
+	void *p;
+	if (ptr && (old - 1) / POOL_GRAIN == (nsize - 1) / POOL_GRAIN &&
+	    pooled(old) && pooled(nsize)) {
+		p = ptr; /* the same size class */
+	} else if (!pooled(old) && !pooled(nsize)) {
+		p = realloc(ptr, nsize);
+	} else {
+		p = pooled(nsize) ? pool_get(&r->pool, nsize) : malloc(nsize);
+		if (p && ptr) {
+			memcpy(p, ptr, old < nsize ? old : nsize);
+			if (pooled(old))
+				pool_put(&r->pool, ptr, old);
+			else
+				free(ptr);
+		}
+	}
 	if (p)
 		r->mem_used = r->mem_used - old + nsize;
 	return p;
@@ -2165,6 +2244,7 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	lua_State *L = lua_newstate(hook_alloc, &r);
 	if (!L) {
 		diag_error(d, m->hooks.v[0].at, "cannot create a Lua state");
+		pool_free(&r.pool);
 		free(r.before);
 		return false;
 	}
@@ -2179,6 +2259,7 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 		report_failure(&r, status);
 	}
 	lua_close(L);
+	pool_free(&r.pool);
 	free(r.before);
 	return ok && diag_errors(d) == errors;
 }
