@@ -929,11 +929,10 @@ static void add_key(hookrun *r, const char *k, int id)
 }
 
 /* The field the key at idx names, or -1. */
-static int field_id(lua_State *L, int idx)
+static int field_id(const hookrun *r, lua_State *L, int idx)
 {
 	if (lua_type(L, idx) != LUA_TSTRING)
 		return -1;
-	const hookrun *r = run_of(L);
 	const char *k = lua_tostring(L, idx);
 	for (unsigned i = key_slot(k); r->keys[i]; i = (i + 1) % KEY_SLOTS)
 		if (r->keys[i] == k)
@@ -1165,12 +1164,14 @@ static void store_list(hookrun *r, lua_State *L, const ref *p, int id)
 
 static int cell_index(lua_State *L)
 {
+	hookrun *r = run_of(L);
 	const ref *p = lua_touserdata(L, 1);
-	ref_cell(L, p);
-	int id = field_id(L, 2);
+	if (p->call != r->call_id)
+		ref_cell(L, p); /* raises */
+	int id = field_id(r, L, 2);
 	if (id < 0)
 		return unknown_field(L, 2);
-	push_field(run_of(L), L, 1, id);
+	push_field(r, L, 1, id);
 	return 1;
 }
 
@@ -1179,7 +1180,7 @@ static int cell_newindex(lua_State *L)
 	hookrun *r = run_of(L);
 	const ref *p = lua_touserdata(L, 1);
 	ref_cell(L, p);
-	int id = field_id(L, 2);
+	int id = field_id(run_of(L), L, 2);
 	if (id < 0)
 		return unknown_field(L, 2);
 	switch (fields[id].kind) {
@@ -1434,13 +1435,14 @@ static pyversion check_version(lua_State *L, int idx)
  * already) or a version string. */
 static pyversion arg_version(lua_State *L, int idx, const char *what)
 {
-	const ref *p = as_ref(L, idx);
-	if (p && p->field < 0)
-		return ref_cell(L, p)->version;
-	if (lua_type(L, idx) != LUA_TSTRING)
+	int t = lua_type(L, idx);
+	if (t == LUA_TSTRING)
+		return check_version(L, idx);
+	const ref *p = t == LUA_TUSERDATA ? as_ref(L, idx) : NULL;
+	if (!p || p->field >= 0)
 		hook_fail(L, "%s: expected a cell or a version string, got %s",
 			  what, a_type(L, idx));
-	return check_version(L, idx);
+	return ref_cell(L, p)->version;
 }
 
 static int vcmp(lua_State *L, const char *what)
@@ -1823,7 +1825,7 @@ static int sorted_next(lua_State *L)
 /* iterator over a cell's fields, in name order */
 static int cell_next(lua_State *L)
 {
-	int id = lua_isnil(L, 2) ? 0 : field_id(L, 2) + 1;
+	int id = lua_isnil(L, 2) ? 0 : field_id(run_of(L), L, 2) + 1;
 	if (id >= NFIELDS)
 		return 0;
 	lua_pushstring(L, fields[id].name);
