@@ -16,10 +16,12 @@ between). Peak resident memory comes from RSS_RUNS (3) more runs under GNU
 time (`/usr/bin/time -f %M`; the harness says so when it is missing:
 apt-get install time); it cannot come from the timed runs, since a child
 forked from Python starts with Python's resident size. The hooks' share is
-measured by timing `check` on the same matrix without `hooks:`; with
-BENCH_CALLGRIND=1 it is also counted in instructions under valgrind
-(repeatable on a busy machine). When a size fails with its hooks, every
-command is measured without them, so the size still has figures.
+measured against `check` on the same matrix with `hooks: []`: in wall time,
+over alternate runs of the two, and, when valgrind is installed (unless
+BENCH_CALLGRIND=0), in instructions under callgrind, which are repeatable
+on a busy machine, with the instructions spent inside the hook phase
+(hooks_run). When a size fails with its hooks, every command is measured
+without them, so the size still has figures.
 
 Environment: MATRIXC (binary), SIZES ("10 100 1000 10000"), BENCH_WORK
 (scratch directory), CHECKSUMS (the checksums table), MIN_RUNS, MAX_RUNS,
@@ -123,8 +125,10 @@ def measure(matrixc, args, cwd, fresh):
             'rss': max(rss) if rss else None}
 
 
-def callgrind_ir(matrixc, cwd):
-    """Instructions executed by one `check`, counted by callgrind."""
+def callgrind_ir(matrixc, cwd, phase=None):
+    """Instructions executed by one `check`, counted by callgrind: the
+    total, and with phase the inclusive count of that function (through
+    callgrind_annotate), else None."""
     out = os.path.join(cwd, '.callgrind.out')
     r = subprocess.run(['valgrind', '--tool=callgrind',
                         '--callgrind-out-file=' + out, matrixc, 'check'],
@@ -132,11 +136,50 @@ def callgrind_ir(matrixc, cwd):
                        stderr=subprocess.DEVNULL)
     if r.returncode != 0:
         raise Failed('exit %d under valgrind' % r.returncode)
+    total = None
     with open(out, encoding='utf-8') as f:
         for line in f:
             if line.startswith('summary:') or line.startswith('totals:'):
-                return int(line.split()[1])
-    raise Failed('no instruction count in ' + out)
+                total = int(line.split()[1])
+                break
+    if total is None:
+        raise Failed('no instruction count in ' + out)
+    inside = None
+    if phase:
+        a = subprocess.run(['callgrind_annotate', '--inclusive=yes', out],
+                           capture_output=True, text=True)
+        for line in a.stdout.splitlines():
+            if (':%s ' % phase) in line:
+                inside = int(line.split()[0].replace(',', ''))
+                break
+    os.unlink(out)
+    return total, inside
+
+
+def measure_pair(matrixc, with_dir, bare_dir):
+    """`check` with and without hooks, in alternate runs, so that a change
+    in the machine's load hits both sides alike."""
+    min_runs, max_runs = env_int('MIN_RUNS', 5), env_int('MAX_RUNS', 30)
+    min_seconds = env_float('MIN_SECONDS', 1.5)
+    argv = [matrixc, 'check']
+    times = ([], [])
+    start = time.monotonic()
+    for i in range(max_runs + 1):
+        pair = (run_once(argv, with_dir), run_once(argv, bare_dir))
+        if i == 0:
+            continue  # warm-up
+        for side, t in zip(times, pair):
+            side.append(t)
+        if (len(times[0]) >= min_runs and
+                time.monotonic() - start >= min_seconds):
+            break
+    out = []
+    for side in times:
+        q = statistics.quantiles(side, n=4) if len(side) > 1 else side * 3
+        out.append({'median': statistics.median(side), 'min': min(side),
+                    'max': max(side), 'q1': q[0], 'q3': q[2],
+                    'runs': len(side), 'rss': None})
+    return out
 
 
 # --- setting up the matrices -------------------------------------------------
@@ -232,21 +275,31 @@ def budgets(results, shipped, hook_share):
                       ms(bare_big['median']), (bare_big['rss'] or 0) / 1024,
                       verdict(bare_big['median'] <= 1.0 and
                               (bare_big['rss'] or 0) <= 200 * 1024)))
+    # growth from the fastest run of each size: the machine's noise only
+    # ever adds time, so the minimum is the steadiest estimate of the cost
+    # (the medians' ratios are shown beside it)
     sizes = sorted(results)
     for name in [c[0] for c in COMMANDS] + ['check-bare']:
         ratios = []
         for a, b in zip(sizes, sizes[1:]):
             ma, mb = results[a].get(name), results[b].get(name)
             if ma and mb and 'error' not in ma and 'error' not in mb:
-                ratios.append((a, b, mb['median'] / ma['median'] * a / b * 10))
+                ratios.append((a, b, mb['min'] / ma['min'] * a / b * 10,
+                               mb['median'] / ma['median'] * a / b * 10))
         if ratios:
-            worst = max(r for _, _, r in ratios)
+            worst = max(r[2] for r in ratios)
             print('  %-10s 10x cells <= 12x time: %s -> %s' % (
-                name, ', '.join('%d->%d %.1fx' % r for r in ratios),
+                name, ', '.join('%d->%d %.1fx (median %.1fx)' % r
+                                for r in ratios),
                 verdict(worst <= 12)))
-    for cells, share, how in hook_share:
-        print('  hooks <= 1/5 of check at %d cells: %.0f%% (%s) -> %s' %
-              (cells, share * 100, how, verdict(share <= 0.2)))
+    for sh in hook_share:
+        if 'ir_with' in sh:
+            share = 1 - sh['ir_bare'] / sh['ir_with']
+            how = 'instructions; wall time %.0f%%' % (sh['wall'] * 100)
+        else:
+            share, how = sh['wall'], 'wall time'
+        print('  hooks <= 1/5 of check at %s cells: %.0f%% (%s) -> %s' %
+              (sh['cells'], share * 100, how, verdict(share <= 0.2)))
 
 
 MARKER = '.matrixc-bench'
@@ -262,37 +315,86 @@ def clear_work(work):
     shutil.rmtree(work)
 
 
-def bare(matrixc, work, cells, checksums, res, hook_share, use_cg, d):
-    """The same matrix without hooks: check, for the hooks' share; every
-    command when the run with hooks failed, so the size still has figures
-    for the compiler itself."""
-    b = make_matrix(work, cells, [], checksums)
+def without_hooks(d):
+    """A copy of the matrix directory d with `hooks: []`, generated."""
+    b = d + '-nohooks'
+    shutil.rmtree(b, ignore_errors=True)
+    shutil.copytree(d, b)
+    path = os.path.join(b, 'matrix.yaml')
+    with open(path, encoding='utf-8') as f:
+        lines = f.read().split('\n')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('\n'.join('hooks: []' if l.startswith('hooks:') else l
+                           for l in lines))
+    return b
+
+
+def measure_share(matrixc, cells, d, res, shares, use_cg, note='',
+                  label=None):
+    """The hooks' share of `check` on the matrix in d: against the same
+    matrix without hooks, in wall time (alternate runs) and, with use_cg,
+    in instructions, with the instructions spent inside hooks_run. When
+    the run with hooks failed, every command is measured without them, so
+    the size still has figures for the compiler itself."""
+    b = without_hooks(d)
     failed = 'error' in res['check']
     try:
         populate(matrixc, b)
     except Failed as e:
         print(row(cells, 'check-bare', {'error': str(e)}))
         return
-    for name, args, fresh in COMMANDS if failed else COMMANDS[:1]:
+    if failed:
+        for name, args, fresh in COMMANDS:
+            try:
+                m = measure(matrixc, args, b, fresh)
+            except Failed as e:
+                m = {'error': str(e)}
+            print(row(cells, name + '-bare', m) + '   (no hooks)', flush=True)
+            res[name + '-bare'] = m
+        return
+    try:
+        with_h, bare_m = measure_pair(matrixc, d, b)
+    except Failed as e:
+        print(row(cells, 'check-bare', {'error': str(e)}))
+        return
+    res['check-bare'] = bare_m
+    print(row(cells, 'check-bare', bare_m) + '   (%sno hooks)' % note,
+          flush=True)
+    share = {'cells': label or cells, 'with': with_h['median'],
+             'bare': bare_m['median'],
+             'wall': 1 - bare_m['median'] / with_h['median']}
+    if use_cg:
         try:
-            m = measure(matrixc, args, b, fresh)
-        except Failed as e:
-            m = {'error': str(e)}
-        print(row(cells, name + '-bare', m) + '   (no hooks)', flush=True)
-        res[name + '-bare'] = m
-        if not failed and 'error' not in m:
-            hook_share.append((cells, 1 - m['median'] /
-                               res['check']['median'], 'wall time'))
-    if use_cg and not failed:
-        try:
-            with_h = callgrind_ir(matrixc, d)
-            without = callgrind_ir(matrixc, b)
+            share['ir_with'], share['ir_hooks'] = callgrind_ir(
+                matrixc, d, 'hooks_run')
+            share['ir_bare'], _ = callgrind_ir(matrixc, b)
         except Failed as e:
             print('%6s  %-10s  FAILED: %s' % (cells, 'callgrind', e))
-            return
-        print('%6s  %-10s  %d instructions with hooks, %d without' % (
-            cells, 'callgrind', with_h, without))
-        hook_share.append((cells, 1 - without / with_h, 'instructions'))
+    shares.append(share)
+
+
+def print_shares(shares):
+    if not shares:
+        return
+    print('\nThe hooks\' share of check: 1 - (without hooks / with), in wall '
+          'time (medians of\nalternate runs) and in instructions (callgrind, '
+          'repeatable); "in hooks_run":\nthe instructions of the hook phase '
+          'itself (Lua state, loading, running).')
+    print('%12s  %-26s  %-34s  %s' % ('cells', 'wall time', 'instructions',
+                                      'in hooks_run'))
+    for s in shares:
+        wall = '%3.0f%%  (%s / %s)' % (s['wall'] * 100, ms(s['with']),
+                                        ms(s['bare']))
+        if 'ir_with' in s:
+            ir = '%3.0f%%  (%.1f M / %.1f M)' % (
+                (1 - s['ir_bare'] / s['ir_with']) * 100, s['ir_with'] / 1e6,
+                s['ir_bare'] / 1e6)
+            inside = ('%3.0f%%  (%.1f M)' % (s['ir_hooks'] / s['ir_with'] * 100,
+                                             s['ir_hooks'] / 1e6)
+                      if s['ir_hooks'] else 'n/a')
+        else:
+            ir, inside = 'n/a (no valgrind)', 'n/a'
+        print('%12s  %-26s  %-34s  %s' % (s['cells'], wall, ir, inside))
 
 
 def main():
@@ -307,10 +409,15 @@ def main():
         'BENCH_WORK', os.path.join(REPO, 'build', 'bench', 'work')))
     checksums = os.environ.get('CHECKSUMS', os.path.join(
         REPO, '..', 'shared', 'data', 'cpython-source-checksums.tsv'))
-    use_cg = os.environ.get('BENCH_CALLGRIND') == '1'
-    if use_cg and not shutil.which('valgrind'):
+    cg = os.environ.get('BENCH_CALLGRIND', '')
+    use_cg = cg != '0' and bool(shutil.which('valgrind'))
+    if cg == '1' and not use_cg:
         sys.exit('bench: BENCH_CALLGRIND=1 needs valgrind '
                  '(apt-get install valgrind)')
+    if not use_cg and cg != '0':
+        print('bench: valgrind is missing, so the hooks\' share is measured '
+              'in wall time only; install it with: apt-get install valgrind',
+              file=sys.stderr)
     if not have_gnu_time():
         print('bench: %s is missing, so peak memory is not measured; '
               'install it with: apt-get install time' % GNU_TIME,
@@ -337,6 +444,10 @@ def main():
             n = populate(matrixc, d)
             shipped = measure(matrixc, ['check'], d, False)
             print(row(n, 'check', shipped) + '   (the shipped matrix)')
+            if hooks:
+                measure_share(matrixc, n, d, {'check': shipped},
+                              hook_share, use_cg, 'the shipped matrix, ',
+                              '%d (shipped)' % n)
         except Failed as e:
             shipped = {'error': str(e)}
             print(row('-', 'check', shipped) + '   (the shipped matrix)')
@@ -358,7 +469,8 @@ def main():
                 res[name] = {'error': str(e)}
             print(row(cells, 'generate', res['check']), flush=True)
         if hooks:
-            bare(matrixc, work, cells, checksums, res, hook_share, use_cg, d)
+            measure_share(matrixc, cells, d, res, hook_share, use_cg)
+    print_shares(hook_share)
     budgets(results, shipped, hook_share)
     clear_work(work)
     print('\nmachine: load average %s at the end' %
