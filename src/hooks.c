@@ -6,21 +6,20 @@
  * handler that records the error and the hook's own frames, and with a
  * count hook that stops a runaway hook after an instruction budget.
  *
- * Hooks see a cell as a proxy table built by the prelude (a Lua chunk kept
- * below as a string): every store is type-checked when it happens and
- * remembers the hook line that made it, which becomes the field's
- * provenance when the cell is read back into C. Proxies are cheap, since
- * a run may have 10,000 cells: they read C on demand (C.get, C.list), share
- * their functions, are reused from hook file to hook file while nothing is
- * stored through them, and a cell nothing was stored into is not read
- * back. The memory cap grows with the cell count. The sandbox has base (less
- * files, bytecode and GC control), string (less dump), table, math (less
- * random) and utf8; `pairs` iterates in sorted key order so that hook
- * output never depends on hash order.
+ * Hooks see a cell (and each of its lists) as a small userdata whose
+ * metamethods read and write the C cell itself: a store is type-checked
+ * when it happens and takes the hook line that made it as its provenance,
+ * so nothing is copied into Lua or read back, which matters with 10,000
+ * cells. The mx library is C too. The memory cap grows with the cell
+ * count; Lua's small blocks come from a size-class pool. The sandbox has
+ * base (less files, bytecode, GC control and finalizers), string (less
+ * dump), table, math (less random) and utf8; `pairs` iterates in sorted key
+ * order so that hook output never depends on hash order.
  */
 #include "hooks.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,7 +130,7 @@ static int file_index(const hookrun *r, const char *source)
 	return -1;
 }
 
-/* The innermost frame running hook code (not the prelude, not C). Calls
+/* The innermost frame running hook code (not C, not load()ed text). Calls
  * only lua_getstack and lua_getinfo ("S", "l"), which do not allocate, so the
  * allocator may use it too. */
 static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
@@ -811,63 +810,54 @@ enum {
 static const struct {
 	const char *name;
 	enum kind kind;
-	int slot; /* lists: the cell ref's user value caching the list ref */
+	int slot;      /* lists: the cell ref's user value caching the list ref */
+	size_t offset; /* where a writable field is in a cell */
 } fields[NFIELDS] = {
-    [X_ALIASES] = {"aliases", K_LIST, 1},
-    [X_BASE] = {"base", K_STRING, 0},
-    [X_BUILD_ARGS] = {"build_args", K_LIST, 2},
-    [X_BUILD_PACKAGES] = {"build_packages", K_LIST, 3},
-    [X_CONFIGURE] = {"configure", K_LIST, 4},
-    [X_ENV] = {"env", K_LIST, 5},
-    [X_GET_PIP_SHA256] = {"get_pip_sha256", K_OPTIONAL, 0},
-    [X_GET_PIP_URL] = {"get_pip_url", K_OPTIONAL, 0},
-    [X_LTO] = {"lto", K_BOOL, 0},
-    [X_MAJOR] = {"major", K_RO, 0},
-    [X_MAKE_FLAGS] = {"make_flags", K_LIST, 6},
-    [X_MINOR] = {"minor", K_RO, 0},
-    [X_PATCH] = {"patch", K_RO, 0},
-    [X_PGO] = {"pgo", K_BOOL, 0},
-    [X_PIP] = {"pip", K_BOOL, 0},
-    [X_PRE] = {"pre", K_RO, 0},
-    [X_RUN_PACKAGES] = {"run_packages", K_LIST, 7},
-    [X_SERIES] = {"series", K_RO, 0},
-    [X_SHA256] = {"sha256", K_STRING, 0},
-    [X_SKIP] = {"skip", K_SKIP, 0},
-    [X_SPEC] = {"spec", K_RO, 0},
-    [X_TAG] = {"tag", K_STRING, 0},
-    [X_URL] = {"url", K_STRING, 0},
-    [X_VARIANT] = {"variant", K_RO, 0},
-    [X_VERSION] = {"version", K_RO, 0},
+    [X_ALIASES] = {"aliases", K_LIST, 1, offsetof(cell, aliases)},
+    [X_BASE] = {"base", K_STRING, 0, offsetof(cell, base)},
+    [X_BUILD_ARGS] = {"build_args", K_LIST, 2, offsetof(cell, build_args)},
+    [X_BUILD_PACKAGES] = {"build_packages", K_LIST, 3,
+			  offsetof(cell, build_packages)},
+    [X_CONFIGURE] = {"configure", K_LIST, 4, offsetof(cell, configure)},
+    [X_ENV] = {"env", K_LIST, 5, offsetof(cell, env)},
+    [X_GET_PIP_SHA256] = {"get_pip_sha256", K_OPTIONAL, 0,
+			  offsetof(cell, get_pip_sha256)},
+    [X_GET_PIP_URL] = {"get_pip_url", K_OPTIONAL, 0,
+		       offsetof(cell, get_pip_url)},
+    [X_LTO] = {"lto", K_BOOL, 0, offsetof(cell, lto)},
+    [X_MAJOR] = {"major", K_RO, 0, 0},
+    [X_MAKE_FLAGS] = {"make_flags", K_LIST, 6, offsetof(cell, make_flags)},
+    [X_MINOR] = {"minor", K_RO, 0, 0},
+    [X_PATCH] = {"patch", K_RO, 0, 0},
+    [X_PGO] = {"pgo", K_BOOL, 0, offsetof(cell, pgo)},
+    [X_PIP] = {"pip", K_BOOL, 0, offsetof(cell, pip)},
+    [X_PRE] = {"pre", K_RO, 0, 0},
+    [X_RUN_PACKAGES] = {"run_packages", K_LIST, 7,
+			offsetof(cell, run_packages)},
+    [X_SERIES] = {"series", K_RO, 0, 0},
+    [X_SHA256] = {"sha256", K_STRING, 0, offsetof(cell, sha256)},
+    [X_SKIP] = {"skip", K_SKIP, 0, 0},
+    [X_SPEC] = {"spec", K_RO, 0, 0},
+    [X_TAG] = {"tag", K_STRING, 0, offsetof(cell, tag)},
+    [X_URL] = {"url", K_STRING, 0, offsetof(cell, url)},
+    [X_VARIANT] = {"variant", K_RO, 0, 0},
+    [X_VERSION] = {"version", K_RO, 0, 0},
 };
 
+/* Field id of c, which must be of the kind the caller names. */
 static strlist *field_list(cell *c, int id)
 {
-	switch (id) {
-	case X_ALIASES: return &c->aliases;
-	case X_BUILD_ARGS: return &c->build_args;
-	case X_BUILD_PACKAGES: return &c->build_packages;
-	case X_CONFIGURE: return &c->configure;
-	case X_ENV: return &c->env;
-	case X_MAKE_FLAGS: return &c->make_flags;
-	default: return &c->run_packages;
-	}
+	return (strlist *)((char *)c + fields[id].offset);
 }
 
 static pstr *field_string(cell *c, int id)
 {
-	switch (id) {
-	case X_BASE: return &c->base;
-	case X_GET_PIP_SHA256: return &c->get_pip_sha256;
-	case X_GET_PIP_URL: return &c->get_pip_url;
-	case X_SHA256: return &c->sha256;
-	case X_TAG: return &c->tag;
-	default: return &c->url;
-	}
+	return (pstr *)((char *)c + fields[id].offset);
 }
 
 static pbool *field_bool(cell *c, int id)
 {
-	return id == X_PGO ? &c->pgo : id == X_LTO ? &c->lto : &c->pip;
+	return (pbool *)((char *)c + fields[id].offset);
 }
 
 /* The ref at idx, or NULL. */
