@@ -5,7 +5,7 @@
 #
 #   MATRIXC=build/bench/matrixc bench/run.sh
 #   SIZES="10 100" MIN_RUNS=3 bench/run.sh      a quick run
-#   BENCH_CALLGRIND=1 bench/run.sh               also count instructions
+#   BENCH_CALLGRIND=0 bench/run.sh               skip the instruction counts
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 if ! command -v python3 >/dev/null 2>&1; then
