@@ -100,7 +100,7 @@ e2e-pgo: $(BUILD)/matrixc
 FUZZ_SECONDS ?= 600
 # libFuzzer targets, each for FUZZ_SECONDS (see docs/security.md)
 fuzz:
-	for t in matrix lock compile; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+	for t in matrix lock compile hooks; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 # every golden case under valgrind memcheck (slow)
 valgrind: $(BUILD)/matrixc

@@ -2,8 +2,8 @@
 # fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 # fuzz/run.sh TARGET replay
 #
-# Builds the libFuzzer target fuzz/fuzz_TARGET.c (TARGET: matrix, lock or
-# compile) with clang, ASan and UBSan into build/fuzz/, then either fuzzes
+# Builds the libFuzzer target fuzz/fuzz_TARGET.c (TARGET: matrix, lock,
+# compile or hooks) with clang, ASan and UBSan into build/fuzz/, then either fuzzes
 # it for SECONDS, seeded from the golden cases and fuzz/regressions/TARGET/,
 # or (replay) runs it once over every file of fuzz/regressions/TARGET/.
 # A crash is saved under build/fuzz/crashes/TARGET/; copy it into
@@ -12,7 +12,7 @@
 # Environment: CLANG (default clang), FUZZ_BUILD (default build/fuzz),
 # FUZZ_JOBS (parallel fuzzing processes, default 1).
 set -eu
-target=${1:?usage: fuzz/run.sh matrix|lock|compile SECONDS|replay}
+target=${1:?usage: fuzz/run.sh matrix|lock|compile|hooks SECONDS|replay}
 seconds=${2:?usage: fuzz/run.sh TARGET SECONDS|replay}
 shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +56,8 @@ if [ "$seconds" = replay ]; then
 fi
 
 # Seeds: every golden case's inputs (the compile target's are the matrix,
-# a NUL and the lock file), then the regressions.
+# a NUL and the lock file; the hooks target's are the hook files, and the
+# shipped ones), then the regressions.
 seeds=$out/seeds/$target
 rm -rf "$seeds" && mkdir -p "$seeds"
 for d in "$repo"/tests/cases/*/; do
@@ -66,8 +67,12 @@ for d in "$repo"/tests/cases/*/; do
 	lock) [ -f "$d/matrix.lock.json" ] && cp "$d/matrix.lock.json" "$seeds/$n" ;;
 	compile) [ -f "$d/matrix.yaml" ] && [ -f "$d/matrix.lock.json" ] &&
 		{ cat "$d/matrix.yaml"; printf '\000'; cat "$d/matrix.lock.json"; } >"$seeds/$n" ;;
+	hooks) for f in "$d"/lua/*.lua; do
+			[ -f "$f" ] && cp "$f" "$seeds/$n-$(basename "$f")"
+		done ;;
 	esac
 done
+if [ "$target" = hooks ]; then cp "$repo"/lua/*.lua "$seeds/"; fi
 [ -d "$regress" ] && cp "$regress"/* "$seeds/" 2>/dev/null || true
 dict=
 [ -f "$repo/fuzz/$target.dict" ] && dict=-dict=$repo/fuzz/$target.dict

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -39,6 +40,8 @@
 #define HOOK_MEMORY_MAX ((size_t)192 << 20)
 #define HOOK_BUDGET 20000000ul            /* VM instructions per call */
 #define HOOK_STEP 1000                    /* instructions per count hook */
+#define HOOK_ALLOC_GRAIN 64               /* bytes allocated per instruction */
+#define HOOK_CPU_SECONDS 30.0             /* backstop per call, see count_hook */
 #define HOOK_FRAMES 8                     /* traceback notes kept */
 #define HOOK_SCAN 64                      /* stack levels searched for them */
 #define HOOK_LIST_MAX 1000                /* entries in one list field */
@@ -85,9 +88,15 @@ typedef struct {
 	size_t mem_used, mem_cap;
 	bool mem_exceeded;
 	srcpos mem_at;
-	unsigned long steps;
-	double pattern_work; /* worst-case steps of pattern calls */
-	bool budget_exceeded;
+	/* the budget of the call in progress (see over_budget) */
+	bool in_call;
+	unsigned long steps;  /* count hook ticks */
+	double work;          /* library calls' work, in instructions */
+	size_t alloc_bytes;   /* bytes allocated */
+	double pattern_work;  /* worst-case steps of pattern calls */
+	double call_cpu;      /* CPU seconds when the call started */
+	double cpu_limit;     /* HOOK_CPU_SECONDS, or MATRIXC_HOOK_CPU_SECONDS */
+	bool budget_exceeded, time_exceeded;
 	hookfile *files;
 	size_t nfiles, capfiles;
 	int env_mt_ref, loaded_ref, cell_mt_ref, list_mt_ref;
@@ -200,6 +209,30 @@ static bool pooled(size_t n)
 	return n > 0 && n <= POOL_MAX;
 }
 
+/* The instruction budget of a hook call counts VM instructions (the count
+ * hook), the work of library calls whose cost grows with their arguments
+ * (charge), and memory allocated (HOOK_ALLOC_GRAIN bytes as one
+ * instruction), so that no call can run long inside C while the count
+ * hook waits. All three are deterministic. */
+static bool over_budget(const hookrun *r)
+{
+	return (double)r->steps * HOOK_STEP + r->work +
+		   (double)(r->alloc_bytes / HOOK_ALLOC_GRAIN) >
+	       (double)HOOK_BUDGET;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Past the budget, every instruction fails, so a hook that catches the
+ * error with pcall cannot keep running. */
+static void exceed(hookrun *r, lua_State *L)
+{
+	if (!r->budget_exceeded) {
+		r->budget_exceeded = true;
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+	}
+}
+
 /* lua_Alloc over the pool, with a cap: a refused growth is remembered
  * with the hook line that asked for it, since Lua reports it only as "not
  * enough memory". */
@@ -220,6 +253,14 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			hook_frame(r, r->L, &r->mem_at);
 		r->mem_exceeded = true;
 		return NULL;
+	}
+	if (nsize > old && r->in_call && !r->budget_exceeded) {
+		r->alloc_bytes += nsize - old;
+		if (over_budget(r)) {
+			exceed(r, r->L); /* this allocation fails, later ones not:
+					  * the error itself needs memory */
+			return NULL;
+		}
 	}
 	void *p;
 	if (ptr && (old - 1) / POOL_GRAIN == (nsize - 1) / POOL_GRAIN &&
@@ -242,20 +283,42 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
-/* Count hook: past the budget, every instruction fails, so a hook that
- * catches the error with pcall cannot keep running. */
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Count hook, every HOOK_STEP instructions: the budget, and a backstop in
+ * CPU time for what no count sees (a comparison of two long strings is one
+ * instruction). The backstop is not deterministic, so it is far above
+ * what the budget allows: only a hook that would otherwise hang meets it. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
 	hookrun *r = run_of(L);
-	if (!r->budget_exceeded && ++r->steps <= HOOK_BUDGET / HOOK_STEP)
+	r->steps++;
+	if (!r->budget_exceeded && cpu_seconds() - r->call_cpu > r->cpu_limit)
+		r->time_exceeded = true;
+	if (!r->budget_exceeded && !r->time_exceeded && !over_budget(r))
 		return;
-	if (!r->budget_exceeded) {
-		r->budget_exceeded = true;
-		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-	}
+	exceed(r, L);
 	lua_pushliteral(L, "instruction budget exceeded");
 	lua_error(L);
+}
+
+/* Charge cost instructions of library work to the budget, before the work
+ * is done. */
+static void charge(lua_State *L, double cost)
+{
+	hookrun *r = run_of(L);
+	r->work += cost;
+	if (r->budget_exceeded || over_budget(r)) {
+		exceed(r, L);
+		lua_pushliteral(L, "instruction budget exceeded");
+		lua_error(L);
+	}
 }
 
 /* Raise msg with no position: the message handler adds the hook line. */
@@ -373,6 +436,17 @@ static const char *call_context(const hookrun *r)
 static void report_failure(hookrun *r, int status)
 {
 	const char *ctx = call_context(r);
+	srcpos where = r->err_msg ? r->err_at : r->call_at;
+	if (r->time_exceeded) {
+		diag_error(r->d, where, "hook ran for more than %g s of CPU "
+			   "time%s", r->cpu_limit, ctx);
+		return;
+	}
+	if (r->budget_exceeded) {
+		diag_error(r->d, where, "instruction budget exceeded (%lu "
+			   "instructions)%s", HOOK_BUDGET, ctx);
+		return;
+	}
 	if (r->mem_exceeded) {
 		srcpos at = r->mem_at.file ? r->mem_at : r->call_at;
 		diag_error(r->d, at, "memory limit exceeded (%zu MiB)%s",
@@ -387,11 +461,7 @@ static void report_failure(hookrun *r, int status)
 		diag_error(r->d, r->call_at, "error in the error handler%s", ctx);
 		return;
 	}
-	if (r->budget_exceeded)
-		diag_error(r->d, r->err_at, "instruction budget exceeded "
-			   "(%lu instructions)%s", HOOK_BUDGET, ctx);
-	else
-		diag_error(r->d, r->err_at, "%s%s", r->err_msg, ctx);
+	diag_error(r->d, r->err_at, "%s%s", r->err_msg, ctx);
 	for (size_t i = 1; i < r->nframes; i++)
 		diag_note(r->d, r->frames[i].at, "called from %s%s",
 			  r->frames[i].what,
@@ -423,12 +493,17 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 	lua_pushcfunction(L, msg_handler);
 	lua_insert(L, fn);
 	r->steps = 0;
+	r->work = 0;
+	r->alloc_bytes = 0;
 	r->pattern_work = 0;
+	r->call_cpu = cpu_seconds();
 	r->err_msg = NULL;
 	r->nframes = 0;
+	r->in_call = true;
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
 	int status = lua_pcall(L, nargs, nres, fn);
 	lua_sethook(L, NULL, 0, 0);
+	r->in_call = false;
 	lua_remove(L, fn);
 	if (status == LUA_OK && !r->mem_exceeded && !r->budget_exceeded)
 		return true;
@@ -482,6 +557,8 @@ static int guarded_pattern(lua_State *L)
 	const char *s = lua_tolstring(L, 1, &slen);
 	const char *p = lua_tolstring(L, 2, &plen);
 	bool plain = lua_type(L, 4) == LUA_TBOOLEAN && lua_toboolean(L, 4);
+	if (s && plain)
+		charge(L, (double)slen + 1);
 	if (s && p && !plain) { /* find(s, p, init, true) is plain */
 		double cost = 1, n = slen > 1 ? (double)slen : 2;
 		unsigned q = quantifiers(p, plen) + (plen && p[0] == '^' ? 0 : 1);
@@ -513,6 +590,124 @@ static void guard_patterns(lua_State *L, int string_table)
 		lua_pushcclosure(L, guarded_pattern, 1);
 		lua_setfield(L, string_table, names[i]);
 	}
+}
+
+/* --- library work ----------------------------------------------------------- */
+
+/* Library functions whose work grows with their arguments run inside one
+ * C call, where the count hook never runs: table.move({}, 1, 1e12, 1) or
+ * string.rep("", 1e15) would never return. Each is wrapped to charge its
+ * work to the budget before it starts. */
+enum work_kind { W_REP, W_MOVE, W_SORT, W_CONCAT, W_UNPACK, W_LENGTH, W_SCAN };
+
+static double str_len(lua_State *L, int idx)
+{
+	size_t n = 0;
+	if (lua_type(L, idx) == LUA_TSTRING)
+		lua_tolstring(L, idx, &n);
+	return (double)n;
+}
+
+static double int_arg(lua_State *L, int idx, double dflt)
+{
+	int isnum;
+	lua_Integer n = lua_tointegerx(L, idx, &isnum);
+	return isnum ? (double)n : dflt;
+}
+
+/* #t as the library sees it (__len runs under the budget: we are in a
+ * hook call) */
+static double length_of(lua_State *L, int idx)
+{
+	int t = lua_type(L, idx);
+	if (t != LUA_TTABLE && t != LUA_TUSERDATA)
+		return 0;
+	if (t == LUA_TTABLE && !lua_getmetatable(L, idx))
+		return (double)lua_rawlen(L, idx);
+	if (t == LUA_TTABLE)
+		lua_pop(L, 1);
+	return (double)luaL_len(L, idx);
+}
+
+/* entries i..j of the table at 1, from the arguments at ii and ji */
+static double range(lua_State *L, int ii, int ji)
+{
+	double i = int_arg(L, ii, 1);
+	double j = lua_isnoneornil(L, ji) ? length_of(L, 1) : int_arg(L, ji, 0);
+	return j >= i ? j - i + 1 : 1;
+}
+
+static double work_of(lua_State *L, enum work_kind kind)
+{
+	double n;
+	switch (kind) {
+	case W_REP: /* string.rep(s, n, sep): n copies, bytes as allocation */
+		n = int_arg(L, 2, 0);
+		return n > 0 ? n / 4 + n * (str_len(L, 1) + str_len(L, 3)) /
+					   HOOK_ALLOC_GRAIN + 1
+			     : 1;
+	case W_MOVE: /* table.move(a, f, e, t) */
+		n = int_arg(L, 3, 0) - int_arg(L, 2, 1) + 1;
+		return n > 1 ? n : 1;
+	case W_SORT: { /* n log n comparisons */
+		n = length_of(L, 1);
+		double log = 1;
+		for (double m = n; m > 1; m /= 2)
+			log++;
+		return n * log + 1;
+	}
+	case W_CONCAT: return range(L, 3, 4);
+	case W_UNPACK: return range(L, 2, 3);
+	case W_LENGTH: return length_of(L, 1) + 1; /* insert, remove */
+	case W_SCAN: return str_len(L, 1) + 1;
+	}
+	return 1;
+}
+
+/* The original function is upvalue 1, its work_kind upvalue 2. */
+static int guarded_call(lua_State *L)
+{
+	charge(L, work_of(L, (enum work_kind)lua_tointeger(L, lua_upvalueindex(2))));
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void guard(lua_State *L, int lib, const char *name, enum work_kind kind)
+{
+	lua_getfield(L, lib, name);
+	lua_pushinteger(L, kind);
+	lua_pushcclosure(L, guarded_call, 2);
+	lua_setfield(L, lib, name);
+}
+
+/* Every library function with unbounded work per call, in the sandbox's
+ * library tables at sb. */
+static void guard_library(lua_State *L, int sb)
+{
+	static const struct {
+		const char *lib, *name;
+		enum work_kind kind;
+	} guarded[] = {
+	    {"string", "rep", W_REP},       {"string", "byte", W_SCAN},
+	    {"string", "upper", W_SCAN},    {"string", "lower", W_SCAN},
+	    {"string", "reverse", W_SCAN},  {"string", "sub", W_SCAN},
+	    {"table", "move", W_MOVE},      {"table", "sort", W_SORT},
+	    {"table", "concat", W_CONCAT},  {"table", "unpack", W_UNPACK},
+	    {"table", "insert", W_LENGTH},  {"table", "remove", W_LENGTH},
+	    {"utf8", "len", W_SCAN},        {"utf8", "codepoint", W_SCAN},
+	    {"utf8", "offset", W_SCAN},
+	};
+	for (size_t i = 0; i < sizeof guarded / sizeof *guarded; i++) {
+		lua_getfield(L, sb, guarded[i].lib);
+		guard(L, lua_gettop(L), guarded[i].name, guarded[i].kind);
+		lua_pop(L, 1);
+	}
+	/* tonumber scans a long string of digits */
+	lua_pushvalue(L, sb);
+	guard(L, lua_gettop(L), "tonumber", W_SCAN);
+	lua_pop(L, 1);
 }
 
 /* --- text without addresses ------------------------------------------------ */
@@ -1920,6 +2115,7 @@ static void push_sandbox(lua_State *L)
 	/* the library tables themselves: strings reach string via their
 	 * metatable, so dump must go from the real table */
 	drop_field(L, sb, "string", "dump");
+	guard_library(L, sb);
 	lua_getfield(L, sb, "string");
 	guard_patterns(L, lua_gettop(L));
 	lua_getfield(L, -1, "format");
@@ -2225,6 +2421,12 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 		return true;
 	hookrun r = {.a = a, .d = d, .m = m, .cs = cs};
 	/* a ref per cell for the matrix hook, and what hooks keep */
+	/* the backstop can be lowered (tests): a number of seconds > 0 */
+	const char *cpu = getenv("MATRIXC_HOOK_CPU_SECONDS");
+	char *end;
+	r.cpu_limit = cpu ? strtod(cpu, &end) : 0;
+	if (!cpu || *end || !(r.cpu_limit > 0 && r.cpu_limit <= HOOK_CPU_SECONDS))
+		r.cpu_limit = HOOK_CPU_SECONDS;
 	r.mem_cap = HOOK_MEMORY + cs->n * HOOK_CELL_MEMORY;
 	if (r.mem_cap > HOOK_MEMORY_MAX)
 		r.mem_cap = HOOK_MEMORY_MAX;

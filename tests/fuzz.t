@@ -9,7 +9,7 @@ repo=$(cd "$here/.." && pwd)
 seconds=${FUZZ_SECONDS:-15}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-targets="matrix lock compile"
+targets="matrix lock compile hooks"
 n=0
 failed=0
 

@@ -291,4 +291,24 @@ mkdir -p "$w/gen"
 run "$w" generate -o gen
 [ "$st" = 0 ] && [ -f "$w/gen/Makefile" ]; result $? "-o still writes where the user says"
 
+# A hook whose every instruction is long (comparing two 16 MiB strings)
+# gets no further than the count hook's CPU-time backstop, lowered here to
+# 1 s (MATRIXC_HOOK_CPU_SECONDS; 30 s by default).
+mkdir -p "$tmp/slow/lua"
+cp "$cases/hook-returns-nothing/matrix.yaml" "$cases/hook-returns-nothing/matrix.lock.json" "$tmp/slow/"
+cat >"$tmp/slow/lua/bad.lua" <<'LUA'
+return {
+  cell = function(c)
+    local a = "x"
+    for _ = 1, 24 do a = a .. a end
+    local b = a:sub(1, -2) .. "x"
+    while true do local same = a == b end
+  end,
+}
+LUA
+(cd "$tmp/slow" && MATRIXC_HOOK_CPU_SECONDS=1 NO_COLOR=1 "$MATRIXC" check >"$tmp/out" 2>"$tmp/err")
+st=$?
+expect_error 2 'lua/bad.lua:6: error: hook ran for more than 1 s of CPU time' \
+	"a hook slow inside each instruction is stopped by the CPU-time backstop"
+
 tap_done
