@@ -11,7 +11,7 @@
  * when it happens and takes the hook line that made it as its provenance,
  * so nothing is copied into Lua or read back, which matters with 10,000
  * cells. The mx library is C too. The memory cap grows with the cell
- * count; Lua's small blocks come from a size-class pool. The sandbox has
+ * count. The sandbox has
  * base (less files, bytecode, GC control and finalizers), string (less
  * dump), table, math (less random) and utf8; `pairs` iterates in sorted key
  * order so that hook output never depends on hash order.
@@ -38,7 +38,9 @@
 #define HOOK_MEMORY ((size_t)64 << 20)    /* bytes for the whole state */
 #define HOOK_CELL_MEMORY ((size_t)16 << 10) /* and per cell, up to: */
 #define HOOK_MEMORY_MAX ((size_t)192 << 20)
+#ifndef HOOK_BUDGET /* the fuzz build sets a smaller one, to run fast */
 #define HOOK_BUDGET 20000000ul            /* VM instructions per call */
+#endif
 #define HOOK_STEP 1000                    /* instructions per count hook */
 #define HOOK_ALLOC_GRAIN 64               /* bytes allocated per instruction */
 #define HOOK_CPU_SECONDS 30.0             /* backstop per call, see count_hook */
@@ -68,23 +70,12 @@ typedef struct {
 	bool recursive;   /* called from the same line again and again */
 } frame;
 
-#define POOL_GRAIN 16            /* size classes of the Lua memory pool */
-#define POOL_MAX 512             /* larger blocks come from malloc */
-#define POOL_CHUNK (256 << 10)   /* the pool grows by this */
-
-typedef struct {
-	void *free[POOL_MAX / POOL_GRAIN]; /* a block's first word links it */
-	char *cur, *end;                   /* the rest of the newest chunk */
-	char *chunks;                      /* each chunk's first word links it */
-} pool;
-
 typedef struct {
 	arena *a;
 	diag *d;
 	const matrix *m;
 	cellset *cs;
 	lua_State *L;
-	pool pool;
 	size_t mem_used, mem_cap;
 	bool mem_exceeded;
 	srcpos mem_at;
@@ -145,7 +136,11 @@ static int file_index(const hookrun *r, const char *source)
 static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
 {
 	lua_Debug ar;
-	for (int level = 0; lua_getstack(L, level, &ar); level++) {
+	/* lua_getstack walks from the top to its level, so the search stops
+	 * at HOOK_SCAN levels: a store deep in a recursion of load()ed code,
+	 * which has no hook frame, would cost the square of the depth */
+	for (int level = 0; level < HOOK_SCAN && lua_getstack(L, level, &ar);
+	     level++) {
 		if (!lua_getinfo(L, "S", &ar))
 			continue;
 		int i = file_index(r, ar.source);
@@ -159,55 +154,6 @@ static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
 }
 
 /* --- limits --------------------------------------------------------------- */
-
-/* Lua's memory. Small blocks (most of them: strings, tables, closures)
- * come from per-size free lists carved out of large chunks, which is
- * several times cheaper than malloc and free and makes lua_close cheap;
- * larger ones from malloc. Every chunk is freed with the state. */
-static void *pool_get(pool *p, size_t n)
-{
-	size_t c = (n - 1) / POOL_GRAIN;
-	void *b = p->free[c];
-	if (b) {
-		memcpy(&p->free[c], b, sizeof b);
-		return b;
-	}
-	size_t size = (c + 1) * POOL_GRAIN;
-	if ((size_t)(p->end - p->cur) < size) {
-		char *chunk = malloc(POOL_CHUNK);
-		if (!chunk)
-			return NULL;
-		memcpy(chunk, &p->chunks, sizeof p->chunks);
-		p->chunks = chunk;
-		p->cur = chunk + POOL_GRAIN; /* the first grain links chunks */
-		p->end = chunk + POOL_CHUNK;
-	}
-	b = p->cur;
-	p->cur += size;
-	return b;
-}
-
-static void pool_put(pool *p, void *b, size_t n)
-{
-	size_t c = (n - 1) / POOL_GRAIN;
-	memcpy(b, &p->free[c], sizeof b);
-	p->free[c] = b;
-}
-
-static void pool_free(pool *p)
-{
-	while (p->chunks) {
-		char *next;
-		memcpy(&next, p->chunks, sizeof next);
-		free(p->chunks);
-		p->chunks = next;
-	}
-}
-
-static bool pooled(size_t n)
-{
-	return n > 0 && n <= POOL_MAX;
-}
 
 /* The instruction budget of a hook call counts VM instructions (the count
  * hook), the work of library calls whose cost grows with their arguments
@@ -233,7 +179,7 @@ static void exceed(hookrun *r, lua_State *L)
 	}
 }
 
-/* lua_Alloc over the pool, with a cap: a refused growth is remembered
+/* lua_Alloc with a cap: a refused growth is remembered
  * with the hook line that asked for it, since Lua reports it only as "not
  * enough memory". */
 static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -241,10 +187,7 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	hookrun *r = ud;
 	size_t old = ptr ? osize : 0;
 	if (nsize == 0) {
-		if (pooled(old))
-			pool_put(&r->pool, ptr, old);
-		else
-			free(ptr);
+		free(ptr);
 		r->mem_used -= old;
 		return NULL;
 	}
@@ -262,22 +205,7 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			return NULL;
 		}
 	}
-	void *p;
-	if (ptr && (old - 1) / POOL_GRAIN == (nsize - 1) / POOL_GRAIN &&
-	    pooled(old) && pooled(nsize)) {
-		p = ptr; /* the same size class */
-	} else if (!pooled(old) && !pooled(nsize)) {
-		p = realloc(ptr, nsize);
-	} else {
-		p = pooled(nsize) ? pool_get(&r->pool, nsize) : malloc(nsize);
-		if (p && ptr) {
-			memcpy(p, ptr, old < nsize ? old : nsize);
-			if (pooled(old))
-				pool_put(&r->pool, ptr, old);
-			else
-				free(ptr);
-		}
-	}
+	void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);
 	if (p)
 		r->mem_used = r->mem_used - old + nsize;
 	return p;
@@ -492,6 +420,8 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 	r->call_at = at ? *at : function_pos(r, L, fn);
 	lua_pushcfunction(L, msg_handler);
 	lua_insert(L, fn);
+	r->budget_exceeded = r->time_exceeded = r->mem_exceeded = false;
+	r->mem_at = (srcpos){0};
 	r->steps = 0;
 	r->work = 0;
 	r->alloc_bytes = 0;
@@ -530,8 +460,11 @@ static unsigned quantifiers(const char *p, size_t len)
 	unsigned q = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] == '%') {
-			if (i + 1 < len && p[i + 1] == 'b')
-				q++; /* %bxy scans ahead like a quantifier */
+			/* %bxy scans ahead like a quantifier, and a back
+			 * reference %1-%9 compares a capture's length */
+			if (i + 1 < len && (p[i + 1] == 'b' ||
+					    (p[i + 1] >= '1' && p[i + 1] <= '9')))
+				q++;
 			i++;
 		} else if (p[i] == '[') {
 			i++;
@@ -556,20 +489,30 @@ static int guarded_pattern(lua_State *L)
 	size_t slen, plen;
 	const char *s = lua_tolstring(L, 1, &slen);
 	const char *p = lua_tolstring(L, 2, &plen);
-	bool plain = lua_type(L, 4) == LUA_TBOOLEAN && lua_toboolean(L, 4);
+	enum { P_FIND, P_MATCH, P_GMATCH, P_GSUB };
+	int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+	/* only find has a plain flag; gmatch never anchors at '^' */
+	bool plain = kind == P_FIND && lua_type(L, 4) == LUA_TBOOLEAN &&
+		     lua_toboolean(L, 4);
+	bool anchored = kind != P_GMATCH && plen && p[0] == '^';
 	if (s && plain)
 		charge(L, (double)slen + 1);
 	if (s && p && !plain) { /* find(s, p, init, true) is plain */
 		double cost = 1, n = slen > 1 ? (double)slen : 2;
-		unsigned q = quantifiers(p, plen) + (plen && p[0] == '^' ? 0 : 1);
+		unsigned q = quantifiers(p, plen) + (anchored ? 0 : 1);
 		for (unsigned i = 0; i < q && cost <= PATTERN_CALL; i++)
 			cost *= n;
 		hookrun *r = run_of(L);
-		if (cost > PATTERN_CALL)
+		if (cost > PATTERN_CALL) {
+			char shown[HOOK_MSG_MAX / 2];
+			size_t m = plen < sizeof shown ? plen : sizeof shown - 1;
+			memcpy(shown, p, m);
+			shown[m] = '\0';
 			return hook_fail(L, "pattern '%s' on a %d-byte string could "
 				  "exceed the instruction budget (use fewer "
 				  "quantifiers or a shorter string)",
-				  clean_text(r->a, p, plen), (int)slen);
+				  shown, (int)slen);
+		}
 		r->pattern_work += cost;
 		if (r->pattern_work > PATTERN_TOTAL)
 			return hook_fail(L, "pattern matching could exceed the "
@@ -587,7 +530,8 @@ static void guard_patterns(lua_State *L, int string_table)
 	static const char *const names[] = {"find", "match", "gmatch", "gsub"};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		lua_getfield(L, string_table, names[i]);
-		lua_pushcclosure(L, guarded_pattern, 1);
+		lua_pushinteger(L, (lua_Integer)i); /* guarded_pattern's kind */
+		lua_pushcclosure(L, guarded_pattern, 2);
 		lua_setfield(L, string_table, names[i]);
 	}
 }
@@ -984,7 +928,10 @@ static int sb_require(lua_State *L)
  * Hook code cannot make full userdata, so every one in the state is a ref.
  * A ref is valid during its own call only: a hook may keep values from a
  * cell, not the cell. */
+#define REF_MAGIC 0x6d786366u /* "mxcf": tells a ref from other userdata */
+
 typedef struct {
+	unsigned magic; /* REF_MAGIC */
 	size_t idx;    /* the cell: r->cs->v[idx] */
 	unsigned call; /* the call it was made for (r->call_id) */
 	int field;     /* a list field, or -1 for the cell itself */
@@ -1060,7 +1007,8 @@ static const ref *as_ref(lua_State *L, int idx)
 {
 	if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(ref))
 		return NULL;
-	return lua_touserdata(L, idx);
+	const ref *p = lua_touserdata(L, idx);
+	return p->magic == REF_MAGIC ? p : NULL;
 }
 
 /* "nil", "a string", "a cell", "a list": for messages */
@@ -1089,7 +1037,7 @@ static cell *ref_cell(lua_State *L, const ref *p)
 static void push_ref(hookrun *r, lua_State *L, size_t idx, int field)
 {
 	ref *p = lua_newuserdatauv(L, sizeof *p, field < 0 ? NLISTS : 0);
-	*p = (ref){idx, r->call_id, field};
+	*p = (ref){REF_MAGIC, idx, r->call_id, field};
 	lua_rawgeti(L, LUA_REGISTRYINDEX, field < 0 ? r->cell_mt_ref
 						     : r->list_mt_ref);
 	lua_setmetatable(L, -2);
@@ -1240,6 +1188,19 @@ static bool same_bytes(const char *e, const char *s, size_t len)
 	return strlen(e) == len && memcmp(e, s, len) == 0;
 }
 
+/* Memory taken from the arena for a store counts against the cap, like
+ * Lua's own (it is freed only at the end of the run). */
+static void charge_mem(hookrun *r, lua_State *L, size_t bytes)
+{
+	if (bytes > r->mem_cap - r->mem_used) {
+		if (!r->mem_exceeded)
+			hook_frame(r, L, &r->mem_at);
+		r->mem_exceeded = true;
+		hook_fail(L, "not enough memory");
+	}
+	r->mem_used += bytes;
+}
+
 /* The string at idx, copied for field k: no NUL byte, at most
  * LIMIT_STRING_BYTES, and charged to the memory cap like Lua's own. */
 static const char *take_string(hookrun *r, lua_State *L, int idx,
@@ -1252,13 +1213,7 @@ static const char *take_string(hookrun *r, lua_State *L, int idx,
 	if (len > LIMIT_STRING_BYTES)
 		hook_fail(L, "cell field '%s' is longer than %d bytes", k,
 			  LIMIT_STRING_BYTES);
-	if (len + 1 > r->mem_cap - r->mem_used) {
-		if (!r->mem_exceeded)
-			hook_frame(r, L, &r->mem_at);
-		r->mem_exceeded = true;
-		hook_fail(L, "not enough memory");
-	}
-	r->mem_used += len + 1;
+	charge_mem(r, L, len + 1);
 	return arena_strndup(r->a, s, len);
 }
 
@@ -1343,6 +1298,7 @@ static void store_list(hookrun *r, lua_State *L, const ref *p, int id)
 		strlist_add(r->a, &fresh, take_string(r, L, -1, k), at);
 		lua_pop(L, 1);
 	}
+	charge_mem(r, L, fresh.cap * sizeof *fresh.v);
 	own_list(r, p->idx, id);
 	*field_list(r->cs->v[p->idx], id) = fresh;
 }
@@ -1418,8 +1374,8 @@ static int list_len(lua_State *L)
 	return 1;
 }
 
-/* l[i] = the value at idx (a string, or nil for the last entry). An entry
- * moved within the list keeps its origin; a new one gets the hook line. */
+/* l[i] = the value at idx (a string, or nil for the last entry), with the
+ * hook line as its origin. */
 static void list_put(hookrun *r, lua_State *L, const ref *p, lua_Integer i,
 		     int idx)
 {
@@ -1446,12 +1402,15 @@ static void list_put(hookrun *r, lua_State *L, const ref *p, lua_Integer i,
 	const char *s = lua_tolstring(L, idx, &len);
 	if ((size_t)i <= n && same_bytes(l->v[i - 1].s, s, len))
 		return;
-	pstr e = {NULL, {0}};
+	/* an equal entry's string is shared, not its origin: a value moved
+	 * within the list gets its origin back in settle (keep_entries), a
+	 * new copy keeps the hook line */
+	pstr e = {NULL, store_pos(r, L)};
 	for (size_t j = 0; j < n && !e.s; j++)
 		if (same_bytes(l->v[j].s, s, len))
-			e = l->v[j];
+			e.s = l->v[j].s;
 	if (!e.s)
-		e = (pstr){take_string(r, L, idx, k), store_pos(r, L)};
+		e.s = take_string(r, L, idx, k);
 	l = own_list(r, p->idx, p->field);
 	if ((size_t)i > n)
 		strlist_add(r->a, l, e.s, e.at);
@@ -1489,22 +1448,36 @@ static bool same_strings(const strlist *a, const strlist *b)
 	return true;
 }
 
-/* Entries that were there before the call keep their origin: each takes
- * the first unmatched equal entry's. */
+static bool same_pos(srcpos a, srcpos b)
+{
+	return a.file == b.file && a.line == b.line && a.col == b.col;
+}
+
+/* Entries that were there before the call keep their origin: first the
+ * entries still exactly as they were (moved or not), then, for the rest,
+ * the first unmatched equal entry (a value removed and added again); an
+ * entry with no match is new and keeps the hook line that stored it. */
 static void keep_entries(arena *a, strlist *now, const strlist *was)
 {
 	if (same_strings(now, was)) {
 		*now = *was;
 		return;
 	}
-	bool small[64] = {0};
-	bool *used = was->n <= 64 ? small : arena_alloc(a, was->n);
+	bool small_used[64] = {0}, small_done[64] = {0};
+	bool *used = was->n <= 64 ? small_used : arena_alloc(a, was->n);
+	bool *done = now->n <= 64 ? small_done : arena_alloc(a, now->n);
 	for (size_t i = 0; i < now->n; i++)
 		for (size_t j = 0; j < was->n; j++)
-			if (!used[j] && strcmp(now->v[i].s, was->v[j].s) == 0) {
-				used[j] = true;
-				now->v[i].at = was->v[j].at;
+			if (!used[j] && now->v[i].s == was->v[j].s &&
+			    same_pos(now->v[i].at, was->v[j].at)) {
+				used[j] = done[i] = true;
 				break;
+			}
+	for (size_t i = 0; i < now->n; i++)
+		for (size_t j = 0; j < was->n && !done[i]; j++)
+			if (!used[j] && strcmp(now->v[i].s, was->v[j].s) == 0) {
+				used[j] = done[i] = true;
+				now->v[i].at = was->v[j].at;
 			}
 }
 
@@ -1694,7 +1667,10 @@ static int mx_version(lua_State *L)
 }
 
 /* The list argument of mx function what: a cell's list (returned, for
- * direct access) or a table of the hook's own (NULL: use the Lua API). */
+ * direct access) or a table of the hook's own (NULL), which the helpers
+ * read and write raw, charging each entry to the budget: a metamethod
+ * written in C (__index = type) would otherwise keep them looping where
+ * the count hook cannot see. */
 static const ref *arg_list(lua_State *L, const char *what)
 {
 	const ref *p = as_ref(L, 1);
@@ -1721,8 +1697,9 @@ static bool has(lua_State *L, const ref *p, int idx)
 				return true;
 		return false;
 	}
-	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
-		bool eq = lua_compare(L, -1, idx, LUA_OPEQ);
+	for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
+		charge(L, 1);
+		bool eq = lua_rawequal(L, -1, idx);
 		lua_pop(L, 1);
 		if (eq)
 			return true;
@@ -1750,7 +1727,7 @@ static int mx_add(lua_State *L)
 			list_put(r, L, p, (lua_Integer)ref_list(L, p)->n + 1, i);
 		} else {
 			lua_pushvalue(L, i);
-			lua_seti(L, 1, luaL_len(L, 1) + 1);
+			lua_rawseti(L, 1, (lua_Integer)lua_rawlen(L, 1) + 1);
 		}
 	}
 	lua_settop(L, 1);
@@ -1802,26 +1779,32 @@ static int mx_remove(lua_State *L)
 	const ref *p = arg_list(L, "mx.remove");
 	bool call = lua_isfunction(L, 2);
 	lua_settop(L, 2);
-	/* decide on a copy of the entries: x may change the list */
+	/* decide on a copy of the entries (x may change the list), kept in
+	 * Lua's memory: collected, and counted by the cap */
 	strlist was = {0};
 	lua_Integer n = 0;
 	if (p) {
-		strlist_copy(r->a, &was, ref_list(L, p));
+		const strlist *l = ref_list(L, p);
+		was.n = l->n;
+		was.v = lua_newuserdatauv(L, l->n * sizeof *l->v + 1, 0);
+		if (l->n) /* an empty list may have no array */
+			memcpy(was.v, l->v, l->n * sizeof *l->v);
 		n = (lua_Integer)was.n;
 	} else {
-		while (lua_geti(L, 1, n + 1) != LUA_TNIL) {
+		while (lua_rawgeti(L, 1, n + 1) != LUA_TNIL) {
 			lua_pop(L, 1);
+			charge(L, 1);
 			n++;
 		}
 		lua_pop(L, 1);
 	}
-	bool *drop = arena_alloc(r->a, (size_t)n + 1);
+	bool *drop = lua_newuserdatauv(L, (size_t)n + 1, 0);
 	lua_Integer removed = 0;
 	for (lua_Integer i = 0; i < n; i++) {
 		if (p)
 			lua_pushstring(L, was.v[i].s);
 		else
-			lua_geti(L, 1, i + 1);
+			lua_rawgeti(L, 1, i + 1);
 		drop[i] = matches(L, call);
 		removed += drop[i];
 	}
@@ -1832,19 +1815,19 @@ static int mx_remove(lua_State *L)
 			if (!drop[i])
 				strlist_add(r->a, l, was.v[i].s, was.v[i].at);
 	} else if (removed > 0) {
-		lua_Integer out = 1, len = luaL_len(L, 1);
+		lua_Integer out = 1;
 		for (lua_Integer i = 1; i <= n; i++) {
 			if (drop[i - 1])
 				continue;
 			if (out != i) {
-				lua_geti(L, 1, i);
-				lua_seti(L, 1, out);
+				lua_rawgeti(L, 1, i);
+				lua_rawseti(L, 1, out);
 			}
 			out++;
 		}
-		for (lua_Integer i = len; i >= out; i--) {
+		for (lua_Integer i = n; i >= out; i--) {
 			lua_pushnil(L);
-			lua_seti(L, 1, i);
+			lua_rawseti(L, 1, i);
 		}
 	}
 	lua_pushinteger(L, removed);
@@ -1858,7 +1841,8 @@ static int mx_replace(lua_State *L)
 	const ref *p = arg_list(L, "mx.replace");
 	lua_settop(L, 3);
 	bool found = false;
-	lua_Integer n = p ? (lua_Integer)ref_list(L, p)->n : luaL_len(L, 1);
+	lua_Integer n = (lua_Integer)(p ? ref_list(L, p)->n : lua_rawlen(L, 1));
+	charge(L, (double)n);
 	for (lua_Integer i = 1; i <= n; i++) {
 		bool eq;
 		if (p) {
@@ -1870,8 +1854,8 @@ static int mx_replace(lua_State *L)
 			eq = old && (size_t)i <= l->n &&
 			     same_bytes(l->v[i - 1].s, old, len);
 		} else {
-			lua_geti(L, 1, i);
-			eq = lua_compare(L, -1, 2, LUA_OPEQ);
+			lua_rawgeti(L, 1, i);
+			eq = lua_rawequal(L, -1, 2);
 			lua_pop(L, 1);
 		}
 		if (!eq)
@@ -1881,7 +1865,7 @@ static int mx_replace(lua_State *L)
 			list_put(run_of(L), L, p, i, 3);
 		} else {
 			lua_pushvalue(L, 3);
-			lua_seti(L, 1, i);
+			lua_rawseti(L, 1, i);
 		}
 	}
 	lua_pushboolean(L, found);
@@ -1907,7 +1891,8 @@ static lua_Integer find_env(lua_State *L, const ref *p, const char *name,
 			}
 		return 0;
 	}
-	for (lua_Integer i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) {
+	for (lua_Integer i = 1; lua_rawgeti(L, 1, i) != LUA_TNIL; i++) {
+		charge(L, 1);
 		size_t len;
 		const char *s = lua_type(L, -1) == LUA_TSTRING
 				    ? lua_tolstring(L, -1, &len)
@@ -1948,7 +1933,7 @@ static int mx_setenv(lua_State *L)
 	if (i)
 		lua_pop(L, 1);
 	else
-		i = (p ? (lua_Integer)ref_list(L, p)->n : luaL_len(L, 1)) + 1;
+		i = (lua_Integer)(p ? ref_list(L, p)->n : lua_rawlen(L, 1)) + 1;
 	lua_pushvalue(L, 2);
 	lua_pushliteral(L, "=");
 	lua_pushvalue(L, 3);
@@ -1956,7 +1941,7 @@ static int mx_setenv(lua_State *L)
 	if (p)
 		list_put(run_of(L), L, p, i, 4);
 	else
-		lua_seti(L, 1, i);
+		lua_rawseti(L, 1, i);
 	lua_settop(L, 1);
 	return 1;
 }
@@ -1982,16 +1967,59 @@ static int key_rank(lua_State *L, int idx)
 	}
 }
 
+/* Does the key at a come before the key at b (both ranked)? */
+static bool key_before(lua_State *L, int a, int b)
+{
+	int ra = key_rank(L, a), rb = key_rank(L, b);
+	if (ra != rb)
+		return ra < rb;
+	if (ra == 3)
+		return !lua_toboolean(L, a) && lua_toboolean(L, b);
+	return lua_compare(L, a, b, LUA_OPLT);
+}
+
 static int key_less(lua_State *L)
 {
-	int ra = key_rank(L, 1), rb = key_rank(L, 2);
-	if (ra != rb)
-		lua_pushboolean(L, ra < rb);
-	else if (ra == 3)
-		lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
-	else
-		lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+	lua_pushboolean(L, key_before(L, 1, 2));
 	return 1;
+}
+
+/* next(t, k) in pairs' order: the key after k (the first for nil), so
+ * that no hook sees Lua's hash order, whose seed changes from run to run.
+ * It looks at every key, charged to the budget; pairs is the way to walk
+ * a large table. */
+static int sb_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (!lua_isnil(L, 2) && !key_rank(L, 2))
+		return 0;
+	lua_pushnil(L); /* 3: the next key so far */
+	bool found = false;
+	lua_pushnil(L);
+	while (lua_next(L, 1)) { /* 4: a key */
+		lua_pop(L, 1);
+		charge(L, 1);
+		if (!key_rank(L, 4))
+			return hook_fail(L, "next: a %s key has no stable order "
+					 "(use string or number keys)",
+					 luaL_typename(L, 4));
+		if (!lua_isnil(L, 2) && !key_before(L, 2, 4))
+			continue;
+		if (!found || key_before(L, 4, 3)) {
+			lua_pushvalue(L, 4);
+			lua_replace(L, 3);
+			found = true;
+		}
+	}
+	if (!found) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushvalue(L, 3);
+	lua_pushvalue(L, 3);
+	lua_rawget(L, 1);
+	return 2;
 }
 
 /* iterator over the sorted keys (upvalue 1) of the table (upvalue 2) */
@@ -2007,27 +2035,35 @@ static int sorted_next(lua_State *L)
 	return 2;
 }
 
-/* iterator over a cell's fields, in name order */
+/* iterator over a cell's fields, in name order; the cell ref is upvalue
+ * 1 (whatever hook code passes as the state) */
 static int cell_next(lua_State *L)
 {
-	int id = lua_isnil(L, 2) ? 0 : field_id(run_of(L), L, 2) + 1;
+	hookrun *r = run_of(L);
+	const ref *p = lua_touserdata(L, lua_upvalueindex(1));
+	int id = lua_isnil(L, 2) ? 0 : field_id(r, L, 2) + 1;
+	if (id <= 0 && !lua_isnil(L, 2))
+		return 0; /* not a field name: the end */
 	if (id >= NFIELDS)
 		return 0;
+	ref_cell(L, p);
 	lua_pushstring(L, fields[id].name);
-	ref_cell(L, lua_touserdata(L, 1));
-	push_field(run_of(L), L, 1, id);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_replace(L, 1);
+	push_field(r, L, 1, id);
 	return 2;
 }
 
-/* iterator over a cell's list, as ipairs */
+/* iterator over a cell's list, as ipairs; the list ref is upvalue 1 */
 static int list_next(lua_State *L)
 {
-	lua_Integer i = lua_tointeger(L, 2) + 1;
-	const strlist *l = ref_list(L, lua_touserdata(L, 1));
-	if ((lua_Unsigned)i > l->n)
+	const strlist *l = ref_list(L, lua_touserdata(L, lua_upvalueindex(1)));
+	int isint;
+	lua_Integer k = lua_tointegerx(L, 2, &isint);
+	if (!isint || k < 0 || (lua_Unsigned)k >= l->n)
 		return 0;
-	lua_pushinteger(L, i);
-	lua_pushstring(L, l->v[i - 1].s);
+	lua_pushinteger(L, k + 1);
+	lua_pushstring(L, l->v[k].s);
 	return 2;
 }
 
@@ -2038,7 +2074,7 @@ static int sb_pairs(lua_State *L)
 {
 	const ref *p = as_ref(L, 1);
 	if (p) {
-		lua_pushvalue(L, lua_upvalueindex(2));
+		lua_pushvalue(L, 1);
 		lua_pushcclosure(L, p->field < 0 ? cell_next : list_next, 1);
 		lua_pushvalue(L, 1);
 		if (p->field < 0)
@@ -2056,6 +2092,7 @@ static int sb_pairs(lua_State *L)
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		lua_pop(L, 1);
+		charge(L, 1);
 		if (!key_rank(L, -1))
 			return hook_fail(L, "pairs: a %s key has no stable order "
 					 "(use string or number keys)",
@@ -2191,6 +2228,8 @@ static void setup_cells(hookrun *r, lua_State *L, int sb)
 	lua_pushvalue(L, -1);
 	lua_setfield(L, sb, "pairs");
 	lua_setfield(L, -2, "sorted_pairs");
+	lua_pushcfunction(L, sb_next);
+	lua_setfield(L, sb, "next");
 	lua_setfield(L, sb, "mx");
 	lua_pop(L, 1);
 }
@@ -2219,34 +2258,46 @@ static void setup_state(hookrun *r, lua_State *L)
 
 /* --- loading hook files ----------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Report keys of the returned table other than cell and matrix, sorted
  * so that the order does not depend on the hash. */
 static bool check_keys(hookrun *r, lua_State *L, const char *file)
 {
 	static const char *const hooks[] = {"cell", "matrix"};
+	static const char *const kinds[] = {"(number key)", "(boolean key)",
+					    "(table key)", "(function key)",
+					    "(other key)"};
+	/* the 16 first in sorted order, whatever the hash order: keys are
+	 * kept by pointer (the table holds them) and copied at the end */
 	const char *bad[16];
 	size_t n = 0;
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		lua_pop(L, 1);
-		const char *k = lua_type(L, -1) == LUA_TSTRING
-				    ? lua_tostring(L, -1)
-				    : arena_printf(r->a, "(%s key)",
-						   luaL_typename(L, -1));
-		if (strcmp(k, "cell") != 0 && strcmp(k, "matrix") != 0 && n < 16)
-			bad[n++] = arena_strdup(r->a, k);
+		int t = lua_type(L, -1);
+		const char *k = t == LUA_TSTRING    ? lua_tostring(L, -1)
+				: t == LUA_TNUMBER  ? kinds[0]
+				: t == LUA_TBOOLEAN ? kinds[1]
+				: t == LUA_TTABLE   ? kinds[2]
+				: t == LUA_TFUNCTION ? kinds[3]
+						     : kinds[4];
+		if (strcmp(k, "cell") == 0 || strcmp(k, "matrix") == 0)
+			continue;
+		size_t i = n < 16 ? n++ : 16;
+		if (i == 16 && strcmp(k, bad[15]) >= 0)
+			continue;
+		if (i == 16)
+			i = 15;
+		while (i > 0 && strcmp(k, bad[i - 1]) < 0) {
+			bad[i] = bad[i - 1];
+			i--;
+		}
+		bad[i] = k;
 	}
-	qsort(bad, n, sizeof *bad, cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		const char *s = diag_suggest(bad[i], hooks, 2);
+		const char *k = clean_text(r->a, bad[i], strlen(bad[i]));
+		const char *s = diag_suggest(k, hooks, 2);
 		diag_error(r->d, srcpos_file(file),
-			   "unknown hook '%s' in the returned table%s%s%s",
-			   clean_text(r->a, bad[i], strlen(bad[i])),
+			   "unknown hook '%s' in the returned table%s%s%s", k,
 			   s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
 	}
 	return n == 0;
@@ -2438,7 +2489,6 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	lua_State *L = lua_newstate(hook_alloc, &r);
 	if (!L) {
 		diag_error(d, m->hooks.v[0].at, "cannot create a Lua state");
-		pool_free(&r.pool);
 		free(r.before);
 		return false;
 	}
@@ -2453,7 +2503,6 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 		report_failure(&r, status);
 	}
 	lua_close(L);
-	pool_free(&r.pool);
 	free(r.before);
 	return ok && diag_errors(d) == errors;
 }

@@ -1,0 +1,4 @@
+return { cell = function(c)
+  local f = pairs(c)
+  f({}, nil)
+end }
