@@ -27,21 +27,11 @@
 #include "plan.h"
 #include "yamlio.h"
 
+#include "builtin_lock.h"
+
 #define MAX_FUZZ_CELLS 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const char default_lock[] =
-    "{\"matrixc\": 1, \"releases\": {"
-    "\"3.13\": {\"sha256\": \"639e43243c620a308f968213df9e00f2f8f62332f7adbaa7a7eeb9783057c690\","
-    " \"url\": \"https://www.python.org/ftp/python/3.13.14/Python-3.13.14.tar.xz\","
-    " \"version\": \"3.13.14\"},"
-    "\"3.12\": {\"sha256\": \"c08bc65a81971c1dd5783182826503369466c7e67374d1646519adf05207b684\","
-    " \"url\": \"https://www.python.org/ftp/python/3.12.13/Python-3.12.13.tar.xz\","
-    " \"version\": \"3.12.13\"},"
-    "\"2.7\": {\"sha256\": \"b62c0e7937551d0cc02b8fd5cb0f544f9405bafc9a54d3808ed4594812edef43\","
-    " \"url\": \"https://www.python.org/ftp/python/2.7.18/Python-2.7.18.tar.xz\","
-    " \"version\": \"2.7.18\"}}}";
 
 /* The next part of the input up to a NUL (or the end); an exact-size copy
  * so that reading past its end is caught. */
@@ -160,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (has_lock)
 		compile(a, d, yaml, ylen, lock, llen, hook);
 	else
-		compile(a, d, yaml, ylen, default_lock, sizeof default_lock - 1,
+		compile(a, d, yaml, ylen, builtin_lock, sizeof builtin_lock - 1,
 			hook);
 	diag_print(d, sink, false);
 	diag_free(d);

@@ -24,6 +24,8 @@
 #include "plan.h"
 #include "yamlio.h"
 
+#include "builtin_lock.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char matrix_yaml[] =
@@ -37,18 +39,6 @@ static const char matrix_yaml[] =
     "  wee-optimized-lto: {pgo: true, lto: true}\n"
     "env: {A: \"1\"}\n"
     "hooks: [lua/fuzz.lua]\n";
-
-static const char lock_json[] =
-    "{\"matrixc\": 1, \"releases\": {"
-    "\"3.13\": {\"sha256\": \"639e43243c620a308f968213df9e00f2f8f62332f7adbaa7a7eeb9783057c690\","
-    " \"url\": \"https://www.python.org/ftp/python/3.13.14/Python-3.13.14.tar.xz\","
-    " \"version\": \"3.13.14\"},"
-    "\"3.12\": {\"sha256\": \"c08bc65a81971c1dd5783182826503369466c7e67374d1646519adf05207b684\","
-    " \"url\": \"https://www.python.org/ftp/python/3.12.13/Python-3.12.13.tar.xz\","
-    " \"version\": \"3.12.13\"},"
-    "\"2.7\": {\"sha256\": \"b62c0e7937551d0cc02b8fd5cb0f544f9405bafc9a54d3808ed4594812edef43\","
-    " \"url\": \"https://www.python.org/ftp/python/2.7.18/Python-2.7.18.tar.xz\","
-    " \"version\": \"2.7.18\"}}}";
 
 /* The directory the matrix lives in: made once, lua/fuzz.lua rewritten
  * for each input. */
@@ -89,8 +79,8 @@ static char *run(const char *dir, size_t *len)
 	cellset all = {0};
 	plan p;
 	if (!root || !matrix_load(a, d, root, "matrix.yaml", dir, &m) ||
-	    !lock_parse(a, d, "matrix.lock.json", lock_json,
-			sizeof lock_json - 1, &lf) ||
+	    !lock_parse(a, d, "matrix.lock.json", builtin_lock,
+			sizeof builtin_lock - 1, &lf) ||
 	    !expand_cells(a, d, &m, &lf, &all))
 		abort(); /* the built-in inputs are valid */
 	if (hooks_run(a, d, &m, &all))
