@@ -1,8 +1,10 @@
 /* outdir.h - the output directory: atomic writes, ownership, staleness.
  *
- * generate writes only the files whose bytes changed (temp file, fsync,
- * rename, then fsync of the directory), removes files listed in the old
- * manifest that are no longer generated, and never touches anything else.
+ * generate writes only the files whose bytes changed: every changed file
+ * to a temporary name, one syncfs of the file system, the renames, one more
+ * syncfs (fsync per file where syncfs is missing or a file is elsewhere).
+ * It removes files listed in the old manifest that are no longer
+ * generated, and never touches anything else.
  * check compares the in-memory outset with the directory and produces a
  * unified diff. Neither follows a symlink out of the output directory.
  */

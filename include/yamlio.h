@@ -65,10 +65,6 @@ void yw_flow_seq_begin(yaml_writer *w);
 void yw_seq_end(yaml_writer *w);
 /* A scalar in the style libyaml chooses (plain when safe, quoted when not). */
 void yw_str(yaml_writer *w, const char *s);
-/* A scalar that must stay a string even if it reads as a number or bool. */
-void yw_quoted(yaml_writer *w, const char *s);
-/* A literal block scalar, for multi-line shell. */
-void yw_literal(yaml_writer *w, const char *s);
 /* key: value helpers */
 void yw_kv(yaml_writer *w, const char *key, const char *val);
 

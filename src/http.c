@@ -104,15 +104,19 @@ static bool load_curl(curl_api *api, char *err, size_t errlen)
 http *http_new(const http_opts *o, char *err, size_t errlen)
 {
 	http *h = calloc(1, sizeof *h);
-	if (!h || !load_curl(&h->api, err, errlen)) {
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!load_curl(&h->api, err, errlen)) {
 		free(h);
 		return NULL;
 	}
 	/* reference-counted and thread-safe since libcurl 7.84 */
-	if (h->api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    !(h->curl = h->api.easy_init())) {
+	bool started = h->api.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	if (!started || !(h->curl = h->api.easy_init())) {
 		snprintf(err, errlen, "libcurl failed to start");
-		if (h->curl == NULL)
+		if (started) /* only a successful init is undone */
 			h->api.global_cleanup();
 		dynlib_close(h->api.lib);
 		free(h);

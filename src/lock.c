@@ -51,7 +51,7 @@ static srcpos locate(const char *file, const char *text, size_t len,
 /* --- positions of the release keys -------------------------------------- */
 
 typedef struct {
-	const char *file, *p, *end;
+	const char *p, *end;
 	unsigned line, col;
 } scanner;
 
@@ -96,7 +96,7 @@ static bool is_key(const scanner *s)
 static size_t release_keys(const char *file, const char *text, size_t len,
 			   srcpos *at, size_t max)
 {
-	scanner s = {file, text, text + len, 1, 1};
+	scanner s = {text, text + len, 1, 1};
 	int depth = 0, releases_depth = -1;
 	bool next_is_releases = false;
 	size_t n = 0;

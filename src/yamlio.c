@@ -439,16 +439,6 @@ void yw_str(yaml_writer *w, const char *s)
 	scalar(w, s, !reads_typed(s), 1, YAML_ANY_SCALAR_STYLE);
 }
 
-void yw_quoted(yaml_writer *w, const char *s)
-{
-	scalar(w, s, 0, 1, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-}
-
-void yw_literal(yaml_writer *w, const char *s)
-{
-	scalar(w, s, 0, 1, YAML_LITERAL_SCALAR_STYLE);
-}
-
 void yw_kv(yaml_writer *w, const char *key, const char *val)
 {
 	yw_str(w, key);
