@@ -248,17 +248,41 @@ static bool make_parents(const char *root, const char *rel, diag *d)
 	return ok;
 }
 
-/* true when any directory between root and rel is a symlink or missing */
-static bool unsafe_parents(const char *root, const char *rel)
+/* The length of the directories rel shares with safe: a prefix of both
+ * that ends where a directory name of each ends. */
+static size_t shared_dirs(const char *rel, const char *safe)
+{
+	size_t best = 0;
+	for (size_t i = 0;; i++) {
+		if ((safe[i] == '/' || safe[i] == '\0') && rel[i] == '/')
+			best = i;
+		if (!safe[i] || safe[i] != rel[i])
+			return best;
+	}
+}
+
+/* true when any directory between root and rel is a symlink or missing.
+ * safe (or NULL) holds a directory already found safe, which is skipped,
+ * and gets rel's directory when that is safe: a walk over sorted paths
+ * looks at each directory once. */
+static bool unsafe_parents(const char *root, const char *rel, char *safe,
+			   size_t size)
 {
 	char *path = join(root, rel);
+	char *start = path + strlen(root) + 1, *last = NULL;
+	size_t known = safe ? shared_dirs(rel, safe) : 0;
 	bool bad = false;
-	for (char *p = path + strlen(root) + 1; !bad && (p = strchr(p, '/')); p++) {
+	for (char *p = start; !bad && (p = strchr(p, '/')); p++) {
+		last = p;
+		if ((size_t)(p - start) <= known)
+			continue;
 		*p = '\0';
 		struct stat st;
 		bad = lstat(path, &st) != 0 || !S_ISDIR(st.st_mode);
 		*p = '/';
 	}
+	if (safe && !bad && last)
+		snprintf(safe, size, "%.*s", (int)(last - start), start);
 	free(path);
 	return bad;
 }
@@ -528,7 +552,8 @@ static void remove_stale(const char *root, const outset *os,
 			 const pathlist *old, outdir_stats *st)
 {
 	for (size_t i = 0; i < old->n; i++) {
-		if (manifest_has(os, old->v[i]) || unsafe_parents(root, old->v[i]))
+		if (manifest_has(os, old->v[i]) ||
+		    unsafe_parents(root, old->v[i], NULL, 0))
 			continue;
 		char *path = join(root, old->v[i]);
 		struct stat sb;
@@ -611,7 +636,8 @@ static void remove_leftovers(const char *root, const outset *os,
 		const char *slash = strrchr(os->v[i].path, '/');
 		snprintf(dir, sizeof dir, "%.*s",
 			 slash ? (int)(slash - os->v[i].path) : 0, os->v[i].path);
-		if (!strcmp(dir, prev) || unsafe_parents(root, os->v[i].path))
+		if (!strcmp(dir, prev) ||
+		    unsafe_parents(root, os->v[i].path, NULL, 0))
 			continue;
 		snprintf(prev, sizeof prev, "%s", dir);
 		char *full = join(root, dir);
@@ -672,9 +698,9 @@ bool outdir_write(const char *root, const outset *os, diag *d,
  * while the budget lasts). The comparison reads the file a chunk at a
  * time; only a stale file is read whole, for its diff. */
 static int check_file(const char *root, const outfile *f, buf *diff,
-		      size_t *budget)
+		      size_t *budget, char *safe, size_t size)
 {
-	if (unsafe_parents(root, f->path)) {
+	if (unsafe_parents(root, f->path, safe, size)) {
 		if (*budget) {
 			char *path = join(root, f->path);
 			diff_unified(diff, path, NULL, 0, path,
@@ -702,9 +728,19 @@ int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
 {
 	(void)d;
 	size_t budget = max_lines;
-	int stale = 0;
-	for (size_t i = 0; i < os->n; i++)
-		stale |= check_file(root, &os->v[i], diff, &budget);
+	int stale = 0, manifest_stale = 1;
+	char safe[4096] = "";
+	for (size_t i = 0; i < os->n; i++) {
+		int st = check_file(root, &os->v[i], diff, &budget, safe,
+				    sizeof safe);
+		if (!strcmp(os->v[i].path, EMIT_MANIFEST))
+			manifest_stale = st;
+		stale |= st;
+	}
+	/* an up-to-date manifest lists exactly what is generated: no file
+	 * can be left over */
+	if (!manifest_stale)
+		return stale;
 	pathlist old;
 	read_manifest(root, &old);
 	for (size_t i = 0; i < old.n; i++) {
