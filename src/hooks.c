@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "bounds.h"
+#include "heap.h"
 #include "outdir.h"
 
 #define HOOK_MEMORY ((size_t)64 << 20)    /* bytes for the whole state */
@@ -76,8 +77,8 @@ typedef struct {
 	const matrix *m;
 	cellset *cs;
 	lua_State *L;
-	size_t mem_used, mem_cap;
-	bool mem_exceeded;
+	heap mem;          /* the state's memory, capped (see heap.h) */
+	bool mem_exceeded; /* the cap refused memory */
 	srcpos mem_at;
 	/* the budget of the call in progress (see over_budget) */
 	bool in_call;
@@ -179,24 +180,13 @@ static void exceed(hookrun *r, lua_State *L)
 	}
 }
 
-/* lua_Alloc with a cap: a refused growth is remembered
- * with the hook line that asked for it, since Lua reports it only as "not
- * enough memory". */
+/* lua_Alloc from the run's heap: growth is charged to the budget, and a
+ * growth the cap refuses is remembered with the hook line that asked for
+ * it, since Lua reports it only as "not enough memory". */
 static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	hookrun *r = ud;
 	size_t old = ptr ? osize : 0;
-	if (nsize == 0) {
-		free(ptr);
-		r->mem_used -= old;
-		return NULL;
-	}
-	if (nsize > old && nsize - old > r->mem_cap - r->mem_used) {
-		if (!r->mem_exceeded && r->L)
-			hook_frame(r, r->L, &r->mem_at);
-		r->mem_exceeded = true;
-		return NULL;
-	}
 	if (nsize > old && r->in_call && !r->budget_exceeded) {
 		r->alloc_bytes += nsize - old;
 		if (over_budget(r)) {
@@ -205,9 +195,13 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 			return NULL;
 		}
 	}
-	void *p = ptr ? realloc(ptr, nsize) : malloc(nsize);
-	if (p)
-		r->mem_used = r->mem_used - old + nsize;
+	void *p = heap_realloc(&r->mem, ptr, osize, nsize);
+	if (r->mem.refused) {
+		r->mem.refused = false;
+		if (!r->mem_exceeded && r->L)
+			hook_frame(r, r->L, &r->mem_at);
+		r->mem_exceeded = true;
+	}
 	return p;
 }
 
@@ -382,7 +376,7 @@ static void report_failure(hookrun *r, int status)
 	if (r->mem_exceeded) {
 		srcpos at = r->mem_at.file ? r->mem_at : r->call_at;
 		diag_error(r->d, at, "memory limit exceeded (%zu MiB)%s",
-			   r->mem_cap >> 20, ctx);
+			   r->mem.cap >> 20, ctx);
 		return;
 	}
 	if (status == LUA_ERRMEM) {
@@ -759,13 +753,13 @@ static void push_env(hookrun *r, lua_State *L)
 	lua_setmetatable(L, -2);
 }
 
-/* Load text as chunk name ("@lua/x.lua"), text only, in a fresh
- * environment. Returns the lua_load status; the chunk or the message is
- * left on the stack. */
-static int load_text(hookrun *r, lua_State *L, const char *text, size_t len,
-		     const char *name)
+/* Load a chunk as name ("@lua/x.lua") in a fresh environment; mode is
+ * "t" (text). Returns the
+ * lua_load status; the chunk or the message is left on the stack. */
+static int load_chunk(hookrun *r, lua_State *L, const char *data, size_t len,
+		      const char *name, const char *mode)
 {
-	int status = luaL_loadbufferx(L, text, len, name, "t");
+	int status = luaL_loadbufferx(L, data, len, name, mode);
 	if (status != LUA_OK)
 		return status;
 	push_env(r, L);
@@ -779,7 +773,7 @@ static int sb_load(lua_State *L)
 {
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
-	if (load_text(run_of(L), L, text, len, "=(load)") == LUA_OK)
+	if (load_chunk(run_of(L), L, text, len, "=(load)", "t") == LUA_OK)
 		return 1;
 	lua_pushnil(L);
 	lua_insert(L, -2);
@@ -869,7 +863,7 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 	diag_add_source(r->d, name, buf_str(&b), b.len);
 	add_file(r, name);
 	const char *chunk = arena_printf(r->a, "@%s", name);
-	int status = load_text(r, L, buf_str(&b), b.len, chunk);
+	int status = load_chunk(r, L, buf_str(&b), b.len, chunk, "t");
 	buf_release(&b);
 	return status;
 }
@@ -1195,13 +1189,13 @@ static bool same_bytes(const char *e, const char *s, size_t len)
  * Lua's own (it is freed only at the end of the run). */
 static void charge_mem(hookrun *r, lua_State *L, size_t bytes)
 {
-	if (bytes > r->mem_cap - r->mem_used) {
+	if (bytes > r->mem.cap - r->mem.used) {
 		if (!r->mem_exceeded)
 			hook_frame(r, L, &r->mem_at);
 		r->mem_exceeded = true;
 		hook_fail(L, "not enough memory");
 	}
-	r->mem_used += bytes;
+	r->mem.used += bytes;
 }
 
 /* The string at idx, copied for field k: no NUL byte, at most
@@ -2481,9 +2475,8 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	r.cpu_limit = cpu ? strtod(cpu, &end) : 0;
 	if (!cpu || *end || !(r.cpu_limit > 0 && r.cpu_limit <= HOOK_CPU_SECONDS))
 		r.cpu_limit = HOOK_CPU_SECONDS;
-	r.mem_cap = HOOK_MEMORY + cs->n * HOOK_CELL_MEMORY;
-	if (r.mem_cap > HOOK_MEMORY_MAX)
-		r.mem_cap = HOOK_MEMORY_MAX;
+	size_t cap = HOOK_MEMORY + cs->n * HOOK_CELL_MEMORY;
+	heap_init(&r.mem, cap < HOOK_MEMORY_MAX ? cap : HOOK_MEMORY_MAX);
 	/* written before it is read (begin_store): not zeroed */
 	r.before = xrealloc(NULL, (cs->n + 1) * sizeof *r.before);
 	r.stored = arena_alloc(a, (cs->n + 1) * sizeof *r.stored);
@@ -2492,6 +2485,7 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	lua_State *L = lua_newstate(hook_alloc, &r);
 	if (!L) {
 		diag_error(d, m->hooks.v[0].at, "cannot create a Lua state");
+		heap_release(&r.mem);
 		free(r.before);
 		return false;
 	}
@@ -2505,7 +2499,10 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 		r.err_msg = clean_text(a, msg ? msg : "?", msg ? strlen(msg) : 1);
 		report_failure(&r, status);
 	}
-	lua_close(L);
+	/* no lua_close: the state is all in its heap, and has nothing to
+	 * finalize (hooks cannot set __gc, the sandbox's own objects have
+	 * none, and no to-be-closed variable outlives run_all's pcall) */
+	heap_release(&r.mem);
 	free(r.before);
 	return ok && diag_errors(d) == errors;
 }
