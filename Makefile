@@ -33,7 +33,9 @@ CFLAGS_ALL = -std=c11 -D_XOPEN_SOURCE=700 -Wall -Wextra -Werror \
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/frozen.o
+# the shipped hook files, compiled at build time (include/frozen.h)
+FROZEN_LUA := $(sort $(wildcard lua/*.lua))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
@@ -51,6 +53,15 @@ all: $(BUILD)/matrixc
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
 
+$(BUILD)/gen/freeze: src/gen/freeze.c | $(BUILD)/gen
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(PKG_LIBS)
+
+$(BUILD)/gen/frozen.c: $(BUILD)/gen/freeze $(FROZEN_LUA)
+	$(BUILD)/gen/freeze $@ $(FROZEN_LUA)
+
+$(BUILD)/obj/frozen.o: $(BUILD)/gen/frozen.c include/frozen.h | $(BUILD)/obj
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
 $(BUILD)/lib.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -61,7 +72,7 @@ $(BUILD)/matrixc: $(BUILD)/obj/main.o $(BUILD)/lib.a
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a | $(BUILD)/unit
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/lib.a $(PKG_LIBS)
 
-$(BUILD)/obj $(BUILD)/unit:
+$(BUILD)/obj $(BUILD)/unit $(BUILD)/gen:
 	mkdir -p $@
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d

@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "bounds.h"
+#include "frozen.h"
 #include "heap.h"
 #include "outdir.h"
 
@@ -754,7 +755,7 @@ static void push_env(hookrun *r, lua_State *L)
 }
 
 /* Load a chunk as name ("@lua/x.lua") in a fresh environment; mode is
- * "t" (text). Returns the
+ * "t" (text) except for the build's own frozen chunks ("b"). Returns the
  * lua_load status; the chunk or the message is left on the stack. */
 static int load_chunk(hookrun *r, lua_State *L, const char *data, size_t len,
 		      const char *name, const char *mode)
@@ -838,6 +839,20 @@ static hookfile *add_file(hookrun *r, const char *name)
 	return f;
 }
 
+/* The frozen chunk of hook file name with this text (see frozen.h), or
+ * NULL. */
+static const frozen_hook *frozen_find(const char *name, const char *text,
+				      size_t len)
+{
+	for (size_t i = 0; i < frozen_nhooks; i++) {
+		const frozen_hook *f = &frozen_hooks[i];
+		if (f->len == len && strcmp(f->name, name) == 0 &&
+		    memcmp(f->text, text, len) == 0)
+			return strcmp(frozen_lua, lua_ident) == 0 ? f : NULL;
+	}
+	return NULL;
+}
+
 /* Read and load hook file name (relative to the matrix directory). The
  * text is registered with diag so that errors quote its lines. Returns a
  * lua_load status, or LUA_ERRFILE with errno's message pushed. */
@@ -863,7 +878,12 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 	diag_add_source(r->d, name, buf_str(&b), b.len);
 	add_file(r, name);
 	const char *chunk = arena_printf(r->a, "@%s", name);
-	int status = load_chunk(r, L, buf_str(&b), b.len, chunk, "t");
+	const frozen_hook *f = frozen_find(name, buf_str(&b), b.len);
+	/* a frozen chunk has the code and line information that compiling
+	 * the text would give */
+	int status = f ? load_chunk(r, L, (const char *)f->code, f->code_len,
+				    chunk, "b")
+		       : load_chunk(r, L, buf_str(&b), b.len, chunk, "t");
 	buf_release(&b);
 	return status;
 }
