@@ -624,9 +624,9 @@ static void guard(lua_State *L, int lib, const char *name, enum work_kind kind)
 	lua_setfield(L, lib, name);
 }
 
-/* Every library function with unbounded work per call, in the sandbox's
- * library tables at sb. */
-static void guard_library(lua_State *L, int sb)
+/* Every function with unbounded work per call of library lib (at index
+ * t: "string", "table", "utf8"; or the sandbox itself for base). */
+static void guard_library(lua_State *L, int t, const char *lib)
 {
 	static const struct {
 		const char *lib, *name;
@@ -640,16 +640,12 @@ static void guard_library(lua_State *L, int sb)
 	    {"table", "insert", W_LENGTH},  {"table", "remove", W_LENGTH},
 	    {"utf8", "len", W_SCAN},        {"utf8", "codepoint", W_SCAN},
 	    {"utf8", "offset", W_SCAN},
+	    /* tonumber scans a long string of digits */
+	    {"_G", "tonumber", W_SCAN},
 	};
-	for (size_t i = 0; i < sizeof guarded / sizeof *guarded; i++) {
-		lua_getfield(L, sb, guarded[i].lib);
-		guard(L, lua_gettop(L), guarded[i].name, guarded[i].kind);
-		lua_pop(L, 1);
-	}
-	/* tonumber scans a long string of digits */
-	lua_pushvalue(L, sb);
-	guard(L, lua_gettop(L), "tonumber", W_SCAN);
-	lua_pop(L, 1);
+	for (size_t i = 0; i < sizeof guarded / sizeof *guarded; i++)
+		if (strcmp(guarded[i].lib, lib) == 0)
+			guard(L, t, guarded[i].name, guarded[i].kind);
 }
 
 /* --- text without addresses ------------------------------------------------ */
@@ -729,6 +725,37 @@ static const char *const forbidden[] = {
     "io", "os", "package", "debug", "dofile", "loadfile", "collectgarbage",
     "coroutine", "loadstring", "module", "setfenv", "getfenv"};
 
+static void drop_field(lua_State *L, int t, const char *lib, const char *k)
+{
+	lua_getfield(L, t, lib);
+	lua_pushnil(L);
+	lua_setfield(L, -2, k);
+	lua_pop(L, 1);
+}
+
+/* Library name into the sandbox at sb, and pushed: opened, its functions
+ * with unbounded work guarded, math without random. */
+static void open_library(lua_State *L, int sb, const char *name,
+			 lua_CFunction open)
+{
+	luaL_requiref(L, name, open, 0);
+	guard_library(L, lua_gettop(L), name);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, sb, name);
+	if (strcmp(name, LUA_MATHLIBNAME) == 0) {
+		drop_field(L, sb, name, "random");
+		drop_field(L, sb, name, "randomseed");
+	}
+}
+
+/* Libraries opened when hook code first names them: most hooks use
+ * neither, and math is the largest library. */
+static const struct {
+	const char *name;
+	lua_CFunction open;
+} lazy_libs[] = {{LUA_MATHLIBNAME, luaopen_math},
+		 {LUA_UTF8LIBNAME, luaopen_utf8}};
+
 /* A hook file's environment has its own globals over the sandbox table
  * (an __index table, so that reading mx or ipairs costs no call); a name
  * the sandbox lacks comes here: an error, since a misspelt global is a
@@ -738,6 +765,11 @@ static int undefined_global(lua_State *L)
 	const char *k = lua_tostring(L, 2);
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return hook_fail(L, "undefined global");
+	for (size_t i = 0; i < sizeof lazy_libs / sizeof *lazy_libs; i++)
+		if (strcmp(k, lazy_libs[i].name) == 0) {
+			open_library(L, 1, lazy_libs[i].name, lazy_libs[i].open);
+			return 1;
+		}
 	for (size_t i = 0; i < sizeof forbidden / sizeof *forbidden; i++)
 		if (strcmp(k, forbidden[i]) == 0)
 			return hook_fail(L, "'%s' is not available to hooks (they "
@@ -2131,33 +2163,15 @@ static int sb_pairs(lua_State *L)
 
 /* --- setting up the state ------------------------------------------------- */
 
-static void open_lib(lua_State *L, const char *name, lua_CFunction open)
-{
-	luaL_requiref(L, name, open, 1);
-	lua_pop(L, 1);
-}
-
-static void drop_field(lua_State *L, int t, const char *lib, const char *k)
-{
-	lua_getfield(L, t, lib);
-	lua_pushnil(L);
-	lua_setfield(L, -2, k);
-	lua_pop(L, 1);
-}
-
 /* The table of names hook code can see, at the top of the stack. */
 static void push_sandbox(lua_State *L)
 {
 	static const char *const names[] = {
 	    "assert", "error", "getmetatable", "ipairs", "next", "pcall",
 	    "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable",
-	    "tonumber", "tostring", "type", "xpcall", "_VERSION",
-	    "string", "table", "math", "utf8"};
-	open_lib(L, LUA_GNAME, luaopen_base);
-	open_lib(L, LUA_STRLIBNAME, luaopen_string);
-	open_lib(L, LUA_TABLIBNAME, luaopen_table);
-	open_lib(L, LUA_MATHLIBNAME, luaopen_math);
-	open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+	    "tonumber", "tostring", "type", "xpcall", "_VERSION"};
+	luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+	lua_pop(L, 1);
 	lua_newtable(L);
 	int sb = lua_gettop(L);
 	lua_pushglobaltable(L);
@@ -2166,23 +2180,25 @@ static void push_sandbox(lua_State *L)
 		lua_setfield(L, sb, names[i]);
 	}
 	lua_pop(L, 1);
-	/* the library tables themselves: strings reach string via their
-	 * metatable, so dump must go from the real table */
-	drop_field(L, sb, "string", "dump");
-	guard_library(L, sb);
-	lua_getfield(L, sb, "string");
-	guard_patterns(L, lua_gettop(L));
-	lua_getfield(L, -1, "format");
+	guard_library(L, sb, "_G");
+	/* string and table at once (strings reach string through their
+	 * metatable, so dump must go from the library table itself; pairs
+	 * sorts with table.sort), math and utf8 when first named */
+	open_library(L, sb, LUA_TABLIBNAME, luaopen_table);
+	lua_pop(L, 1);
+	open_library(L, sb, LUA_STRLIBNAME, luaopen_string);
+	int str = lua_gettop(L);
+	drop_field(L, sb, LUA_STRLIBNAME, "dump");
+	guard_patterns(L, str);
+	lua_getfield(L, str, "format");
 	lua_pushcclosure(L, sb_format, 1);
-	lua_setfield(L, -2, "format");
+	lua_setfield(L, str, "format");
 	lua_pop(L, 1);
 	lua_pushcfunction(L, sb_tostring);
 	lua_setfield(L, sb, "tostring");
 	lua_getfield(L, sb, "setmetatable");
 	lua_pushcclosure(L, sb_setmetatable, 1);
 	lua_setfield(L, sb, "setmetatable");
-	drop_field(L, sb, "math", "random");
-	drop_field(L, sb, "math", "randomseed");
 	lua_pushcfunction(L, sb_load);
 	lua_setfield(L, sb, "load");
 	lua_pushcfunction(L, sb_print);

@@ -15,6 +15,9 @@ assert(mx.between("3.6.0", "3.6.0a1", "3.6.1"))
 assert(mx.in_series("3.13.5", "3.13"))
 assert(mx.version("3.15.0b4").pre == "b4")
 assert(utf8.len("\u{e9}") == 1)
+-- math and utf8 are opened when first named; they are whole but for random
+assert(math.floor(2.5) == 2 and math.maxinteger == 0x7fffffffffffffff)
+assert(math.type(1) == "integer" and utf8.char(233) == "\u{e9}")
 assert(load("return 1 + 1")() == 2)
 -- nothing a hook can print or format holds an address
 assert(tostring({}) == "table" and tostring(print) == "function")
@@ -28,6 +31,7 @@ assert(("a.b"):find(".", 1, true) == 2)
 return {
   cell = function(c)
     assert(mx.at_least(c, "3.13") and c.series == "3.13" and c.major == 3)
+    assert(math.max(c.major, c.minor) == 13 and math.random == nil)
     assert(tostring(c) == "cell " .. c.version .. "/" .. c.variant)
   end,
 }
