@@ -62,7 +62,8 @@ typedef struct {
 #define VCACHE_TEXT 24
 
 typedef struct {
-	char text[VCACHE_TEXT]; /* with its NUL; "" when unused */
+	char text[VCACHE_TEXT]; /* len bytes; len 0 when unused */
+	size_t len;
 	pyversion v;
 } vcache_entry;
 
@@ -1424,9 +1425,10 @@ static int list_len(lua_State *L)
 }
 
 /* l[i] = the value at idx (a string, or nil for the last entry), with the
- * hook line as its origin. */
+ * hook line as its origin. absent: the caller knows the value is not in
+ * the list (mx.add), so there is no equal entry to share. */
 static void list_put(hookrun *r, lua_State *L, const ref *p, lua_Integer i,
-		     int idx)
+		     int idx, bool absent)
 {
 	const char *k = fields[p->field].name;
 	strlist *l = ref_list(L, p);
@@ -1455,7 +1457,7 @@ static void list_put(hookrun *r, lua_State *L, const ref *p, lua_Integer i,
 	 * within the list gets its origin back in settle (keep_entries), a
 	 * new copy keeps the hook line */
 	pstr e = {NULL, store_pos(r, L)};
-	for (size_t j = 0; j < n && !e.s; j++)
+	for (size_t j = 0; j < n && !e.s && !absent; j++)
 		if (same_bytes(l->v[j].s, s, len))
 			e.s = l->v[j].s;
 	if (!e.s)
@@ -1476,7 +1478,7 @@ static int list_newindex(lua_State *L)
 				 "in 1..%d", fields[p->field].name,
 				 plain_tostring(L, 2), (int)l->n + 1);
 	}
-	list_put(run_of(L), L, p, lua_tointeger(L, 2), 3);
+	list_put(run_of(L), L, p, lua_tointeger(L, 2), 3, false);
 	return 0;
 }
 
@@ -1610,18 +1612,21 @@ static bool settle(hookrun *r, size_t i)
  * the same literals ("3.7") for every cell. A slot is chosen by where
  * the string lives (Lua keeps one copy of each short string) and holds
  * the text, so a reused address cannot return another string's parse. */
+/* Version string s of len bytes (which may hold a NUL, and then is no
+ * version), parsed: a cached text is known to be a version. */
 static bool parse_cached(hookrun *r, const char *s, size_t len, pyversion *v)
 {
-	if (len == 0 || len >= VCACHE_TEXT)
-		return version_parse(s, v);
+	if (len == 0 || len > VCACHE_TEXT)
+		return strlen(s) == len && version_parse(s, v);
 	vcache_entry *e = &r->vcache[((uintptr_t)s >> 4) % VCACHE_SLOTS];
-	if (memcmp(e->text, s, len + 1) == 0) {
+	if (e->len == len && memcmp(e->text, s, len) == 0) {
 		*v = e->v;
 		return true;
 	}
-	if (!version_parse(s, v))
+	if (strlen(s) != len || !version_parse(s, v))
 		return false;
-	memcpy(e->text, s, len + 1);
+	memcpy(e->text, s, len);
+	e->len = len;
 	e->v = *v;
 	return true;
 }
@@ -1631,7 +1636,7 @@ static pyversion check_version(lua_State *L, int idx)
 	size_t len;
 	const char *s = lua_tolstring(L, idx, &len);
 	pyversion v = {0}; /* hook_fail does not return; clang cannot tell */
-	if (lua_type(L, idx) != LUA_TSTRING || strlen(s) != len ||
+	if (lua_type(L, idx) != LUA_TSTRING ||
 	    !parse_cached(run_of(L), s, len, &v))
 		hook_fail(L, "not a version: '%s' (expected 3.13 or 3.13.5)",
 			  s ? s : luaL_typename(L, idx));
@@ -1642,14 +1647,17 @@ static pyversion check_version(lua_State *L, int idx)
  * already) or a version string. */
 static pyversion arg_version(lua_State *L, int idx, const char *what)
 {
-	int t = lua_type(L, idx);
-	if (t == LUA_TSTRING)
-		return check_version(L, idx);
-	const ref *p = t == LUA_TUSERDATA ? as_ref(L, idx) : NULL;
-	if (!p || p->field >= 0)
-		hook_fail(L, "%s: expected a cell or a version string, got %s",
-			  what, a_type(L, idx));
-	return ref_cell(L, p)->version;
+	switch (lua_type(L, idx)) {
+	case LUA_TSTRING: return check_version(L, idx);
+	case LUA_TUSERDATA: {
+		const ref *p = as_ref(L, idx);
+		if (p && p->field < 0)
+			return ref_cell(L, p)->version;
+	}
+	}
+	hook_fail(L, "%s: expected a cell or a version string, got %s", what,
+		  a_type(L, idx));
+	return (pyversion){0};
 }
 
 static int vcmp(lua_State *L, const char *what)
@@ -1773,7 +1781,8 @@ static int mx_add(lua_State *L)
 		if (has(L, p, i))
 			continue;
 		if (p) {
-			list_put(r, L, p, (lua_Integer)ref_list(L, p)->n + 1, i);
+			list_put(r, L, p, (lua_Integer)ref_list(L, p)->n + 1, i,
+				 true);
 		} else {
 			lua_pushvalue(L, i);
 			lua_rawseti(L, 1, (lua_Integer)lua_rawlen(L, 1) + 1);
@@ -1826,6 +1835,25 @@ static int mx_remove(lua_State *L)
 {
 	hookrun *r = run_of(L);
 	const ref *p = arg_list(L, "mx.remove");
+	if (p && lua_type(L, 2) == LUA_TSTRING) {
+		/* the common case, compared in C: nothing copied into Lua */
+		size_t len;
+		const char *x = lua_tolstring(L, 2, &len);
+		const strlist *l = ref_list(L, p);
+		lua_Integer removed = 0;
+		for (size_t i = 0; i < l->n; i++)
+			removed += same_bytes(l->v[i].s, x, len);
+		if (removed > 0) {
+			strlist *o = own_list(r, p->idx, p->field);
+			size_t out = 0;
+			for (size_t i = 0; i < o->n; i++)
+				if (!same_bytes(o->v[i].s, x, len))
+					o->v[out++] = o->v[i];
+			o->n = out;
+		}
+		lua_pushinteger(L, removed);
+		return 1;
+	}
 	bool call = lua_isfunction(L, 2);
 	lua_settop(L, 2);
 	/* decide on a copy of the entries (x may change the list), kept in
@@ -1911,7 +1939,7 @@ static int mx_replace(lua_State *L)
 			continue;
 		found = true;
 		if (p) {
-			list_put(run_of(L), L, p, i, 3);
+			list_put(run_of(L), L, p, i, 3, false);
 		} else {
 			lua_pushvalue(L, 3);
 			lua_rawseti(L, 1, i);
@@ -1988,7 +2016,7 @@ static int mx_setenv(lua_State *L)
 	lua_pushvalue(L, 3);
 	lua_concat(L, 3);
 	if (p)
-		list_put(run_of(L), L, p, i, 4);
+		list_put(run_of(L), L, p, i, 4, false);
 	else
 		lua_rawseti(L, 1, i);
 	lua_settop(L, 1);
