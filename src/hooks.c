@@ -779,12 +779,26 @@ static int undefined_global(lua_State *L)
 	return hook_fail(L, "undefined global '%s'", k);
 }
 
-/* A fresh environment for one chunk: its own globals over the sandbox. */
+/* A fresh environment for one chunk: a copy of the sandbox's names, so
+ * that reading mx or ipairs is one table lookup (hooks read mx dozens of
+ * times per cell), over the sandbox itself, for the libraries opened when
+ * first named and for undefined globals. */
 static void push_env(hookrun *r, lua_State *L)
 {
-	lua_newtable(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_mt_ref);
+	int mt = lua_gettop(L);
+	lua_rawgetp(L, mt, &r->env_mt_ref); /* the sandbox, see setup_state */
+	lua_createtable(L, 0, 32);
+	lua_pushnil(L);
+	while (lua_next(L, mt + 1)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, mt + 2);
+	}
+	lua_pushvalue(L, mt);
 	lua_setmetatable(L, -2);
+	lua_replace(L, mt);
+	lua_pop(L, 1);
 }
 
 /* Load a chunk as name ("@lua/x.lua") in a fresh environment; mode is
@@ -2311,6 +2325,8 @@ static void setup_state(hookrun *r, lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
+	lua_pushvalue(L, sb); /* for push_env, under a key no hook can name */
+	lua_rawsetp(L, -2, &r->env_mt_ref);
 	r->env_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_newtable(L);
 	r->loaded_ref = luaL_ref(L, LUA_REGISTRYINDEX);
