@@ -1,0 +1,9 @@
+mx = { add = function() error("a's own mx") end }
+print = nil
+helper = "a's global"
+return {
+  cell = function(c)
+    assert(rawget(_ENV, "helper") == "a's global")
+    assert(not pcall(mx.add, c.configure, "--from-a"))
+  end,
+}
