@@ -10,10 +10,12 @@
  * block, so a Lua state whose heap is released needs no lua_close (hooks.c
  * allows no finalizers, which lua_close would run).
  *
- * The cap bounds what the heap takes from malloc (slabs, large blocks)
- * plus what its owner charges to it (used), not what Lua holds: freed
- * blocks stay in their class, so a hook cannot hold more than the cap by
- * freeing one class and filling another.
+ * The cap bounds the live bytes (each small block counted at its class
+ * size) plus what the owner charges to the heap (used), as a cap on
+ * malloc'd bytes would. Freed small blocks stay in their class, so what
+ * the heap takes from malloc (taken) may pass what is live: it is bounded
+ * by twice the cap, which a hook reaches only by filling one class, then
+ * another. Lua needs a shrink to succeed, so a shrink is never refused.
  */
 #ifndef MATRIXC_HEAP_H
 #define MATRIXC_HEAP_H
@@ -30,9 +32,10 @@ typedef struct heap_slab heap_slab;
 typedef struct heap_big heap_big;
 
 typedef struct {
-	size_t used;    /* bytes taken from malloc, and charged by the owner */
-	size_t cap;     /* used never grows past it */
-	bool refused;   /* a request was refused because of the cap */
+	size_t used;    /* live bytes, and bytes charged by the owner */
+	size_t cap;     /* used never grows past it but by a shrink */
+	size_t taken;   /* bytes from malloc: at most twice the cap */
+	bool refused;   /* a request was refused because of a limit */
 	heap_block *free[HEAP_CLASSES];
 	char *next, *end; /* the unused part of the newest slab */
 	heap_slab *slabs;
@@ -43,9 +46,12 @@ typedef struct {
 void heap_init(heap *h, size_t cap);
 /* lua_Alloc: nsize 0 frees ptr (of osize bytes); otherwise a block of
  * nsize bytes with the first min(osize, nsize) of ptr (or a new one when
- * ptr is NULL, osize then being a type tag), or NULL when the cap or
- * malloc refuses, ptr then left as it was. */
+ * ptr is NULL, osize then being a type tag), or NULL when a limit or
+ * malloc refuses a growth, ptr then left as it was. */
 void *heap_realloc(heap *h, void *ptr, size_t osize, size_t nsize);
+/* Count bytes the owner took elsewhere against the cap; false (and
+ * refused set) when they do not fit. */
+bool heap_charge(heap *h, size_t bytes);
 /* Free everything the heap has handed out. */
 void heap_release(heap *h);
 

@@ -1,18 +1,40 @@
 /* heap.c - the memory of one Lua state (see heap.h). */
 #include "heap.h"
 
+#include "arena.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Under AddressSanitizer a block is addressable only while it is handed
+ * out, so that a use after free or an overflow into a neighbour within a
+ * slab is reported as it would be with malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_ASAN 1
+#endif
+#endif
+#ifdef HEAP_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define SLAB_BYTES ((size_t)64 << 10)
+#define SLACK 2 /* what the heap may take from malloc, in caps */
 
 struct heap_block {
 	heap_block *next;
 };
 
-/* Headers are HEAP_GRAIN bytes (a union with max_align_t keeps the
- * blocks after them aligned for any type). */
+/* The headers are a multiple of max_align_t, which keeps the blocks
+ * after them aligned for any type. */
 struct heap_slab {
 	union {
 		heap_slab *next;
@@ -24,22 +46,46 @@ struct heap_big {
 	union {
 		struct {
 			heap_big *prev, *next;
+			size_t size; /* bytes after the header */
 		} link;
 		max_align_t align[2];
 	} u;
 };
+
+_Static_assert(sizeof(heap_slab) % HEAP_GRAIN == 0 &&
+		       sizeof(heap_big) % HEAP_GRAIN == 0,
+	       "block headers keep blocks aligned to HEAP_GRAIN");
 
 void heap_init(heap *h, size_t cap)
 {
 	*h = (heap){.cap = cap};
 }
 
-static bool take(heap *h, size_t bytes)
+/* Room for more live bytes under the cap? */
+static bool fits(heap *h, size_t more)
 {
-	if (bytes > h->cap - h->used) {
+	if (h->used > h->cap || more > h->cap - h->used) {
 		h->refused = true;
 		return false;
 	}
+	return true;
+}
+
+/* Room for bytes more from malloc? */
+static bool take(heap *h, size_t bytes)
+{
+	if (h->taken > SLACK * h->cap || bytes > SLACK * h->cap - h->taken) {
+		h->refused = true;
+		return false;
+	}
+	h->taken += bytes;
+	return true;
+}
+
+bool heap_charge(heap *h, size_t bytes)
+{
+	if (!fits(h, bytes))
+		return false;
 	h->used += bytes;
 	return true;
 }
@@ -49,37 +95,52 @@ static size_t class_of(size_t n)
 	return (n + HEAP_GRAIN - 1) / HEAP_GRAIN - 1;
 }
 
-static void *small_alloc(heap *h, size_t cls)
+/* A block of class cls. shrink: it replaces a larger one, which Lua
+ * needs to succeed, so the limits do not apply (the larger block goes at
+ * once) and running out of memory aborts, as the arena does. */
+static void *small_alloc(heap *h, size_t cls, bool shrink)
 {
+	size_t size = (cls + 1) * HEAP_GRAIN;
+	if (!shrink && !fits(h, size))
+		return NULL;
 	heap_block *b = h->free[cls];
 	if (b) {
+		UNPOISON(b, size);
 		h->free[cls] = b->next;
-		return b;
-	}
-	size_t size = (cls + 1) * HEAP_GRAIN;
-	if ((size_t)(h->end - h->next) < size) {
-		if (!take(h, SLAB_BYTES))
-			return NULL;
-		heap_slab *s = malloc(SLAB_BYTES);
-		if (!s) {
-			h->used -= SLAB_BYTES;
-			return NULL;
+	} else {
+		if ((size_t)(h->end - h->next) < size) {
+			if (shrink)
+				h->taken += SLAB_BYTES;
+			else if (!take(h, SLAB_BYTES))
+				return NULL;
+			heap_slab *s = shrink ? xrealloc(NULL, SLAB_BYTES)
+					      : malloc(SLAB_BYTES);
+			if (!s) {
+				h->taken -= SLAB_BYTES;
+				return NULL;
+			}
+			s->u.next = h->slabs;
+			h->slabs = s;
+			h->next = (char *)(s + 1);
+			h->end = (char *)s + SLAB_BYTES;
+			POISON(h->next, (size_t)(h->end - h->next));
 		}
-		s->u.next = h->slabs;
-		h->slabs = s;
-		h->next = (char *)(s + 1);
-		h->end = (char *)s + SLAB_BYTES;
+		b = (heap_block *)h->next;
+		h->next += size;
+		UNPOISON(b, size);
 	}
-	void *p = h->next;
-	h->next += size;
-	return p;
+	h->used += size;
+	return b;
 }
 
 static void small_free(heap *h, void *p, size_t cls)
 {
+	size_t size = (cls + 1) * HEAP_GRAIN;
 	heap_block *b = p;
 	b->next = h->free[cls];
 	h->free[cls] = b;
+	h->used -= size;
+	POISON(b, size);
 }
 
 static void unlink_big(heap *h, heap_big *b)
@@ -92,46 +153,51 @@ static void unlink_big(heap *h, heap_big *b)
 		b->u.link.next->u.link.prev = b->u.link.prev;
 }
 
-static void link_big(heap *h, heap_big *b)
+static void link_big(heap *h, heap_big *b, size_t size)
 {
 	b->u.link.prev = NULL;
 	b->u.link.next = h->bigs;
+	b->u.link.size = size;
 	if (h->bigs)
 		h->bigs->u.link.prev = b;
 	h->bigs = b;
 }
 
 /* A large block of nsize bytes: a new one (old NULL) or old resized. */
-static void *big_realloc(heap *h, void *old, size_t osize, size_t nsize)
+static void *big_realloc(heap *h, void *old, size_t nsize)
 {
-	size_t had = old ? sizeof(heap_big) + osize : 0;
+	heap_big *b = old ? (heap_big *)old - 1 : NULL;
+	size_t had = b ? b->u.link.size : 0;
 	if (nsize > SIZE_MAX - sizeof(heap_big))
 		return NULL;
-	size_t want = sizeof(heap_big) + nsize;
-	if (want > had && !take(h, want - had))
+	if (nsize > had && (!fits(h, nsize - had) || !take(h, nsize - had)))
 		return NULL;
-	heap_big *b = old ? (heap_big *)old - 1 : NULL;
 	if (b)
 		unlink_big(h, b);
-	heap_big *nb = realloc(b, want);
+	heap_big *nb = realloc(b, sizeof(heap_big) + nsize);
 	if (!nb) {
 		if (b)
-			link_big(h, b);
-		if (want > had)
-			h->used -= want - had;
+			link_big(h, b, had);
+		if (nsize < had) /* a shrink must not fail: keep the block */
+			return old;
+		h->taken -= nsize - had;
 		return NULL;
 	}
-	link_big(h, nb);
-	if (want < had)
-		h->used -= had - want;
+	if (!b)
+		h->taken += sizeof(heap_big);
+	link_big(h, nb, nsize);
+	h->used = h->used - had + nsize;
+	if (nsize < had)
+		h->taken -= had - nsize;
 	return nb + 1;
 }
 
-static void big_free(heap *h, void *p, size_t size)
+static void big_free(heap *h, void *p)
 {
 	heap_big *b = (heap_big *)p - 1;
 	unlink_big(h, b);
-	h->used -= sizeof(heap_big) + size;
+	h->used -= b->u.link.size;
+	h->taken -= sizeof(heap_big) + b->u.link.size;
 	free(b);
 }
 
@@ -140,30 +206,24 @@ void *heap_realloc(heap *h, void *ptr, size_t osize, size_t nsize)
 	size_t old = ptr ? osize : 0;
 	bool was_small = old <= HEAP_SMALL;
 	if (nsize == 0) {
-		if (!ptr)
-			return NULL;
-		if (was_small)
+		if (ptr && was_small)
 			small_free(h, ptr, class_of(old));
-		else
-			big_free(h, ptr, old);
+		else if (ptr)
+			big_free(h, ptr);
 		return NULL;
 	}
-	if (nsize <= HEAP_SMALL) {
-		if (ptr && was_small && class_of(old) == class_of(nsize))
-			return ptr;
-		void *p = small_alloc(h, class_of(nsize));
-		if (!p || !ptr)
-			return p;
+	if (ptr && !was_small && nsize > HEAP_SMALL)
+		return big_realloc(h, ptr, nsize);
+	if (ptr && was_small && nsize <= HEAP_SMALL &&
+	    class_of(old) == class_of(nsize))
+		return ptr;
+	/* a new block, then the contents moved over */
+	void *p = nsize <= HEAP_SMALL
+			  ? small_alloc(h, class_of(nsize), ptr && nsize < old)
+			  : big_realloc(h, NULL, nsize);
+	if (p && ptr) {
 		memcpy(p, ptr, old < nsize ? old : nsize);
 		heap_realloc(h, ptr, old, 0);
-		return p;
-	}
-	if (ptr && !was_small)
-		return big_realloc(h, ptr, old, nsize);
-	void *p = big_realloc(h, NULL, 0, nsize);
-	if (p && ptr) {
-		memcpy(p, ptr, old);
-		small_free(h, ptr, class_of(old));
 	}
 	return p;
 }
@@ -172,6 +232,7 @@ void heap_release(heap *h)
 {
 	for (heap_slab *s = h->slabs, *next; s; s = next) {
 		next = s->u.next;
+		UNPOISON(s, SLAB_BYTES);
 		free(s);
 	}
 	for (heap_big *b = h->bigs, *next; b; b = next) {

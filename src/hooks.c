@@ -45,6 +45,7 @@
 #endif
 #define HOOK_STEP 1000                    /* instructions per count hook */
 #define HOOK_ALLOC_GRAIN 64               /* bytes allocated per instruction */
+#define HOOK_ALLOC_CHECK 16384            /* bytes allocated between checks */
 #define HOOK_CPU_SECONDS 30.0             /* backstop per call, see count_hook */
 #define HOOK_FRAMES 8                     /* traceback notes kept */
 #define HOOK_SCAN 64                      /* stack levels searched for them */
@@ -80,13 +81,22 @@ typedef struct {
 	cellset *cs;
 	lua_State *L;
 	heap mem;          /* the state's memory, capped (see heap.h) */
-	bool mem_exceeded; /* the cap refused memory */
+	bool mem_exceeded; /* the cap refused memory, for good */
 	srcpos mem_at;
+	/* a refusal Lua may still retry after a full collection (see
+	 * hook_alloc): the request and where it was made */
+	bool mem_pending;
+	bool mem_refused; /* the cap refused a request in this call */
+	srcpos refused_at; /* the first one */
+	const void *pend_ptr;
+	size_t pend_osize, pend_nsize;
+	srcpos pend_at;
 	/* the budget of the call in progress (see over_budget) */
 	bool in_call;
 	unsigned long steps;  /* count hook ticks */
 	double work;          /* library calls' work, in instructions */
 	size_t alloc_bytes;   /* bytes allocated */
+	size_t alloc_check;   /* and when to look at the budget again */
 	double pattern_work;  /* worst-case steps of pattern calls */
 	double call_cpu;      /* CPU seconds at the call's first count hook */
 	double cpu_limit;     /* HOOK_CPU_SECONDS, or MATRIXC_HOOK_CPU_SECONDS */
@@ -182,29 +192,59 @@ static void exceed(hookrun *r, lua_State *L)
 	}
 }
 
-/* lua_Alloc from the run's heap: growth is charged to the budget, and a
- * growth the cap refuses is remembered with the hook line that asked for
- * it, since Lua reports it only as "not enough memory". */
+/* lua_Alloc from the run's heap: growth is charged to the budget. When
+ * the cap refuses a request, Lua collects all garbage and asks again; only
+ * a second refusal of the same request is a failure (the first one's hook
+ * line is kept for the message, since Lua reports it only as "not enough
+ * memory"). The full collection is charged by the memory it walks. */
 static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	hookrun *r = ud;
 	size_t old = ptr ? osize : 0;
 	if (nsize > old && r->in_call && !r->budget_exceeded) {
 		r->alloc_bytes += nsize - old;
-		if (over_budget(r)) {
-			exceed(r, r->L); /* this allocation fails, later ones not:
-					  * the error itself needs memory */
-			return NULL;
+		/* the budget is looked at every HOOK_ALLOC_CHECK bytes (and
+		 * by the count hook): a stop comes at most that late, and at
+		 * the same place on every run */
+		if (r->alloc_bytes >= r->alloc_check) {
+			r->alloc_check = r->alloc_bytes + HOOK_ALLOC_CHECK;
+			if (over_budget(r)) {
+				exceed(r, r->L); /* this allocation fails, later
+						  * ones not: the error itself
+						  * needs memory */
+				return NULL;
+			}
 		}
 	}
 	void *p = heap_realloc(&r->mem, ptr, osize, nsize);
-	if (r->mem.refused) {
-		r->mem.refused = false;
-		if (!r->mem_exceeded && r->L)
-			hook_frame(r, r->L, &r->mem_at);
+	if (!r->mem.refused && !r->mem_pending)
+		return p;
+	bool retry = r->mem_pending && ptr == r->pend_ptr &&
+		     osize == r->pend_osize && nsize == r->pend_nsize;
+	if (retry)
+		r->mem_pending = false;
+	if (!r->mem.refused)
+		return p;
+	r->mem.refused = false;
+	if (retry) {
+		if (!r->mem_exceeded)
+			r->mem_at = r->pend_at;
 		r->mem_exceeded = true;
+		return NULL;
 	}
-	return p;
+	r->mem_pending = true;
+	r->pend_ptr = ptr;
+	r->pend_osize = osize;
+	r->pend_nsize = nsize;
+	r->pend_at = (srcpos){0};
+	if (r->L)
+		hook_frame(r, r->L, &r->pend_at);
+	if (!r->mem_refused)
+		r->refused_at = r->pend_at;
+	r->mem_refused = true;
+	if (r->in_call)
+		r->work += (double)r->mem.used / HOOK_ALLOC_GRAIN;
+	return NULL;
 }
 
 static double cpu_seconds(void)
@@ -363,6 +403,14 @@ static const char *call_context(const hookrun *r)
 /* Report the failure of the last call_hook. */
 static void report_failure(hookrun *r, int status)
 {
+	if ((status == LUA_ERRMEM && r->mem_pending) ||
+	    (r->budget_exceeded && r->mem_refused)) {
+		/* a refusal Lua could not retry, or a hook that kept at the
+		 * cap until the collections it forced used up its budget */
+		r->budget_exceeded = false;
+		r->mem_exceeded = true;
+		r->mem_at = r->refused_at;
+	}
 	const char *ctx = call_context(r);
 	srcpos where = r->err_msg ? r->err_at : r->call_at;
 	if (r->time_exceeded) {
@@ -421,10 +469,11 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 	lua_pushcfunction(L, msg_handler);
 	lua_insert(L, fn);
 	r->budget_exceeded = r->time_exceeded = r->mem_exceeded = false;
+	r->mem_pending = r->mem_refused = false;
 	r->mem_at = (srcpos){0};
 	r->steps = 0;
 	r->work = 0;
-	r->alloc_bytes = 0;
+	r->alloc_bytes = r->alloc_check = 0;
 	r->pattern_work = 0;
 	r->err_msg = NULL;
 	r->nframes = 0;
@@ -726,27 +775,30 @@ static const char *const forbidden[] = {
     "io", "os", "package", "debug", "dofile", "loadfile", "collectgarbage",
     "coroutine", "loadstring", "module", "setfenv", "getfenv"};
 
-static void drop_field(lua_State *L, int t, const char *lib, const char *k)
-{
-	lua_getfield(L, t, lib);
-	lua_pushnil(L);
-	lua_setfield(L, -2, k);
-	lua_pop(L, 1);
-}
-
 /* Library name into the sandbox at sb, and pushed: opened, its functions
- * with unbounded work guarded, math without random. */
+ * with unbounded work guarded, string without dump (strings reach the
+ * library table through their metatable, so dump goes from the table
+ * itself), math without random. It is put in the
+ * sandbox only when complete, so that a memory error half way leaves
+ * nothing behind and the next use starts again. */
 static void open_library(lua_State *L, int sb, const char *name,
 			 lua_CFunction open)
 {
-	luaL_requiref(L, name, open, 0);
-	guard_library(L, lua_gettop(L), name);
-	lua_pushvalue(L, -1);
+	lua_pushcfunction(L, open);
+	lua_call(L, 0, 1);
+	int lib = lua_gettop(L);
+	guard_library(L, lib, name);
+	static const char *const dropped[][2] = {
+	    {LUA_STRLIBNAME, "dump"},
+	    {LUA_MATHLIBNAME, "random"},
+	    {LUA_MATHLIBNAME, "randomseed"}};
+	for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
+		if (strcmp(name, dropped[i][0]) == 0) {
+			lua_pushnil(L);
+			lua_setfield(L, lib, dropped[i][1]);
+		}
+	lua_pushvalue(L, lib);
 	lua_setfield(L, sb, name);
-	if (strcmp(name, LUA_MATHLIBNAME) == 0) {
-		drop_field(L, sb, name, "random");
-		drop_field(L, sb, name, "randomseed");
-	}
 }
 
 /* Libraries opened when hook code first names them: most hooks use
@@ -779,10 +831,19 @@ static int undefined_global(lua_State *L)
 	return hook_fail(L, "undefined global '%s'", k);
 }
 
+static bool lazy_library(const char *name)
+{
+	for (size_t i = 0; i < sizeof lazy_libs / sizeof *lazy_libs; i++)
+		if (strcmp(name, lazy_libs[i].name) == 0)
+			return true;
+	return false;
+}
+
 /* A fresh environment for one chunk: a copy of the sandbox's names, so
  * that reading mx or ipairs is one table lookup (hooks read mx dozens of
- * times per cell), over the sandbox itself, for the libraries opened when
- * first named and for undefined globals. */
+ * times per cell), over the sandbox itself, for undefined globals and for
+ * the libraries opened when first named. Those are left out of the copy
+ * even once opened, so that every environment starts the same. */
 static void push_env(hookrun *r, lua_State *L)
 {
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_mt_ref);
@@ -791,6 +852,11 @@ static void push_env(hookrun *r, lua_State *L)
 	lua_createtable(L, 0, 32);
 	lua_pushnil(L);
 	while (lua_next(L, mt + 1)) {
+		if (lua_type(L, -2) == LUA_TSTRING &&
+		    lazy_library(lua_tostring(L, -2))) {
+			lua_pop(L, 1);
+			continue;
+		}
 		lua_pushvalue(L, -2);
 		lua_insert(L, -2);
 		lua_rawset(L, mt + 2);
@@ -821,6 +887,7 @@ static int sb_load(lua_State *L)
 {
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
+	charge(L, (double)len); /* compiling scans the text */
 	if (load_chunk(run_of(L), L, text, len, "=(load)", "t") == LUA_OK)
 		return 1;
 	lua_pushnil(L);
@@ -927,10 +994,16 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 	const char *chunk = arena_printf(r->a, "@%s", name);
 	const frozen_hook *f = frozen_find(name, buf_str(&b), b.len);
 	/* a frozen chunk has the code and line information that compiling
-	 * the text would give */
+	 * the text would give; loading it allocates less, so loading a file
+	 * (require in a hook call) is not charged to the call's budget,
+	 * which would then differ between the two (the file is capped at
+	 * LIMIT_FILE_BYTES) */
+	bool in_call = r->in_call;
+	r->in_call = false;
 	int status = f ? load_chunk(r, L, (const char *)f->code, f->code_len,
 				    chunk, "b")
 		       : load_chunk(r, L, buf_str(&b), b.len, chunk, "t");
+	r->in_call = in_call;
 	buf_release(&b);
 	return status;
 }
@@ -1247,22 +1320,31 @@ static strlist *own_list(hookrun *r, size_t i, int id)
 	return l;
 }
 
+/* Is entry e (a C string) exactly the len bytes at s? Reads at most
+ * len + 1 bytes of e, so the work follows the argument's length, which
+ * callers that scan a list charge with charge_scan. */
 static bool same_bytes(const char *e, const char *s, size_t len)
 {
-	return strlen(e) == len && memcmp(e, s, len) == 0;
+	return strnlen(e, len + 1) == len && memcmp(e, s, len) == 0;
+}
+
+/* The work of comparing a value of len bytes with n entries. */
+static void charge_scan(lua_State *L, size_t n, size_t len)
+{
+	charge(L, (double)n * (1.0 + (double)len / HOOK_ALLOC_GRAIN));
 }
 
 /* Memory taken from the arena for a store counts against the cap, like
  * Lua's own (it is freed only at the end of the run). */
 static void charge_mem(hookrun *r, lua_State *L, size_t bytes)
 {
-	if (bytes > r->mem.cap - r->mem.used) {
+	if (!heap_charge(&r->mem, bytes)) {
+		r->mem.refused = false;
 		if (!r->mem_exceeded)
 			hook_frame(r, L, &r->mem_at);
 		r->mem_exceeded = true;
 		hook_fail(L, "not enough memory");
 	}
-	r->mem.used += bytes;
 }
 
 /* The string at idx, copied for field k: no NUL byte, at most
@@ -1471,6 +1553,8 @@ static void list_put(hookrun *r, lua_State *L, const ref *p, lua_Integer i,
 	 * within the list gets its origin back in settle (keep_entries), a
 	 * new copy keeps the hook line */
 	pstr e = {NULL, store_pos(r, L)};
+	if (!absent)
+		charge_scan(L, n, len);
 	for (size_t j = 0; j < n && !e.s && !absent; j++)
 		if (same_bytes(l->v[j].s, s, len))
 			e.s = l->v[j].s;
@@ -1763,6 +1847,7 @@ static bool has(lua_State *L, const ref *p, int idx)
 			return false;
 		const char *s = lua_tolstring(L, idx, &len);
 		const strlist *l = ref_list(L, p);
+		charge_scan(L, l->n, len);
 		for (size_t i = 0; i < l->n; i++)
 			if (same_bytes(l->v[i].s, s, len))
 				return true;
@@ -1855,6 +1940,7 @@ static int mx_remove(lua_State *L)
 		const char *x = lua_tolstring(L, 2, &len);
 		const strlist *l = ref_list(L, p);
 		lua_Integer removed = 0;
+		charge_scan(L, 2 * l->n, len);
 		for (size_t i = 0; i < l->n; i++)
 			removed += same_bytes(l->v[i].s, x, len);
 		if (removed > 0) {
@@ -1933,7 +2019,8 @@ static int mx_replace(lua_State *L)
 	lua_settop(L, 3);
 	bool found = false;
 	lua_Integer n = (lua_Integer)(p ? ref_list(L, p)->n : lua_rawlen(L, 1));
-	charge(L, (double)n);
+	charge_scan(L, (size_t)n,
+		    lua_type(L, 2) == LUA_TSTRING ? lua_rawlen(L, 2) : 0);
 	for (lua_Integer i = 1; i <= n; i++) {
 		bool eq;
 		if (p) {
@@ -2224,13 +2311,12 @@ static void push_sandbox(lua_State *L)
 	lua_pop(L, 1);
 	guard_library(L, sb, "_G");
 	/* string and table at once (strings reach string through their
-	 * metatable, so dump must go from the library table itself; pairs
-	 * sorts with table.sort), math and utf8 when first named */
+	 * metatable; pairs sorts with table.sort), math and utf8 when first
+	 * named */
 	open_library(L, sb, LUA_TABLIBNAME, luaopen_table);
 	lua_pop(L, 1);
 	open_library(L, sb, LUA_STRLIBNAME, luaopen_string);
 	int str = lua_gettop(L);
-	drop_field(L, sb, LUA_STRLIBNAME, "dump");
 	guard_patterns(L, str);
 	lua_getfield(L, str, "format");
 	lua_pushcclosure(L, sb_format, 1);
