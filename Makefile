@@ -53,7 +53,9 @@ all: $(BUILD)/matrixc
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
 
-$(BUILD)/gen/freeze: src/gen/freeze.c | $(BUILD)/gen
+# lua.h: a new Lua release rebuilds the tool, and so the frozen chunks
+LUA_H := $(wildcard $(patsubst -I%,%/lua.h,$(filter -I%,$(PKG_CFLAGS))))
+$(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_H) | $(BUILD)/gen
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/gen/frozen.c: $(BUILD)/gen/freeze $(FROZEN_LUA)

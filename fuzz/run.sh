@@ -20,6 +20,7 @@ src=$repo/fuzz/fuzz_$target.c
 [ -f "$src" ] || { echo "fuzz/run.sh: no target $target" >&2; exit 2; }
 cc=${CLANG:-clang}
 out=${FUZZ_BUILD:-$repo/build/fuzz}
+mkdir -p "$out" && out=$(cd "$out" && pwd) # make -C below needs it absolute
 san='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
 # a hook's budget 20 times smaller than a real run's: a runaway hook found
 # by fuzz_hooks takes a second under the sanitizers, not twenty
