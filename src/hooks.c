@@ -404,9 +404,11 @@ static const char *call_context(const hookrun *r)
 static void report_failure(hookrun *r, int status)
 {
 	if ((status == LUA_ERRMEM && r->mem_pending) ||
-	    (r->budget_exceeded && r->mem_refused)) {
-		/* a refusal Lua could not retry, or a hook that kept at the
-		 * cap until the collections it forced used up its budget */
+	    (r->budget_exceeded && r->mem_refused &&
+	     r->mem.used > r->mem.cap / 4 * 3)) {
+		/* a refusal Lua could not retry, or a hook that met the cap
+		 * and ran out of budget still holding most of it (the full
+		 * collections the cap forces are charged) */
 		r->budget_exceeded = false;
 		r->mem_exceeded = true;
 		r->mem_at = r->refused_at;
