@@ -301,6 +301,19 @@ def budgets(results, shipped, hook_share):
                 name, ', '.join('%d->%d %.1fx (median %.1fx)' % r
                                 for r in ratios),
                 verdict(worst <= 12)))
+    # the same for check in instructions (callgrind), which the machine's
+    # load does not change: a wall-time ratio near 12x with an instruction
+    # ratio far below it is noise
+    by_size = {sh['cells']: sh for sh in hook_share
+               if isinstance(sh['cells'], int) and 'ir_with' in sh}
+    counted = sorted(by_size)
+    for name, key in (('check', 'ir_with'), ('check-bare', 'ir_bare')):
+        ratios = [(a, b, by_size[b][key] / by_size[a][key] * a / b * 10)
+                  for a, b in zip(counted, counted[1:])]
+        if ratios:
+            print('  %-10s 10x cells <= 12x instructions: %s -> %s' % (
+                name, ', '.join('%d->%d %.1fx' % r for r in ratios),
+                verdict(max(r[2] for r in ratios) <= 12)))
     for sh in hook_share:
         if 'ir_with' in sh:
             share = 1 - sh['ir_bare'] / sh['ir_with']
