@@ -116,8 +116,10 @@ fuzz:
 	for t in matrix lock compile hooks; do fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 # every golden case under valgrind memcheck (slow)
-valgrind: $(BUILD)/matrixc
-	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/valgrind.sh
+# (HEAP_DIRECT: each Lua block from malloc, so that memcheck sees it)
+valgrind:
+	$(MAKE) BUILD=build/valgrind CFLAGS=-DHEAP_DIRECT build/valgrind/matrixc
+	MATRIXC=$(CURDIR)/build/valgrind/matrixc tests/valgrind.sh
 
 bench:
 	$(MAKE) BUILD=build/bench OPT='-O2 -DNDEBUG' build/bench/matrixc

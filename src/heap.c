@@ -26,6 +26,19 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Is a block of size bytes from a slab? Under HEAP_DIRECT (the valgrind
+ * build) none is: every block comes from malloc, so that memcheck sees
+ * each one. */
+static bool from_slab(size_t size)
+{
+#ifdef HEAP_DIRECT
+	(void)size;
+	return false;
+#else
+	return size <= HEAP_SMALL;
+#endif
+}
+
 #define SLAB_BYTES ((size_t)64 << 10)
 #define SLACK 2 /* what the heap may take from malloc, in caps */
 
@@ -204,7 +217,7 @@ static void big_free(heap *h, void *p)
 void *heap_realloc(heap *h, void *ptr, size_t osize, size_t nsize)
 {
 	size_t old = ptr ? osize : 0;
-	bool was_small = old <= HEAP_SMALL;
+	bool was_small = from_slab(old);
 	if (nsize == 0) {
 		if (ptr && was_small)
 			small_free(h, ptr, class_of(old));
@@ -212,13 +225,13 @@ void *heap_realloc(heap *h, void *ptr, size_t osize, size_t nsize)
 			big_free(h, ptr);
 		return NULL;
 	}
-	if (ptr && !was_small && nsize > HEAP_SMALL)
+	if (ptr && !was_small && !from_slab(nsize))
 		return big_realloc(h, ptr, nsize);
-	if (ptr && was_small && nsize <= HEAP_SMALL &&
+	if (ptr && was_small && from_slab(nsize) &&
 	    class_of(old) == class_of(nsize))
 		return ptr;
 	/* a new block, then the contents moved over */
-	void *p = nsize <= HEAP_SMALL
+	void *p = from_slab(nsize)
 			  ? small_alloc(h, class_of(nsize), ptr && nsize < old)
 			  : big_realloc(h, NULL, nsize);
 	if (p && ptr) {
