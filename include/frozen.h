@@ -2,7 +2,7 @@
  *
  * The build compiles each lua/NAME.lua with src/gen/freeze.c into
  * $(BUILD)/gen/frozen.c. Compiling the two shipped files costs about a
- * million instructions, which is a third of a `check` on the shipped
+ * million instructions, a tenth of a `check` on the shipped
  * matrix; loading their compiled chunks costs a seventh of that. hooks.c
  * uses a chunk only for a hook file listed by the same path whose text is
  * byte-for-byte the frozen text, and only when the Lua library it runs
