@@ -118,7 +118,8 @@ fuzz:
 # every golden case under valgrind memcheck (slow)
 # (HEAP_DIRECT: each Lua block from malloc, so that memcheck sees it)
 valgrind:
-	$(MAKE) BUILD=build/valgrind CFLAGS=-DHEAP_DIRECT build/valgrind/matrixc
+	$(MAKE) BUILD=build/valgrind CFLAGS="$(CFLAGS) -DHEAP_DIRECT" \
+		build/valgrind/matrixc
 	MATRIXC=$(CURDIR)/build/valgrind/matrixc tests/valgrind.sh
 
 bench:

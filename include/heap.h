@@ -13,9 +13,9 @@
  * The cap bounds the live bytes (each small block counted at its class
  * size) plus what the owner charges to the heap (used), as a cap on
  * malloc'd bytes would. Freed small blocks stay in their class, so what
- * the heap takes from malloc (taken) may pass what is live: it is bounded
- * by twice the cap, which a hook reaches only by filling one class, then
- * another. Lua needs a shrink to succeed, so a shrink is never refused.
+ * the heap takes from malloc (taken) may pass what is live: no slab is
+ * added once it reaches twice the cap, which a hook reaches only by
+ * filling one class, then another. Lua needs a shrink to succeed, so a shrink is never refused.
  */
 #ifndef MATRIXC_HEAP_H
 #define MATRIXC_HEAP_H
@@ -34,7 +34,7 @@ typedef struct heap_big heap_big;
 typedef struct {
 	size_t used;    /* live bytes, and bytes charged by the owner */
 	size_t cap;     /* used never grows past it but by a shrink */
-	size_t taken;   /* bytes from malloc: at most twice the cap */
+	size_t taken;   /* bytes from malloc, headers included */
 	bool refused;   /* a request was refused because of a limit */
 	heap_block *free[HEAP_CLASSES];
 	char *next, *end; /* the unused part of the newest slab */

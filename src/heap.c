@@ -84,7 +84,9 @@ static bool fits(heap *h, size_t more)
 	return true;
 }
 
-/* Room for bytes more from malloc? */
+/* Room for a slab more? Large blocks are bounded by the cap on live
+ * bytes; slabs, which keep freed blocks, by twice the cap on what the
+ * heap takes from malloc. */
 static bool take(heap *h, size_t bytes)
 {
 	if (h->taken > SLACK * h->cap || bytes > SLACK * h->cap - h->taken) {
@@ -183,7 +185,7 @@ static void *big_realloc(heap *h, void *old, size_t nsize)
 	size_t had = b ? b->u.link.size : 0;
 	if (nsize > SIZE_MAX - sizeof(heap_big))
 		return NULL;
-	if (nsize > had && (!fits(h, nsize - had) || !take(h, nsize - had)))
+	if (nsize > had && !fits(h, nsize - had))
 		return NULL;
 	if (b)
 		unlink_big(h, b);
@@ -191,17 +193,12 @@ static void *big_realloc(heap *h, void *old, size_t nsize)
 	if (!nb) {
 		if (b)
 			link_big(h, b, had);
-		if (nsize < had) /* a shrink must not fail: keep the block */
-			return old;
-		h->taken -= nsize - had;
-		return NULL;
+		/* a shrink must not fail: keep the block */
+		return nsize < had ? old : NULL;
 	}
-	if (!b)
-		h->taken += sizeof(heap_big);
 	link_big(h, nb, nsize);
 	h->used = h->used - had + nsize;
-	if (nsize < had)
-		h->taken -= had - nsize;
+	h->taken = h->taken - had + nsize + (b ? 0 : sizeof(heap_big));
 	return nb + 1;
 }
 

@@ -1,8 +1,12 @@
 #!/bin/sh
 # tests/valgrind.sh - every golden case under valgrind's memcheck.
 #
-#   MATRIXC=build/matrixc tests/valgrind.sh      (CASES=dir for a subset)
+#   make valgrind                                  (all of it)
+#   MATRIXC=build/valgrind/matrixc tests/valgrind.sh  (CASES=dir for a subset)
 #
+# Use the binary `make valgrind` builds (HEAP_DIRECT): in a normal build
+# the Lua heap carves small blocks out of slabs, inside which memcheck
+# sees nothing.
 # Runs tests/cases.t with MATRIXC_WRAPPER set to valgrind: any memory error
 # or leak (definite, indirect or possible) makes that run exit 99 and print
 # valgrind's report on stderr, so the case fails on its status and stderr.

@@ -101,7 +101,7 @@ static void cap(void)
 	   "the heap takes at most twice the cap (%zu bytes)", m, h.taken);
 	h.refused = false;
 	ok(heap_realloc(&h, NULL, 0, 1000) == NULL && h.refused,
-	   "past twice the cap from malloc, refused");
+	   "and then a block of another size is refused too");
 	h.refused = false;
 	ok(!heap_charge(&h, h.cap - h.used + 1) && h.refused,
 	   "a charge past the cap is refused");
