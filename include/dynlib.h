@@ -8,17 +8,20 @@
 #ifndef MATRIXC_DYNLIB_H
 #define MATRIXC_DYNLIB_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
-/* dlopen(name); NULL with "cannot load NAME: why" in err. */
-void *dynlib_open(const char *name, char *err, size_t errlen);
+/* A function matrixc calls: its symbol, and where in the caller's table
+ * of function pointers its address goes (offsetof). */
+typedef struct {
+	const char *name;
+	size_t offset;
+} dynlib_fn;
 
-/* Copy the address of symbol name into the function pointer at fp (size
- * bytes); false, with "NAME lacks a function matrixc needs: why" in err,
- * when the library has no such symbol. */
-bool dynlib_sym(void *lib, const char *libname, const char *name, void *fp,
-		size_t size, char *err, size_t errlen);
+/* dlopen(soname) and fill the n function pointers of api; the handle, or
+ * NULL (nothing left open) with "cannot load SONAME: why" or "SONAME lacks
+ * a function matrixc needs: NAME" in err. */
+void *dynlib_load(const char *soname, void *api, const dynlib_fn *fns,
+		  size_t n, char *err, size_t errlen);
 
 void dynlib_close(void *lib);
 

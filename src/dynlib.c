@@ -5,27 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
-void *dynlib_open(const char *name, char *err, size_t errlen)
+void *dynlib_load(const char *soname, void *api, const dynlib_fn *fns,
+		  size_t n, char *err, size_t errlen)
 {
-	void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		snprintf(err, errlen, "cannot load %s: %s", name, dlerror());
-	return lib;
-}
-
-/* POSIX allows a function pointer from dlsym; C needs the copy spelled
- * out. */
-bool dynlib_sym(void *lib, const char *libname, const char *name, void *fp,
-		size_t size, char *err, size_t errlen)
-{
-	void *p = dlsym(lib, name);
-	if (!p) {
-		snprintf(err, errlen, "%s lacks a function matrixc needs: %s",
-			 libname, name);
-		return false;
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(err, errlen, "cannot load %s: %s", soname, dlerror());
+		return NULL;
 	}
-	memcpy(fp, &p, size);
-	return true;
+	for (size_t i = 0; i < n; i++) {
+		void *p = dlsym(lib, fns[i].name);
+		if (!p) {
+			snprintf(err, errlen, "%s lacks a function matrixc "
+				 "needs: %s", soname, fns[i].name);
+			dlclose(lib);
+			return NULL;
+		}
+		/* POSIX allows a function pointer from dlsym, of the size of
+		 * any other; C needs the copy spelled out */
+		memcpy((char *)api + fns[i].offset, &p, sizeof p);
+	}
+	return lib;
 }
 
 void dynlib_close(void *lib)

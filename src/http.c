@@ -15,6 +15,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,28 +79,19 @@ void http_opts_default(http_opts *o, const char *user_agent)
 	o->progress = NULL;
 }
 
-#define SYM(api, field, name)                                              \
-	dynlib_sym((api)->lib, LIBCURL, name, &(api)->field,                 \
-		   sizeof(api)->field, err, errlen)
-
-static bool load_curl(curl_api *api, char *err, size_t errlen)
-{
-	api->lib = dynlib_open(LIBCURL, err, errlen);
-	if (!api->lib)
-		return false;
-	bool ok = SYM(api, global_init, "curl_global_init") &&
-		  SYM(api, global_cleanup, "curl_global_cleanup") &&
-		  SYM(api, easy_init, "curl_easy_init") &&
-		  SYM(api, easy_cleanup, "curl_easy_cleanup") &&
-		  SYM(api, easy_reset, "curl_easy_reset") &&
-		  SYM(api, easy_setopt, "curl_easy_setopt") &&
-		  SYM(api, easy_getinfo, "curl_easy_getinfo") &&
-		  SYM(api, easy_perform, "curl_easy_perform") &&
-		  SYM(api, easy_strerror, "curl_easy_strerror");
-	if (!ok)
-		dynlib_close(api->lib);
-	return ok;
-}
+#define FN(field, name) {name, offsetof(curl_api, field)}
+static const dynlib_fn curl_fns[] = {
+    FN(global_init, "curl_global_init"),
+    FN(global_cleanup, "curl_global_cleanup"),
+    FN(easy_init, "curl_easy_init"),
+    FN(easy_cleanup, "curl_easy_cleanup"),
+    FN(easy_reset, "curl_easy_reset"),
+    FN(easy_setopt, "curl_easy_setopt"),
+    FN(easy_getinfo, "curl_easy_getinfo"),
+    FN(easy_perform, "curl_easy_perform"),
+    FN(easy_strerror, "curl_easy_strerror"),
+};
+#undef FN
 
 http *http_new(const http_opts *o, char *err, size_t errlen)
 {
@@ -108,7 +100,9 @@ http *http_new(const http_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (!load_curl(&h->api, err, errlen)) {
+	h->api.lib = dynlib_load(LIBCURL, &h->api, curl_fns,
+				 sizeof curl_fns / sizeof *curl_fns, err, errlen);
+	if (!h->api.lib) {
 		free(h);
 		return NULL;
 	}

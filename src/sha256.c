@@ -7,6 +7,7 @@
 #include "sha256.h"
 
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #define LIBCRYPTO "libcrypto.so.3"
 
 /* The libcrypto functions matrixc calls, looked up once. */
-static struct {
+static struct evp_api {
 	void *lib;
 	const EVP_MD *(*sha256)(void);
 	const EVP_MD *(*md5)(void);
@@ -32,26 +33,23 @@ struct digest {
 	const EVP_MD *md;
 };
 
-#define SYM(field, name)                                                     \
-	dynlib_sym(evp.lib, LIBCRYPTO, name, &evp.field, sizeof evp.field,  \
-		   err, errlen)
+#define FN(field, name) {name, offsetof(struct evp_api, field)}
+static const dynlib_fn evp_fns[] = {
+    FN(sha256, "EVP_sha256"),          FN(md5, "EVP_md5"),
+    FN(ctx_new, "EVP_MD_CTX_new"),     FN(ctx_free, "EVP_MD_CTX_free"),
+    FN(init, "EVP_DigestInit_ex"),     FN(update, "EVP_DigestUpdate"),
+    FN(final, "EVP_DigestFinal_ex"),
+};
+#undef FN
 
+/* Loaded once, on the first digest, and kept. */
 static bool load_crypto(char *err, size_t errlen)
 {
-	if (evp.lib)
-		return true;
-	void *lib = dynlib_open(LIBCRYPTO, err, errlen);
-	if (!lib)
-		return false;
-	evp.lib = lib;
-	if (SYM(sha256, "EVP_sha256") && SYM(md5, "EVP_md5") &&
-	    SYM(ctx_new, "EVP_MD_CTX_new") && SYM(ctx_free, "EVP_MD_CTX_free") &&
-	    SYM(init, "EVP_DigestInit_ex") && SYM(update, "EVP_DigestUpdate") &&
-	    SYM(final, "EVP_DigestFinal_ex"))
-		return true;
-	evp.lib = NULL;
-	dynlib_close(lib);
-	return false;
+	if (!evp.lib)
+		evp.lib = dynlib_load(LIBCRYPTO, &evp, evp_fns,
+				      sizeof evp_fns / sizeof *evp_fns, err,
+				      errlen);
+	return evp.lib != NULL;
 }
 
 digest *digest_new(digest_kind kind, char *err, size_t errlen)
