@@ -40,22 +40,35 @@ static const char matrix_yaml[] =
     "env: {A: \"1\"}\n"
     "hooks: [lua/fuzz.lua]\n";
 
+static char dir_path[] = "/tmp/matrixc-fuzz-hooks.XXXXXX";
+
+/* At exit: the hook file, lua/ and the directory. */
+static void remove_workdir(void)
+{
+	char path[sizeof dir_path + 16];
+	snprintf(path, sizeof path, "%s/lua/fuzz.lua", dir_path);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/lua", dir_path);
+	rmdir(path);
+	rmdir(dir_path);
+}
+
 /* The directory the matrix lives in: made once, lua/fuzz.lua rewritten
- * for each input. */
+ * for each input, removed when the fuzzer exits. */
 static const char *workdir(void)
 {
-	static char dir[] = "/tmp/matrixc-fuzz-hooks.XXXXXX";
 	static bool made;
 	if (!made) {
-		char lua[sizeof dir + 8];
-		if (!mkdtemp(dir))
+		char lua[sizeof dir_path + 8];
+		if (!mkdtemp(dir_path))
 			abort();
-		snprintf(lua, sizeof lua, "%s/lua", dir);
+		atexit(remove_workdir);
+		snprintf(lua, sizeof lua, "%s/lua", dir_path);
 		if (mkdir(lua, 0700) != 0)
 			abort();
 		made = true;
 	}
-	return dir;
+	return dir_path;
 }
 
 static void write_hook(const char *dir, const uint8_t *data, size_t size)
