@@ -104,27 +104,41 @@ def fresh_argv(argv, cwd, fresh):
     return argv + ['fresh-%d' % n]
 
 
-def measure(matrixc, args, cwd, fresh):
-    """Wall time over repeated runs, then peak RSS over RSS_RUNS more."""
+def repeat(run_all):
+    """The times of repeated calls of run_all (a tuple of wall times, one
+    per side), the first call discarded as warm-up (page cache, dynamic
+    loader): at least MIN_RUNS calls and MIN_SECONDS, at most MAX_RUNS.
+    Returns one list of times per side."""
     min_runs, max_runs = env_int('MIN_RUNS', 5), env_int('MAX_RUNS', 30)
     min_seconds = env_float('MIN_SECONDS', 1.5)
-    argv = [matrixc] + args
-    times = []
+    sides = None
     start = time.monotonic()
     for i in range(max_runs + 1):
-        t = run_once(fresh_argv(argv, cwd, fresh), cwd)
+        ts = run_all()
         if i == 0:
-            continue  # warm-up: page cache, dynamic loader
-        times.append(t)
-        if len(times) >= min_runs and time.monotonic() - start >= min_seconds:
+            sides = tuple([] for _ in ts)
+            continue
+        for side, t in zip(sides, ts):
+            side.append(t)
+        if len(sides[0]) >= min_runs and time.monotonic() - start >= min_seconds:
             break
-    rss = []
-    for _ in range(env_int('RSS_RUNS', 3) if have_gnu_time() else 0):
-        rss.append(run_once(fresh_argv(argv, cwd, fresh), cwd, rss=True))
+    return sides
+
+
+def summary(times, rss=None):
     q = statistics.quantiles(times, n=4) if len(times) > 1 else times * 3
     return {'median': statistics.median(times), 'min': min(times),
             'max': max(times), 'q1': q[0], 'q3': q[2], 'runs': len(times),
             'rss': max(rss) if rss else None}
+
+
+def measure(matrixc, args, cwd, fresh):
+    """Wall time over repeated runs, then peak RSS over RSS_RUNS more."""
+    argv = [matrixc] + args
+    times, = repeat(lambda: (run_once(fresh_argv(argv, cwd, fresh), cwd),))
+    rss = [run_once(fresh_argv(argv, cwd, fresh), cwd, rss=True)
+           for _ in range(env_int('RSS_RUNS', 3) if have_gnu_time() else 0)]
+    return summary(times, rss)
 
 
 def callgrind_ir(matrixc, cwd, phase=None):
@@ -161,27 +175,10 @@ def callgrind_ir(matrixc, cwd, phase=None):
 def measure_pair(matrixc, with_dir, bare_dir):
     """`check` with and without hooks, in alternate runs, so that a change
     in the machine's load hits both sides alike."""
-    min_runs, max_runs = env_int('MIN_RUNS', 5), env_int('MAX_RUNS', 30)
-    min_seconds = env_float('MIN_SECONDS', 1.5)
     argv = [matrixc, 'check']
-    times = ([], [])
-    start = time.monotonic()
-    for i in range(max_runs + 1):
-        pair = (run_once(argv, with_dir), run_once(argv, bare_dir))
-        if i == 0:
-            continue  # warm-up
-        for side, t in zip(times, pair):
-            side.append(t)
-        if (len(times[0]) >= min_runs and
-                time.monotonic() - start >= min_seconds):
-            break
-    out = []
-    for side in times:
-        q = statistics.quantiles(side, n=4) if len(side) > 1 else side * 3
-        out.append({'median': statistics.median(side), 'min': min(side),
-                    'max': max(side), 'q1': q[0], 'q3': q[2],
-                    'runs': len(side), 'rss': None})
-    return out
+    sides = repeat(lambda: (run_once(argv, with_dir),
+                            run_once(argv, bare_dir)))
+    return [summary(side) for side in sides]
 
 
 # --- setting up the matrices -------------------------------------------------
