@@ -45,7 +45,6 @@
 #endif
 #define HOOK_STEP 1000                    /* instructions per count hook */
 #define HOOK_ALLOC_GRAIN 64               /* bytes allocated per instruction */
-#define HOOK_ALLOC_CHECK 16384            /* bytes allocated between checks */
 #define HOOK_CPU_SECONDS 30.0             /* backstop per call, see count_hook */
 #define HOOK_FRAMES 8                     /* traceback notes kept */
 #define HOOK_SCAN 64                      /* stack levels searched for them */
@@ -86,8 +85,6 @@ typedef struct {
 	/* a refusal Lua may still retry after a full collection (see
 	 * hook_alloc): the request and where it was made */
 	bool mem_pending;
-	bool mem_refused; /* the cap refused a request in this call */
-	srcpos refused_at; /* the first one */
 	const void *pend_ptr;
 	size_t pend_osize, pend_nsize;
 	srcpos pend_at;
@@ -96,7 +93,6 @@ typedef struct {
 	unsigned long steps;  /* count hook ticks */
 	double work;          /* library calls' work, in instructions */
 	size_t alloc_bytes;   /* bytes allocated */
-	size_t alloc_check;   /* and when to look at the budget again */
 	double pattern_work;  /* worst-case steps of pattern calls */
 	double call_cpu;      /* CPU seconds at the call's first count hook */
 	double cpu_limit;     /* HOOK_CPU_SECONDS, or MATRIXC_HOOK_CPU_SECONDS */
@@ -203,17 +199,10 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	size_t old = ptr ? osize : 0;
 	if (nsize > old && r->in_call && !r->budget_exceeded) {
 		r->alloc_bytes += nsize - old;
-		/* the budget is looked at every HOOK_ALLOC_CHECK bytes (and
-		 * by the count hook): a stop comes at most that late, and at
-		 * the same place on every run */
-		if (r->alloc_bytes >= r->alloc_check) {
-			r->alloc_check = r->alloc_bytes + HOOK_ALLOC_CHECK;
-			if (over_budget(r)) {
-				exceed(r, r->L); /* this allocation fails, later
-						  * ones not: the error itself
-						  * needs memory */
-				return NULL;
-			}
+		if (over_budget(r)) {
+			exceed(r, r->L); /* this allocation fails, later ones not:
+					  * the error itself needs memory */
+			return NULL;
 		}
 	}
 	void *p = heap_realloc(&r->mem, ptr, osize, nsize);
@@ -226,10 +215,11 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	if (!r->mem.refused)
 		return p;
 	r->mem.refused = false;
-	if (retry) {
-		if (!r->mem_exceeded)
+	if (retry) { /* refused again after the collection: a failure */
+		if (!r->mem_exceeded && !r->budget_exceeded) {
 			r->mem_at = r->pend_at;
-		r->mem_exceeded = true;
+			r->mem_exceeded = true;
+		}
 		return NULL;
 	}
 	r->mem_pending = true;
@@ -239,11 +229,14 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	r->pend_at = (srcpos){0};
 	if (r->L)
 		hook_frame(r, r->L, &r->pend_at);
-	if (!r->mem_refused)
-		r->refused_at = r->pend_at;
-	r->mem_refused = true;
-	if (r->in_call)
+	if (r->in_call && !r->budget_exceeded) {
 		r->work += (double)r->mem.used / HOOK_ALLOC_GRAIN;
+		if (over_budget(r)) { /* spent on collections the cap forced */
+			r->mem_exceeded = true;
+			r->mem_at = r->pend_at;
+			exceed(r, r->L);
+		}
+	}
 	return NULL;
 }
 
@@ -403,15 +396,10 @@ static const char *call_context(const hookrun *r)
 /* Report the failure of the last call_hook. */
 static void report_failure(hookrun *r, int status)
 {
-	if ((status == LUA_ERRMEM && r->mem_pending) ||
-	    (r->budget_exceeded && r->mem_refused &&
-	     r->mem.used > r->mem.cap / 4 * 3)) {
-		/* a refusal Lua could not retry, or a hook that met the cap
-		 * and ran out of budget still holding most of it (the full
-		 * collections the cap forces are charged) */
-		r->budget_exceeded = false;
-		r->mem_exceeded = true;
-		r->mem_at = r->refused_at;
+	if (status == LUA_ERRMEM && r->mem_pending && !r->mem_exceeded &&
+	    !r->budget_exceeded) {
+		r->mem_exceeded = true; /* a refusal Lua could not retry */
+		r->mem_at = r->pend_at;
 	}
 	const char *ctx = call_context(r);
 	srcpos where = r->err_msg ? r->err_at : r->call_at;
@@ -420,15 +408,15 @@ static void report_failure(hookrun *r, int status)
 			   "time%s", r->cpu_limit, ctx);
 		return;
 	}
-	if (r->budget_exceeded) {
-		diag_error(r->d, where, "instruction budget exceeded (%lu "
-			   "instructions)%s", HOOK_BUDGET, ctx);
-		return;
-	}
-	if (r->mem_exceeded) {
+	if (r->mem_exceeded) { /* set only before the budget ran out */
 		srcpos at = r->mem_at.file ? r->mem_at : r->call_at;
 		diag_error(r->d, at, "memory limit exceeded (%zu MiB)%s",
 			   r->mem.cap >> 20, ctx);
+		return;
+	}
+	if (r->budget_exceeded) {
+		diag_error(r->d, where, "instruction budget exceeded (%lu "
+			   "instructions)%s", HOOK_BUDGET, ctx);
 		return;
 	}
 	if (status == LUA_ERRMEM) {
@@ -471,11 +459,11 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 	lua_pushcfunction(L, msg_handler);
 	lua_insert(L, fn);
 	r->budget_exceeded = r->time_exceeded = r->mem_exceeded = false;
-	r->mem_pending = r->mem_refused = false;
+	r->mem_pending = false;
 	r->mem_at = (srcpos){0};
 	r->steps = 0;
 	r->work = 0;
-	r->alloc_bytes = r->alloc_check = 0;
+	r->alloc_bytes = 0;
 	r->pattern_work = 0;
 	r->err_msg = NULL;
 	r->nframes = 0;
