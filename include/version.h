@@ -31,6 +31,8 @@ int version_cmp(const pyversion *a, const pyversion *b);
 bool version_in_series(const pyversion *v, const pyversion *s);
 /* "3.13.5", "3.15.0b4", "3.13" into out (at least 32 bytes) */
 void version_format(const pyversion *v, char *out, unsigned size);
+/* "b4" of 3.15.0b4; "" for a final release or a series */
+void version_pre(const pyversion *v, char *out, unsigned size);
 /* "3.13" of any version */
 void version_series(const pyversion *v, char *out, unsigned size);
 

@@ -177,6 +177,15 @@ static bool over_budget(const hookrun *r)
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar);
+static void exceed(hookrun *r, lua_State *L);
+
+/* Stop the call in progress: the budget is spent. */
+static int budget_error(hookrun *r, lua_State *L)
+{
+	exceed(r, L);
+	lua_pushliteral(L, "instruction budget exceeded");
+	return lua_error(L);
+}
 
 /* Past the budget, every instruction fails, so a hook that catches the
  * error with pcall cannot keep running. */
@@ -264,9 +273,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 		r->time_exceeded = true;
 	if (!r->budget_exceeded && !r->time_exceeded && !over_budget(r))
 		return;
-	exceed(r, L);
-	lua_pushliteral(L, "instruction budget exceeded");
-	lua_error(L);
+	budget_error(r, L);
 }
 
 /* Charge cost instructions of library work to the budget, before the work
@@ -275,11 +282,18 @@ static void charge(lua_State *L, double cost)
 {
 	hookrun *r = run_of(L);
 	r->work += cost;
-	if (r->budget_exceeded || over_budget(r)) {
-		exceed(r, L);
-		lua_pushliteral(L, "instruction budget exceeded");
-		lua_error(L);
-	}
+	if (r->budget_exceeded || over_budget(r))
+		budget_error(r, L);
+}
+
+/* The tail of a wrapper of a library function: call the original
+ * (upvalue 1) with the wrapper's arguments, returning nres results. */
+static int call_original(lua_State *L, int nres)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, nres);
+	return nres == LUA_MULTRET ? lua_gettop(L) : nres;
 }
 
 /* Raise msg with no position: the message handler adds the hook line. */
@@ -344,8 +358,10 @@ static void record_frames(hookrun *r, lua_State *L)
 		if (!lua_getinfo(L, "Sln", &ar))
 			continue;
 		int i = file_index(r, ar.source);
-		if (i < 0 || ar.currentline <= 0 || r->nframes == HOOK_FRAMES)
+		if (i < 0 || ar.currentline <= 0)
 			continue;
+		if (r->nframes == HOOK_FRAMES)
+			break;
 		srcpos at = {r->files[i].name, (unsigned)ar.currentline, 0};
 		frame *last = r->nframes ? &r->frames[r->nframes - 1] : NULL;
 		if (last && last->at.file == at.file && last->at.line == at.line) {
@@ -557,10 +573,7 @@ static int guarded_pattern(lua_State *L)
 					 "instruction budget (too many calls "
 					 "on long strings)");
 	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	return lua_gettop(L);
+	return call_original(L, LUA_MULTRET);
 }
 
 static void guard_patterns(lua_State *L, int string_table)
@@ -650,10 +663,7 @@ static double work_of(lua_State *L, enum work_kind kind)
 static int guarded_call(lua_State *L)
 {
 	charge(L, work_of(L, (enum work_kind)lua_tointeger(L, lua_upvalueindex(2))));
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	return lua_gettop(L);
+	return call_original(L, LUA_MULTRET);
 }
 
 static void guard(lua_State *L, int lib, const char *name, enum work_kind kind)
@@ -753,10 +763,7 @@ static int sb_format(lua_State *L)
 			lua_replace(L, i);
 		}
 	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, n, 1);
-	return 1;
+	return call_original(L, 1);
 }
 
 /* --- the sandbox ----------------------------------------------------------- */
@@ -899,10 +906,7 @@ static int sb_setmetatable(lua_State *L)
 					 "to hooks (a finalizer would run outside "
 					 "the hook's instruction budget)");
 	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
-	return 1;
+	return call_original(L, 1);
 }
 
 /* print(...): a note at the hook line, so hook output goes where every
@@ -1174,6 +1178,8 @@ static void push_ref(hookrun *r, lua_State *L, size_t idx, int field)
  * each short string, so a key is a field name exactly when its address is
  * one of these (the names table, an upvalue of every function that looks
  * fields up, keeps them alive). */
+_Static_assert(KEY_SLOTS == 64, "key_slot keeps the top 6 bits of a hash");
+
 static unsigned key_slot(const char *k)
 {
 	return (unsigned)(((uintptr_t)k * UINT64_C(0x9E3779B97F4A7C15)) >> 58);
@@ -1213,40 +1219,26 @@ static int unknown_field(lua_State *L, int idx)
 	return hook_fail(L, "unknown cell field '%s'", k);
 }
 
-static const char *pre_string(const pyversion *v)
-{
-	static const char *const kinds[] = {"a", "b", "rc"};
-	return v->pre == PRE_FINAL ? "" : kinds[v->pre];
-}
-
-static void push_opt(lua_State *L, const char *s)
-{
-	if (s)
-		lua_pushstring(L, s);
-	else
-		lua_pushnil(L);
-}
 
 /* Push the value of field id of c (a list field pushes its ref). */
 static void push_field(hookrun *r, lua_State *L, int cellidx, int id)
 {
 	const ref *p = lua_touserdata(L, cellidx);
 	cell *c = r->cs->v[p->idx];
-	char pre[16] = "";
+	char pre[16];
 	switch (id) {
 	case X_VERSION: lua_pushstring(L, c->version_str); break;
 	case X_MAJOR: lua_pushinteger(L, c->version.major); break;
 	case X_MINOR: lua_pushinteger(L, c->version.minor); break;
 	case X_PATCH: lua_pushinteger(L, c->version.patch); break;
 	case X_PRE:
-		if (c->version.pre != PRE_FINAL)
-			snprintf(pre, sizeof pre, "%s%u",
-				 pre_string(&c->version), c->version.pre_n);
+		version_pre(&c->version, pre, sizeof pre);
 		lua_pushstring(L, pre);
 		break;
-	case X_SERIES: push_opt(L, c->series); break;
-	case X_SPEC: push_opt(L, c->spec); break;
-	case X_VARIANT: push_opt(L, c->variant->name.s); break;
+	/* lua_pushstring pushes nil for NULL */
+	case X_SERIES: lua_pushstring(L, c->series); break;
+	case X_SPEC: lua_pushstring(L, c->spec); break;
+	case X_VARIANT: lua_pushstring(L, c->variant->name.s); break;
 	case X_SKIP:
 		if (c->skip)
 			lua_pushstring(L, c->skip_reason.s ? c->skip_reason.s
@@ -1267,7 +1259,7 @@ static void push_field(hookrun *r, lua_State *L, int cellidx, int id)
 			lua_pushvalue(L, -1);
 			lua_setiuservalue(L, cellidx, fields[id].slot);
 			break;
-		default: push_opt(L, field_string(c, id)->s); break;
+		default: lua_pushstring(L, field_string(c, id)->s); break;
 		}
 	}
 }
@@ -1307,6 +1299,16 @@ static strlist *own_list(hookrun *r, size_t i, int id)
 		*l = (strlist){0};
 		strlist_copy(r->a, l, field_list(&r->before[i], id));
 	}
+	return l;
+}
+
+/* List field id of cell i, to be rewritten whole: empty, without the copy
+ * own_list would make. */
+static strlist *fresh_list(hookrun *r, size_t i, int id)
+{
+	strlist *l = field_list(begin_store(r, i), id);
+	r->owned[i] |= 1u << id;
+	*l = (strlist){0};
 	return l;
 }
 
@@ -1435,8 +1437,7 @@ static void store_list(hookrun *r, lua_State *L, const ref *p, int id)
 		lua_pop(L, 1);
 	}
 	charge_mem(r, L, fresh.cap * sizeof *fresh.v);
-	own_list(r, p->idx, id);
-	*field_list(r->cs->v[p->idx], id) = fresh;
+	*fresh_list(r, p->idx, id) = fresh;
 }
 
 static int cell_index(lua_State *L)
@@ -1786,7 +1787,7 @@ static int mx_in_series(lua_State *L)
 {
 	pyversion v = arg_version(L, 1, "mx.in_series");
 	pyversion s = arg_version(L, 2, "mx.in_series");
-	lua_pushboolean(L, v.major == s.major && v.minor == s.minor);
+	lua_pushboolean(L, version_in_series(&v, &s));
 	return 1;
 }
 
@@ -1802,8 +1803,8 @@ static int mx_version(lua_State *L)
 	lua_setfield(L, -2, "minor");
 	lua_pushinteger(L, v.patch);
 	lua_setfield(L, -2, "patch");
-	snprintf(s, sizeof s, "%s%u", pre_string(&v), v.pre_n);
-	lua_pushstring(L, v.pre == PRE_FINAL ? "" : s);
+	version_pre(&v, s, sizeof s);
+	lua_pushstring(L, s);
 	lua_setfield(L, -2, "pre");
 	version_series(&v, s, sizeof s);
 	lua_pushstring(L, s);
@@ -1976,8 +1977,7 @@ static int mx_remove(lua_State *L)
 		removed += drop[i];
 	}
 	if (removed > 0 && p) {
-		strlist *l = own_list(r, p->idx, p->field);
-		strlist_clear(l);
+		strlist *l = fresh_list(r, p->idx, p->field);
 		for (lua_Integer i = 0; i < n; i++)
 			if (!drop[i])
 				strlist_add(r->a, l, was.v[i].s, was.v[i].at);

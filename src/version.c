@@ -120,6 +120,14 @@ void version_format(const pyversion *v, char *out, unsigned size)
 			 pre_name(v->pre), v->pre_n);
 }
 
+void version_pre(const pyversion *v, char *out, unsigned size)
+{
+	char n[12] = "";
+	if (v->pre != PRE_FINAL)
+		snprintf(n, sizeof n, "%u", v->pre_n);
+	snprintf(out, size, "%s%s", pre_name(v->pre), n); /* "" when final */
+}
+
 void version_series(const pyversion *v, char *out, unsigned size)
 {
 	snprintf(out, size, "%u.%u", v->major, v->minor);

@@ -67,8 +67,26 @@ static void series(void)
 	is_str(out, "3.13", "series of 3.13.5");
 }
 
+static void pres(void)
+{
+	static const char *const v[][2] = {{"3.15.0b4", "b4"},
+					   {"3.14.0rc2", "rc2"},
+					   {"3.15.0a1", "a1"},
+					   {"3.13.5", ""},
+					   {"3.13", ""}};
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		pyversion pv;
+		char out[16];
+		version_parse(v[i][0], &pv);
+		version_pre(&pv, out, sizeof out);
+		ok(strcmp(out, v[i][1]) == 0, "the pre-release part of %s is '%s'",
+		   v[i][0], out);
+	}
+}
+
 int main(void)
 {
+	pres();
 	parses();
 	specs();
 	orders();
