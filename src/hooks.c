@@ -988,16 +988,10 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 	const char *chunk = arena_printf(r->a, "@%s", name);
 	const frozen_hook *f = frozen_find(name, buf_str(&b), b.len);
 	/* a frozen chunk has the code and line information that compiling
-	 * the text would give; loading it allocates less, so loading a file
-	 * (require in a hook call) is not charged to the call's budget,
-	 * which would then differ between the two (the file is capped at
-	 * LIMIT_FILE_BYTES) */
-	bool in_call = r->in_call;
-	r->in_call = false;
+	 * the text would give */
 	int status = f ? load_chunk(r, L, (const char *)f->code, f->code_len,
 				    chunk, "b")
 		       : load_chunk(r, L, buf_str(&b), b.len, chunk, "t");
-	r->in_call = in_call;
 	buf_release(&b);
 	return status;
 }
@@ -1032,7 +1026,13 @@ static int sb_require(lua_State *L)
 		return 1;
 	}
 	const char *file = arena_printf(r->a, "lua/%s.lua", name);
+	/* loading a frozen file allocates less than compiling it, so loading
+	 * is not charged to the hook call's budget, which would otherwise
+	 * differ between the two (the file is capped at LIMIT_FILE_BYTES) */
+	bool in_call = r->in_call;
+	r->in_call = false;
 	int status = load_file(r, L, file);
+	r->in_call = in_call;
 	if (status == LUA_ERRFILE)
 		return hook_fail(L, "module '%s' not found: hooks can only "
 			  "require lua/NAME.lua (%s)", name, lua_tostring(L, -1));
@@ -1176,8 +1176,8 @@ static void push_ref(hookrun *r, lua_State *L, size_t idx, int field)
 
 /* Field names by the address of their Lua string: Lua keeps one copy of
  * each short string, so a key is a field name exactly when its address is
- * one of these (the names table, an upvalue of every function that looks
- * fields up, keeps them alive). */
+ * one of these (a table in the registry keeps them alive, see
+ * setup_cells). */
 _Static_assert(KEY_SLOTS == 64, "key_slot keeps the top 6 bits of a hash");
 
 static unsigned key_slot(const char *k)
@@ -2008,17 +2008,17 @@ static int mx_replace(lua_State *L)
 	const ref *p = arg_list(L, "mx.replace");
 	lua_settop(L, 3);
 	bool found = false;
-	lua_Integer n = (lua_Integer)(p ? ref_list(L, p)->n : lua_rawlen(L, 1));
-	charge_scan(L, (size_t)n,
-		    lua_type(L, 2) == LUA_TSTRING ? lua_rawlen(L, 2) : 0);
+	/* a cell's list stays at this address when list_put copies it */
+	const strlist *l = p ? ref_list(L, p) : NULL;
+	size_t len = 0;
+	const char *old = lua_type(L, 2) == LUA_TSTRING
+			      ? lua_tolstring(L, 2, &len)
+			      : NULL;
+	lua_Integer n = (lua_Integer)(l ? l->n : lua_rawlen(L, 1));
+	charge_scan(L, (size_t)n, len);
 	for (lua_Integer i = 1; i <= n; i++) {
 		bool eq;
 		if (p) {
-			size_t len;
-			const char *old = lua_type(L, 2) == LUA_TSTRING
-					      ? lua_tolstring(L, 2, &len)
-					      : NULL;
-			const strlist *l = ref_list(L, p);
 			eq = old && (size_t)i <= l->n &&
 			     same_bytes(l->v[i - 1].s, old, len);
 		} else {
@@ -2237,7 +2237,7 @@ static int list_next(lua_State *L)
 
 /* pairs(t): keys in a fixed order, so that hook output never depends on
  * the hash; a cell's fields by name, a list's entries in order. Upvalue
- * 1 is table.sort, 2 the field names (for cell_next). */
+ * 1 is table.sort. */
 static int sb_pairs(lua_State *L)
 {
 	const ref *p = as_ref(L, 1);
@@ -2326,21 +2326,17 @@ static void push_sandbox(lua_State *L)
 }
 
 /* A metatable with fns, protected from hook code, into the registry. */
-static int new_metatable(lua_State *L, const luaL_Reg *fns, int names)
+static int new_metatable(lua_State *L, const luaL_Reg *fns)
 {
 	lua_newtable(L);
-	for (; fns->name; fns++) {
-		lua_pushvalue(L, names);
-		lua_pushcclosure(L, fns->func, 1);
-		lua_setfield(L, -2, fns->name);
-	}
+	luaL_setfuncs(L, fns, 0);
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
 	return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* The refs' metatables, the mx library and pairs, into the sandbox sb.
- * Every function gets the field names (name -> id) as upvalue 1. */
+ * The field names are interned once, for field_id. */
 static void setup_cells(hookrun *r, lua_State *L, int sb)
 {
 	static const luaL_Reg cell_mt[] = {
@@ -2357,32 +2353,27 @@ static void setup_cells(hookrun *r, lua_State *L, int sb)
 	    {"prefixed", mx_prefixed}, {"replace", mx_replace},
 	    {"getenv", mx_getenv}, {"setenv", mx_setenv}, {"skip", mx_skip},
 	    {NULL, NULL}};
-	lua_createtable(L, 0, NFIELDS);
-	int names = lua_gettop(L);
+	lua_createtable(L, NFIELDS, 0); /* keeps the names' strings alive */
 	for (int i = 0; i < NFIELDS; i++) {
 		lua_pushstring(L, fields[i].name);
 		add_key(r, lua_tostring(L, -1), i);
-		lua_pushinteger(L, i);
-		lua_rawset(L, names);
+		lua_rawseti(L, -2, i + 1);
 	}
-	r->cell_mt_ref = new_metatable(L, cell_mt, names);
-	r->list_mt_ref = new_metatable(L, list_mt, names);
-	luaL_newlibtable(L, mx);
-	lua_pushvalue(L, names);
-	luaL_setfuncs(L, mx, 1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	r->cell_mt_ref = new_metatable(L, cell_mt);
+	r->list_mt_ref = new_metatable(L, list_mt);
+	luaL_newlib(L, mx);
 	/* pairs sorts with the table.sort of before any hook ran */
 	lua_getfield(L, sb, "table");
 	lua_getfield(L, -1, "sort");
 	lua_remove(L, -2);
-	lua_pushvalue(L, names);
-	lua_pushcclosure(L, sb_pairs, 2);
+	lua_pushcclosure(L, sb_pairs, 1);
 	lua_pushvalue(L, -1);
 	lua_setfield(L, sb, "pairs");
 	lua_setfield(L, -2, "sorted_pairs");
 	lua_pushcfunction(L, sb_next);
 	lua_setfield(L, sb, "next");
 	lua_setfield(L, sb, "mx");
-	lua_pop(L, 1);
 }
 
 static void setup_state(hookrun *r, lua_State *L)
