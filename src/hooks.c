@@ -308,16 +308,11 @@ static int hook_fail(lua_State *L, const char *fmt, ...)
 
 /* --- errors ---------------------------------------------------------------- */
 
-/* A copy of s safe for a terminal: control characters become '?'. */
-static const char *clean_text(arena *a, const char *s, size_t len)
+/* A copy of hook text for a message, at most HOOK_MSG_MAX bytes (diag
+ * escapes its control bytes, as it does in every message). */
+static const char *clip_text(arena *a, const char *s, size_t len)
 {
-	if (len > HOOK_MSG_MAX)
-		len = HOOK_MSG_MAX;
-	char *out = arena_strndup(a, s, len);
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = *p == '\t' || *p == '\n' ? ' ' : '?';
-	return out;
+	return arena_strndup(a, s, len < HOOK_MSG_MAX ? len : HOOK_MSG_MAX);
 }
 
 /* "lua/x.lua:12: msg" -> line 12 and msg, when the file is a hook file */
@@ -394,7 +389,7 @@ static int msg_handler(lua_State *L)
 	const char *rest = msg;
 	split_position(r, msg, &at, &rest);
 	r->err_at = at;
-	r->err_msg = clean_text(r->a, rest, strlen(rest));
+	r->err_msg = clip_text(r->a, rest, strlen(rest));
 	lua_settop(L, 1);
 	return 1;
 }
@@ -918,8 +913,8 @@ static int sb_print(lua_State *L)
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
 	for (int i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
+		if (i > 1) /* a tab, as in Lua's print, would show as \x09 */
+			luaL_addchar(&b, ' ');
 		plain_tostring(L, i);
 		luaL_addvalue(&b);
 	}
@@ -928,7 +923,7 @@ static int sb_print(lua_State *L)
 	const char *s = lua_tolstring(L, -1, &len);
 	srcpos at = r->call_at;
 	hook_frame(r, L, &at);
-	diag_note(r->d, at, "print: %s", clean_text(r->a, s, len));
+	diag_note(r->d, at, "print: %s", clip_text(r->a, s, len));
 	return 0;
 }
 
@@ -2438,7 +2433,7 @@ static bool check_keys(hookrun *r, lua_State *L, const char *file)
 		bad[i] = k;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *k = clean_text(r->a, bad[i], strlen(bad[i]));
+		const char *k = clip_text(r->a, bad[i], strlen(bad[i]));
 		const char *s = diag_suggest(k, hooks, 2);
 		diag_error(r->d, srcpos_file(file),
 			   "unknown hook '%s' in the returned table%s%s%s", k,
@@ -2495,7 +2490,7 @@ static void report_load(hookrun *r, lua_State *L, const pstr *listed, int st)
 	srcpos at = st == LUA_ERRFILE ? listed->at : srcpos_file(listed->s);
 	const char *rest = msg ? msg : "cannot load";
 	split_position(r, rest, &at, &rest);
-	diag_error(r->d, at, "%s", clean_text(r->a, rest, strlen(rest)));
+	diag_error(r->d, at, "%s", clip_text(r->a, rest, strlen(rest)));
 	lua_pop(L, 1);
 }
 
@@ -2643,7 +2638,7 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	bool ok = status == LUA_OK && lua_toboolean(L, -1);
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
-		r.err_msg = clean_text(a, msg ? msg : "?", msg ? strlen(msg) : 1);
+		r.err_msg = clip_text(a, msg ? msg : "?", msg ? strlen(msg) : 1);
 		report_failure(&r, status);
 	}
 	/* no lua_close: the state is all in its heap, and has nothing to
