@@ -1824,6 +1824,21 @@ static const ref *arg_list(lua_State *L, const char *what)
 	return NULL;
 }
 
+/* The length of a hook's own list at idx, as ipairs sees it: the entries
+ * before the first nil, each charged (rawlen's border is any one of a
+ * table's holes, so the helpers would disagree on a table with one). */
+static lua_Integer seq_len(lua_State *L, int idx)
+{
+	lua_Integer n = 0;
+	while (lua_rawgeti(L, idx, n + 1) != LUA_TNIL) {
+		lua_pop(L, 1);
+		charge(L, 1);
+		n++;
+	}
+	lua_pop(L, 1);
+	return n;
+}
+
 /* Is the value at idx in the list at 1? */
 static bool has(lua_State *L, const ref *p, int idx)
 {
@@ -1862,6 +1877,7 @@ static int mx_add(lua_State *L)
 	hookrun *r = run_of(L);
 	const ref *p = arg_list(L, "mx.add");
 	int n = lua_gettop(L);
+	lua_Integer len = p ? 0 : seq_len(L, 1);
 	for (int i = 2; i <= n; i++) {
 		if (has(L, p, i))
 			continue;
@@ -1870,7 +1886,7 @@ static int mx_add(lua_State *L)
 				 true);
 		} else {
 			lua_pushvalue(L, i);
-			lua_rawseti(L, 1, (lua_Integer)lua_rawlen(L, 1) + 1);
+			lua_rawseti(L, 1, ++len);
 		}
 	}
 	lua_settop(L, 1);
@@ -1954,12 +1970,7 @@ static int mx_remove(lua_State *L)
 			memcpy(was.v, l->v, l->n * sizeof *l->v);
 		n = (lua_Integer)was.n;
 	} else {
-		while (lua_rawgeti(L, 1, n + 1) != LUA_TNIL) {
-			lua_pop(L, 1);
-			charge(L, 1);
-			n++;
-		}
-		lua_pop(L, 1);
+		n = seq_len(L, 1);
 	}
 	bool *drop = lua_newuserdatauv(L, (size_t)n + 1, 0);
 	lua_Integer removed = 0;
@@ -2009,7 +2020,7 @@ static int mx_replace(lua_State *L)
 	const char *old = lua_type(L, 2) == LUA_TSTRING
 			      ? lua_tolstring(L, 2, &len)
 			      : NULL;
-	lua_Integer n = (lua_Integer)(l ? l->n : lua_rawlen(L, 1));
+	lua_Integer n = l ? (lua_Integer)l->n : seq_len(L, 1);
 	charge_scan(L, (size_t)n, len);
 	for (lua_Integer i = 1; i <= n; i++) {
 		bool eq;
@@ -2096,7 +2107,7 @@ static int mx_setenv(lua_State *L)
 	if (i)
 		lua_pop(L, 1);
 	else
-		i = (lua_Integer)(p ? ref_list(L, p)->n : lua_rawlen(L, 1)) + 1;
+		i = (p ? (lua_Integer)ref_list(L, p)->n : seq_len(L, 1)) + 1;
 	lua_pushvalue(L, 2);
 	lua_pushliteral(L, "=");
 	lua_pushvalue(L, 3);

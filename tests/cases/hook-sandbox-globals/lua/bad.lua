@@ -19,6 +19,12 @@ assert(utf8.len("\u{e9}") == 1)
 assert(math.floor(2.5) == 2 and math.maxinteger == 0x7fffffffffffffff)
 assert(math.type(1) == "integer" and utf8.char(233) == "\u{e9}")
 assert(load("return 1 + 1")() == 2)
+-- the mx helpers see a hook's own list as ipairs does: up to the first nil
+local holes = {"x", nil, "y"}
+assert(mx.remove(holes, "y") == 0 and not mx.replace(holes, "y", "z"))
+assert(mx.getenv(holes, "y") == nil)
+mx.add(holes, "w")
+assert(holes[2] == "w" and holes[3] == "y")
 -- nothing a hook can print or format holds an address
 assert(tostring({}) == "table" and tostring(print) == "function")
 assert(string.format("%s-%d %%p", {}, 3) == "table-3 %p")
