@@ -1,8 +1,8 @@
 return {
   cell = function(c)
-    local t = {}
+    local t, x = {}, ("x"):rep(4096)
     for i = 1, 1e9 do
-      t[i] = string.rep("x", 4096) .. i
+      t[i] = x .. i
     end
   end,
 }
