@@ -24,10 +24,13 @@ typedef struct {
 	size_t n, cap;
 } strlist;
 
+/* Room for n entries in all, so that adding up to n allocates nothing. */
+void strlist_reserve(arena *a, strlist *l, size_t n);
 /* s is not copied: it must live in a (or longer). */
 void strlist_add(arena *a, strlist *l, const char *s, srcpos at);
 /* Add unless an equal string is present. */
 void strlist_add_unique(arena *a, strlist *l, const char *s, srcpos at);
+/* Append src's entries to dst. */
 void strlist_copy(arena *a, strlist *dst, const strlist *src);
 bool strlist_has(const strlist *l, const char *s);
 /* Remove every entry equal to s; returns how many were removed. */

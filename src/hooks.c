@@ -50,6 +50,12 @@
 #define HOOK_SCAN 64                      /* stack levels searched for them */
 #define HOOK_LIST_MAX 1000                /* entries in one list field */
 #define HOOK_MSG_MAX 400                  /* bytes of a hook's message */
+/* Lua's collector starts on an empty heap, so setting up the sandbox (a
+ * few hundred objects, none of them garbage) would run a cycle each time
+ * the heap doubled: while it is set up, the next cycle waits for ten times
+ * the heap. Hook code runs with Lua's default. */
+#define SETUP_GC_PAUSE 1000
+#define HOOK_GC_PAUSE 200
 
 typedef struct {
 	const char *name; /* "lua/quirks.lua", as listed or required */
@@ -99,7 +105,7 @@ typedef struct {
 	bool budget_exceeded, time_exceeded;
 	hookfile *files;
 	size_t nfiles, capfiles;
-	int env_mt_ref, loaded_ref, cell_mt_ref, list_mt_ref;
+	int env_mt_ref, env_names_ref, loaded_ref, cell_mt_ref, list_mt_ref;
 	/* stores into cells (see begin_store), per cell: its values before
 	 * the first store of the call that made it, and lists copied since */
 	unsigned call_id; /* the call in progress */
@@ -139,17 +145,17 @@ static int file_index(const hookrun *r, const char *source)
 	return -1;
 }
 
-/* The innermost frame running hook code (not C, not load()ed text). Calls
- * only lua_getstack and lua_getinfo ("S", "l"), which do not allocate, so the
+/* The innermost frame running hook code (not C, not load()ed text), from
+ * stack level `level` out (1 skips the C function asking). Calls only
+ * lua_getstack and lua_getinfo ("S", "l"), which do not allocate, so the
  * allocator may use it too. */
-static int hook_frame(hookrun *r, lua_State *L, srcpos *at)
+static int hook_frame(hookrun *r, lua_State *L, int level, srcpos *at)
 {
 	lua_Debug ar;
 	/* lua_getstack walks from the top to its level, so the search stops
 	 * at HOOK_SCAN levels: a store deep in a recursion of load()ed code,
 	 * which has no hook frame, would cost the square of the depth */
-	for (int level = 0; level < HOOK_SCAN && lua_getstack(L, level, &ar);
-	     level++) {
+	for (; level < HOOK_SCAN && lua_getstack(L, level, &ar); level++) {
 		if (!lua_getinfo(L, "S", &ar))
 			continue;
 		int i = file_index(r, ar.source);
@@ -237,7 +243,7 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	r->pend_nsize = nsize;
 	r->pend_at = (srcpos){0};
 	if (r->L)
-		hook_frame(r, r->L, &r->pend_at);
+		hook_frame(r, r->L, 0, &r->pend_at);
 	if (r->in_call && !r->budget_exceeded) {
 		r->work += (double)r->mem.used / HOOK_ALLOC_GRAIN;
 		if (over_budget(r)) { /* spent on collections the cap forced */
@@ -823,40 +829,41 @@ static int undefined_global(lua_State *L)
 	return hook_fail(L, "undefined global '%s'", k);
 }
 
-static bool lazy_library(const char *name)
-{
-	for (size_t i = 0; i < sizeof lazy_libs / sizeof *lazy_libs; i++)
-		if (strcmp(name, lazy_libs[i].name) == 0)
-			return true;
-	return false;
-}
-
 /* A fresh environment for one chunk: a copy of the sandbox's names, so
  * that reading mx or ipairs is one table lookup (hooks read mx dozens of
  * times per cell), over the sandbox itself, for undefined globals and for
  * the libraries opened when first named. Those are left out of the copy
- * even once opened, so that every environment starts the same. */
+ * even once opened, so that every environment starts the same: the copy
+ * is of the names the sandbox had when set up (env_names_ref, keys and
+ * values in turn). */
 static void push_env(hookrun *r, lua_State *L)
 {
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_mt_ref);
-	int mt = lua_gettop(L);
-	lua_rawgetp(L, mt, &r->env_mt_ref); /* the sandbox, see setup_state */
-	lua_createtable(L, 0, 32);
-	lua_pushnil(L);
-	while (lua_next(L, mt + 1)) {
-		if (lua_type(L, -2) == LUA_TSTRING &&
-		    lazy_library(lua_tostring(L, -2))) {
-			lua_pop(L, 1);
-			continue;
-		}
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, mt + 2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_names_ref);
+	int names = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
+	lua_createtable(L, 0, (int)(n / 2));
+	for (lua_Integer i = 1; i < n; i += 2) {
+		lua_rawgeti(L, names, i);
+		lua_rawgeti(L, names, i + 1);
+		lua_rawset(L, names + 1);
 	}
-	lua_pushvalue(L, mt);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_mt_ref);
 	lua_setmetatable(L, -2);
-	lua_replace(L, mt);
-	lua_pop(L, 1);
+	lua_remove(L, names);
+}
+
+/* The names of the sandbox sb, for push_env. */
+static void keep_env_names(hookrun *r, lua_State *L, int sb)
+{
+	lua_newtable(L);
+	lua_Integer n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, sb)) {
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -4, ++n);
+		lua_rawseti(L, -3, ++n);
+	}
+	r->env_names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* Load a chunk as name ("@lua/x.lua") in a fresh environment; mode is
@@ -922,7 +929,7 @@ static int sb_print(lua_State *L)
 	size_t len;
 	const char *s = lua_tolstring(L, -1, &len);
 	srcpos at = r->call_at;
-	hook_frame(r, L, &at);
+	hook_frame(r, L, 1, &at);
 	diag_note(r->d, at, "print: %s", clip_text(r->a, s, len));
 	return 0;
 }
@@ -1265,7 +1272,7 @@ static void push_field(hookrun *r, lua_State *L, int cellidx, int id)
 static srcpos store_pos(hookrun *r, lua_State *L)
 {
 	srcpos at = r->call_at;
-	hook_frame(r, L, &at);
+	hook_frame(r, L, 1, &at);
 	return at;
 }
 
@@ -1290,9 +1297,11 @@ static strlist *own_list(hookrun *r, size_t i, int id)
 	cell *c = begin_store(r, i);
 	strlist *l = field_list(c, id);
 	if (!(r->owned[i] & 1u << id)) {
+		const strlist *was = field_list(&r->before[i], id);
 		r->owned[i] |= 1u << id;
 		*l = (strlist){0};
-		strlist_copy(r->a, l, field_list(&r->before[i], id));
+		strlist_reserve(r->a, l, was->n + 4); /* hooks mostly add */
+		strlist_copy(r->a, l, was);
 	}
 	return l;
 }
@@ -1328,7 +1337,7 @@ static void charge_mem(hookrun *r, lua_State *L, size_t bytes)
 	if (!heap_charge(&r->mem, bytes)) {
 		r->mem.refused = false;
 		if (!r->mem_exceeded)
-			hook_frame(r, L, &r->mem_at);
+			hook_frame(r, L, 0, &r->mem_at);
 		r->mem_exceeded = true;
 		hook_fail(L, "not enough memory");
 	}
@@ -1578,7 +1587,7 @@ static bool same_strings(const strlist *a, const strlist *b)
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].s, b->v[i].s) != 0)
+		if (a->v[i].s != b->v[i].s && strcmp(a->v[i].s, b->v[i].s) != 0)
 			return false;
 	return true;
 }
@@ -1601,15 +1610,20 @@ static void keep_entries(arena *a, strlist *now, const strlist *was)
 	bool small_used[64] = {0}, small_done[64] = {0};
 	bool *used = was->n <= 64 ? small_used : arena_alloc(a, was->n);
 	bool *done = now->n <= 64 ? small_done : arena_alloc(a, now->n);
+	/* the search starts at the first unused entry, which is the next one
+	 * while the entries keep their order: linear in that common case */
+	size_t first = 0;
 	for (size_t i = 0; i < now->n; i++)
-		for (size_t j = 0; j < was->n; j++)
+		for (size_t j = first; j < was->n; j++)
 			if (!used[j] && now->v[i].s == was->v[j].s &&
 			    same_pos(now->v[i].at, was->v[j].at)) {
 				used[j] = done[i] = true;
+				while (first < was->n && used[first])
+					first++;
 				break;
 			}
 	for (size_t i = 0; i < now->n; i++)
-		for (size_t j = 0; j < was->n && !done[i]; j++)
+		for (size_t j = first; j < was->n && !done[i]; j++)
 			if (!used[j] && strcmp(now->v[i].s, was->v[j].s) == 0) {
 				used[j] = done[i] = true;
 				now->v[i].at = was->v[j].at;
@@ -2398,9 +2412,8 @@ static void setup_state(hookrun *r, lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, -2, "__metatable");
-	lua_pushvalue(L, sb); /* for push_env, under a key no hook can name */
-	lua_rawsetp(L, -2, &r->env_mt_ref);
 	r->env_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	keep_env_names(r, L, sb);
 	lua_newtable(L);
 	r->loaded_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pop(L, 1);
@@ -2609,7 +2622,9 @@ static bool run_matrix_hooks(hookrun *r, lua_State *L)
 static int run_all(lua_State *L)
 {
 	hookrun *r = lua_touserdata(L, 1);
+	lua_gc(L, LUA_GCINC, SETUP_GC_PAUSE, 0, 0);
 	setup_state(r, L);
+	lua_gc(L, LUA_GCINC, HOOK_GC_PAUSE, 0, 0);
 	bool ok = load_hooks(r, L) && run_cell_hooks(r, L) &&
 		  run_matrix_hooks(r, L);
 	lua_pushboolean(L, ok);

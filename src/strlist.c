@@ -3,14 +3,18 @@
 
 #include <string.h>
 
+void strlist_reserve(arena *a, strlist *l, size_t n)
+{
+	if (n <= l->cap)
+		return;
+	l->v = arena_grow(a, l->v, l->n * sizeof *l->v, n * sizeof *l->v);
+	l->cap = n;
+}
+
 void strlist_add(arena *a, strlist *l, const char *s, srcpos at)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		l->v = arena_grow(a, l->v, l->cap * sizeof *l->v,
-				  cap * sizeof *l->v);
-		l->cap = cap;
-	}
+	if (l->n == l->cap)
+		strlist_reserve(a, l, l->cap ? l->cap * 2 : 8);
 	l->v[l->n++] = (pstr){s, at};
 }
 
@@ -22,8 +26,11 @@ void strlist_add_unique(arena *a, strlist *l, const char *s, srcpos at)
 
 void strlist_copy(arena *a, strlist *dst, const strlist *src)
 {
-	for (size_t i = 0; i < src->n; i++)
-		strlist_add(a, dst, src->v[i].s, src->v[i].at);
+	if (src->n == 0)
+		return;
+	strlist_reserve(a, dst, dst->n + src->n);
+	memcpy(dst->v + dst->n, src->v, src->n * sizeof *src->v);
+	dst->n += src->n;
 }
 
 bool strlist_has(const strlist *l, const char *s)
