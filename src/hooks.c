@@ -242,8 +242,13 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	r->pend_osize = osize;
 	r->pend_nsize = nsize;
 	r->pend_at = (srcpos){0};
+#if LUA_VERSION_RELEASE_NUM < 50406
+	/* From Lua 5.4.6 on, the stack's pointers are offsets while the
+	 * stack itself is reallocated, and this may be that request: there,
+	 * no stack walk, and the message names the hook's function line */
 	if (r->L)
 		hook_frame(r, r->L, 0, &r->pend_at);
+#endif
 	if (r->in_call && !r->budget_exceeded) {
 		r->work += (double)r->mem.used / HOOK_ALLOC_GRAIN;
 		if (over_budget(r)) { /* spent on collections the cap forced */
