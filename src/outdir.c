@@ -312,16 +312,22 @@ static bool make_root(const char *root, diag *d)
 typedef struct {
 	char **v;
 	size_t n;
-	buf text;
+	buf text;  /* the entries, each ended with a NUL in place of its \n */
+	buf bytes; /* the file as read */
+	bool read; /* whether bytes is what the file held */
 } pathlist;
 
 static void read_manifest(const char *root, pathlist *pl)
 {
 	char *path = join(root, EMIT_MANIFEST);
 	memset(pl, 0, sizeof *pl);
+	buf_init(&pl->bytes, MANIFEST_MAX);
 	buf_init(&pl->text, MANIFEST_MAX);
-	if (file_read(path, &pl->text, MANIFEST_MAX) != 0)
-		buf_reset(&pl->text);
+	pl->read = file_read(path, &pl->bytes, MANIFEST_MAX) == 0;
+	if (pl->read)
+		buf_add(&pl->text, pl->bytes.data, pl->bytes.len);
+	else
+		buf_reset(&pl->bytes);
 	free(path);
 	size_t lines = 1;
 	for (size_t i = 0; i < pl->text.len; i++)
@@ -342,6 +348,7 @@ static void pathlist_release(pathlist *pl)
 {
 	free(pl->v);
 	buf_release(&pl->text);
+	buf_release(&pl->bytes);
 }
 
 static bool manifest_has(const outset *os, const char *rel)
@@ -592,12 +599,24 @@ static bool sync_dirs(const char *root, const outset *os, diag *d)
 	return true;
 }
 
-static bool write_manifest(const char *root, const buf *text, diag *d)
+static bool same_buf(const buf *a, const buf *b)
 {
+	return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
+}
+
+/* Write text as the manifest unless the file holds it: *on_disk, when not
+ * NULL, is what the file holds (this run read or wrote it, under the
+ * directory lock), and becomes text. */
+static bool write_manifest(const char *root, const buf *text,
+			   const buf **on_disk, diag *d)
+{
+	if (*on_disk && same_buf(*on_disk, text))
+		return true;
 	char *path = join(root, EMIT_MANIFEST);
-	bool ok = same_content(path, text) ||
+	bool ok = (!*on_disk && same_content(path, text)) ||
 		  file_write_atomic(path, text->data, text->len, d);
 	free(path);
+	*on_disk = ok ? text : NULL;
 	return ok;
 }
 
@@ -666,12 +685,13 @@ static bool write_locked(const char *root, int root_fd, const outset *os,
 	remove_leftovers(root, os, &old);
 	buf_init(&pre, MANIFEST_MAX);
 	union_manifest(os, &old, &pre);
-	ok = write_manifest(root, &pre, d) &&
+	const buf *on_disk = old.read ? &old.bytes : NULL;
+	ok = write_manifest(root, &pre, &on_disk, d) &&
 	     write_changed(root, root_fd, os, d, st);
 	if (ok) {
 		remove_stale(root, os, &old, st);
 		const outfile *m = outset_find(os, EMIT_MANIFEST);
-		ok = !m || write_manifest(root, &m->content, d);
+		ok = !m || write_manifest(root, &m->content, &on_disk, d);
 	}
 	buf_release(&pre);
 	pathlist_release(&old);

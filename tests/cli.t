@@ -50,6 +50,14 @@ grep -q ': 0 written, ' "$tmp/second.out"
 result $? "a second generate writes nothing"
 [ "$before" = "$(ls -i generated/Makefile)" ]
 result $? "an unchanged file is not replaced (same inode)"
+if command -v strace >/dev/null; then
+	strace -f -e trace=open,openat -o "$tmp/opens" "$MATRIXC" generate -q 2>/dev/null
+	opened=$(grep -c 'generated/\.matrixc-manifest"' "$tmp/opens")
+	[ "$opened" -eq 1 ]
+	result $? "a generate with nothing to change reads the manifest once (opened $opened times)"
+else
+	skip "strace missing"
+fi
 "$MATRIXC" check
 result $? "check passes right after generate"
 ls -a generated generated/* | grep -q '\.tmp\.'
