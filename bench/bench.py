@@ -22,8 +22,10 @@ measured against `check` on the same matrix with `hooks: []`: in wall time,
 over alternate runs of the two, and, when valgrind is installed (unless
 BENCH_CALLGRIND=0), in instructions under callgrind, which are repeatable
 on a busy machine, with the instructions spent inside the hook phase
-(hooks_run). When a size fails with its hooks, every command is measured
-without them, so the size still has figures.
+(hooks_run). With valgrind, every command of every size is also counted
+in instructions, so that the growth from size to size can be read without
+the machine's noise. When a size fails with its hooks, every command is
+measured without them, so the size still has figures.
 
 Environment: MATRIXC (binary), SIZES ("10 100 1000 10000"), BENCH_WORK
 (scratch directory), CHECKSUMS (the checksums table), MIN_RUNS, MAX_RUNS,
@@ -141,13 +143,13 @@ def measure(matrixc, args, cwd, fresh):
     return summary(times, rss)
 
 
-def callgrind_ir(matrixc, cwd, phase=None):
-    """Instructions executed by one `check`, counted by callgrind: the
-    total, and with phase the inclusive count of that function (through
-    callgrind_annotate), else None."""
+def callgrind_ir(matrixc, cwd, phase=None, args=('check',)):
+    """Instructions executed by one run of matrixc with args (`check`),
+    counted by callgrind: the total, and with phase the inclusive count of
+    that function (through callgrind_annotate), else None."""
     out = os.path.join(cwd, '.callgrind.out')
     r = subprocess.run(['valgrind', '--tool=callgrind',
-                        '--callgrind-out-file=' + out, matrixc, 'check'],
+                        '--callgrind-out-file=' + out, matrixc] + list(args),
                        cwd=cwd, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
     if r.returncode != 0:
@@ -170,6 +172,22 @@ def callgrind_ir(matrixc, cwd, phase=None):
                 break
     os.unlink(out)
     return total, inside
+
+
+def count_instructions(matrixc, d, res, hooks):
+    """Each command's instructions under callgrind, into res[name]['ir']
+    (with the hook phase's for check, when there are hooks), for the
+    growth budget: the machine's load changes the times, not these."""
+    for name, args, fresh in COMMANDS:
+        m = res.get(name)
+        if not m or 'error' in m:
+            continue
+        phase = 'hooks_run' if name == 'check' and hooks else None
+        try:
+            m['ir'], m['ir_phase'] = callgrind_ir(
+                matrixc, d, phase, fresh_argv(list(args), d, fresh))
+        except Failed as e:
+            print('%6s  %-10s  FAILED under callgrind: %s' % ('', name, e))
 
 
 def measure_pair(matrixc, with_dir, bare_dir):
@@ -298,14 +316,17 @@ def budgets(results, shipped, hook_share):
                 name, ', '.join('%d->%d %.1fx (median %.1fx)' % r
                                 for r in ratios),
                 verdict(worst <= 12)))
-    # the same for check in instructions (callgrind), which the machine's
-    # load does not change: a wall-time ratio near 12x with an instruction
-    # ratio far below it is noise
-    by_size = {sh['cells']: sh for sh in hook_share
-               if isinstance(sh['cells'], int) and 'ir_with' in sh}
-    counted = sorted(by_size)
-    for name, key in (('check', 'ir_with'), ('check-bare', 'ir_bare')):
-        ratios = [(a, b, by_size[b][key] / by_size[a][key] * a / b * 10)
+    # the same in instructions (callgrind), which the machine's load does
+    # not change: a wall-time ratio near 12x with an instruction ratio far
+    # below it is noise
+    irs = {name: {n: results[n][name]['ir'] for n in sizes
+                  if 'ir' in results[n].get(name, {})}
+           for name in [c[0] for c in COMMANDS]}
+    irs['check-bare'] = {sh['cells']: sh['ir_bare'] for sh in hook_share
+                         if isinstance(sh['cells'], int) and 'ir_bare' in sh}
+    for name, by_size in irs.items():
+        counted = sorted(by_size)
+        ratios = [(a, b, by_size[b] / by_size[a] * a / b * 10)
                   for a, b in zip(counted, counted[1:])]
         if ratios:
             print('  %-10s 10x cells <= 12x instructions: %s -> %s' % (
@@ -387,8 +408,12 @@ def measure_share(matrixc, cells, d, res, shares, use_cg, note='',
              'wall': 1 - bare_m['median'] / with_h['median']}
     if use_cg:
         try:
-            share['ir_with'], share['ir_hooks'] = callgrind_ir(
-                matrixc, d, 'hooks_run')
+            if 'ir' in res['check']:  # counted with the other commands
+                share['ir_with'] = res['check']['ir']
+                share['ir_hooks'] = res['check']['ir_phase']
+            else:
+                share['ir_with'], share['ir_hooks'] = callgrind_ir(
+                    matrixc, d, 'hooks_run')
             share['ir_bare'], _ = callgrind_ir(matrixc, b)
         except Failed as e:
             print('%6s  %-10s  FAILED: %s' % (cells, 'callgrind', e))
@@ -497,6 +522,8 @@ def main():
                 except Failed as e:
                     res[name] = {'error': str(e)}
                 print(row(cells, name, res[name]), flush=True)
+            if use_cg:
+                count_instructions(matrixc, d, res, bool(hooks))
         except Failed as e:
             for name, _, _ in COMMANDS:
                 res[name] = {'error': str(e)}
