@@ -174,9 +174,10 @@ static int compile_emit(compilation *c, const cli_opts *o, outset *os)
 
 /* The output directory that matrix.yaml names must be a real directory
  * of the repository: a committed symlink (generated -> /etc/cron.d) would
- * send every generated file outside it. A directory given with -o is the
- * user's own choice and is taken as it is. */
-static bool output_is_real(compilation *c, const cli_opts *o)
+ * send every generated file outside it, and have check compare (and show
+ * in its diff) files from there. A directory given with -o is the user's
+ * own choice and is taken as it is. verb: "write" or "read". */
+static bool output_is_real(compilation *c, const cli_opts *o, const char *verb)
 {
 	if (o->out_dir)
 		return true;
@@ -192,8 +193,8 @@ static bool output_is_real(compilation *c, const cli_opts *o)
 		if (link) {
 			srcpos at = c->m.output.at.line ? c->m.output.at
 							: srcpos_file(c->m.file);
-			diag_error(c->d, at, "refusing to write through the "
-				   "symlink %s", path);
+			diag_error(c->d, at, "refusing to %s through the "
+				   "symlink %s", verb, path);
 			return false;
 		}
 		if (!last)
@@ -209,7 +210,8 @@ int cmd_generate(const cli_opts *o)
 	outdir_stats st;
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
-	if (!r && (!output_is_real(&c, o) || !outdir_write(dir, &os, c.d, &st)))
+	if (!r && (!output_is_real(&c, o, "write") ||
+		   !outdir_write(dir, &os, c.d, &st)))
 		r = EXIT_ENV;
 	compile_report(&c, o);
 	if (!r && !o->quiet)
@@ -239,8 +241,11 @@ int cmd_check(const cli_opts *o)
 	buf_init(&diff, 0);
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
-	int stale = r ? 0 : outdir_check(dir, &os, c.d, &diff,
-					 o->diff_lines ? o->diff_lines : 200);
+	int stale = r ? 0
+		  : !output_is_real(&c, o, "read")
+		  ? -1
+		  : outdir_check(dir, &os, c.d, &diff,
+				 o->diff_lines ? o->diff_lines : 200);
 	compile_report(&c, o);
 	if (stale < 0)
 		r = EXIT_ENV;

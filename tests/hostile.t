@@ -286,6 +286,12 @@ ok=0
 grep -q 'refusing to write through the symlink' "$tmp/err" || { sed 's/^/# /' "$tmp/err"; ok=1; }
 [ -z "$(ls -A "$outside")" ] || { echo "# written outside"; ok=1; }
 result $ok "an output directory that is a symlink is refused: exit 3, nothing written"
+(cd "$w" && "$MATRIXC" generate -q -o "$outside" >/dev/null 2>&1)
+run "$w" check
+ok=0
+[ "$st" = 3 ] || { echo "# exit status $st, want 3"; ok=1; }
+grep -q 'refusing to read through the symlink' "$tmp/err" || { sed 's/^/# /' "$tmp/err"; ok=1; }
+result $ok "check refuses that symlink too, even when what it points to is up to date: exit 3"
 rm "$w/generated"
 mkdir -p "$w/gen"
 run "$w" generate -o gen
