@@ -456,34 +456,35 @@ static void load_hooks(loader *l, const ynode *n)
 	}
 }
 
-static void load_output(loader *l, const ynode *n)
+/* output, lock -> a relative path inside the repository: matrixc writes
+ * there, and update writes the lock file, so neither may name a file
+ * outside it. */
+static pstr path_of(loader *l, const ynode *n, const char *key,
+		    const char *what)
 {
-	pstr p = str_of(l, n, "output");
-	if (!p.s)
-		return;
-	if (!name_check_path(p.s))
-		l->m->output = p;
-	else
+	pstr p = str_of(l, n, what);
+	if (p.s && name_check_path(p.s)) {
 		diag_error(l->d, p.at,
-			   "output must be a relative path inside the repository "
+			   "%s must be a relative path inside the repository "
 			   "(letters, digits, '_', '.', '-' and '/'; no '..'), not '%s'",
-			   p.s);
+			   key, p.s);
+		p.s = NULL;
+	}
+	return p;
 }
 
-/* lock -> a relative path like output's: the lock file is read and, by
- * update, written, so it must not name a file outside the repository. */
+static void load_output(loader *l, const ynode *n)
+{
+	pstr p = path_of(l, n, "output", "output");
+	if (p.s)
+		l->m->output = p;
+}
+
 static void load_lock_path(loader *l, const ynode *n)
 {
-	pstr p = str_of(l, n, "lock file");
-	if (!p.s)
-		return;
-	if (!name_check_path(p.s))
+	pstr p = path_of(l, n, "lock", "lock file");
+	if (p.s)
 		l->m->lock_file = p;
-	else
-		diag_error(l->d, p.at,
-			   "lock must be a relative path inside the repository "
-			   "(letters, digits, '_', '.', '-' and '/'; no '..'), not '%s'",
-			   p.s);
 }
 
 static const char *const top_keys[] = {
