@@ -58,4 +58,9 @@ typedef struct {
 
 void cellset_add(arena *a, cellset *cs, cell *c);
 
+/* The tag a cell gets unless a hook changes it: version-variant
+ * (3.13.5-wee). */
+const char *cell_default_tag(arena *a, const cell *c);
+bool cell_has_default_tag(const cell *c);
+
 #endif

@@ -116,8 +116,7 @@ static cell *new_cell(expander *x, const char *spec, srcpos origin,
 	add_defaults(x->a, &c->run_packages, &x->m->run_packages,
 		     default_run_packages, COUNT(default_run_packages));
 	strlist_copy(x->a, &c->env, &x->m->env);
-	c->tag = (pstr){arena_printf(x->a, "%s-%s", c->version_str, v->name.s),
-			origin};
+	c->tag = (pstr){cell_default_tag(x->a, c), origin};
 	return c;
 }
 

@@ -1659,11 +1659,7 @@ static void sync_flags(hookrun *r, cell *c, bool pgo_was, bool lto_was)
 static void check_promise(hookrun *r, const cell *c, const pbool *flag,
 			  bool promised, const char *what)
 {
-	if (!promised || flag->on || c->skip)
-		return;
-	const char *plain = arena_printf(r->a, "%s-%s", c->version_str,
-					 c->variant->name.s);
-	if (strcmp(c->tag.s, plain) != 0)
+	if (!promised || flag->on || c->skip || !cell_has_default_tag(c))
 		return;
 	diag_error(r->d, flag->at, "%s turned off, but variant '%s' promises "
 		   "it and tag '%s' would claim it: skip the cell (mx.skip) or "
