@@ -1730,15 +1730,15 @@ static bool parse_cached(hookrun *r, const char *s, size_t len, pyversion *v)
 	return true;
 }
 
+/* The version the string at idx names. */
 static pyversion check_version(lua_State *L, int idx)
 {
 	size_t len;
 	const char *s = lua_tolstring(L, idx, &len);
 	pyversion v = {0}; /* hook_fail does not return; clang cannot tell */
-	if (lua_type(L, idx) != LUA_TSTRING ||
-	    !parse_cached(run_of(L), s, len, &v))
+	if (!parse_cached(run_of(L), s, len, &v))
 		hook_fail(L, "not a version: '%s' (expected 3.13 or 3.13.5)",
-			  s ? s : luaL_typename(L, idx));
+			  s);
 	return v;
 }
 
