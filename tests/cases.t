@@ -25,8 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cases=${CASES:-$here/cases}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+. "$here/lib/tap.sh"
 
 # copy the input part of case $1 to $2
 copy_input() {
@@ -114,13 +113,8 @@ shipped_hooks() {
 
 # one test: case $1, titled $2, with edit_hooks as the caller set it
 report() {
-	n=$((n + 1))
-	if run_case "$1"; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
+	run_case "$1"
+	result $? "$2"
 }
 
 for dir in "$cases"/*/; do
@@ -131,5 +125,4 @@ for dir in "$cases"/*/; do
 		edit_hooks=1 report "$dir" "$(basename "$dir") (hooks compiled, not frozen)"
 	fi
 done
-echo "1..$n"
-exit $failed
+tap_done

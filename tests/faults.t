@@ -212,7 +212,7 @@ if mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null; then
 	old_or_new "$w"; result $? "disk full: every file old or new, none partial, none stray"
 	check_truth "$w"; result $? "disk full: check tells the truth"
 
-	unmount "$mnt" || { mnt=; echo "1..$n"; echo "not ok - unmount"; exit 1; }
+	unmount "$mnt" || { mnt=; result 1 "the test file system unmounts"; tap_done; }
 	mount -t tmpfs -o size=4m tmpfs "$mnt"
 	project "$w" A
 	(cd "$w" && "$MATRIXC" -q generate) >/dev/null 2>&1

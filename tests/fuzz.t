@@ -10,19 +10,17 @@ seconds=${FUZZ_SECONDS:-15}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 targets="matrix lock compile hooks"
-n=0
-failed=0
+. "$here/lib/tap.sh"
 
-result() { # result STATUS TITLE LOG
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		if grep -qE 'ERROR|SUMMARY|Test unit written' "$3"; then
-			grep -E 'ERROR|SUMMARY|Test unit written|^    #[0-9]' "$3" | head -30 | sed 's/^/# /'
-		else
-			tail -15 "$3" | sed 's/^/# /'
-		fi
-		failed=1
+# fuzz_result STATUS TITLE LOG: on failure, the sanitizer's report from
+# LOG, or its end
+fuzz_result() {
+	result "$1" "$2"
+	[ "$1" -eq 0 ] && return
+	if grep -qE 'ERROR|SUMMARY|Test unit written' "$3"; then
+		grep -E 'ERROR|SUMMARY|Test unit written|^    #[0-9]' "$3" | head -30 | sed 's/^/# /'
+	else
+		tail -15 "$3" | sed 's/^/# /'
 	fi
 }
 
@@ -36,9 +34,8 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 
 for t in $targets; do
 	"$repo/fuzz/run.sh" "$t" replay >"$tmp/$t.replay" 2>&1
-	result $? "fuzz_$t: every regression input replays cleanly" "$tmp/$t.replay"
+	fuzz_result $? "fuzz_$t: every regression input replays cleanly" "$tmp/$t.replay"
 	"$repo/fuzz/run.sh" "$t" "$seconds" -print_final_stats=0 >"$tmp/$t.log" 2>&1
-	result $? "fuzz_$t: $seconds s of fuzzing find nothing" "$tmp/$t.log"
+	fuzz_result $? "fuzz_$t: $seconds s of fuzzing find nothing" "$tmp/$t.log"
 done
-echo "1..$n"
-exit $failed
+tap_done

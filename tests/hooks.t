@@ -10,24 +10,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 matrixc=${MATRIXC:-$repo/build/matrixc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-
-echo "1..11"
+. "$repo/tests/lib/tap.sh"
 
 # 1-2: init writes the shipped files, byte for byte
 "$matrixc" init "$tmp/new" >"$tmp/init.out" 2>"$tmp/init.err"
-ok $? "init into a new directory succeeds"
+result $? "init into a new directory succeeds"
 drift=0
 for f in matrix.yaml matrix.lock.json lua/python2.lua lua/quirks.lua \
 	lua/types/matrixc.lua; do
@@ -36,12 +23,12 @@ for f in matrix.yaml matrix.lock.json lua/python2.lua lua/quirks.lua \
 		drift=1
 	fi
 done
-ok $drift "init's files are the shipped ones (src/init_files.c is in step)"
+result $drift "init's files are the shipped ones (src/init_files.c is in step)"
 
 # 3: the starter project generates offline, and check agrees
 (cd "$tmp/new" && "$matrixc" -q generate && "$matrixc" check) \
 	>"$tmp/gen.out" 2>&1
-ok $? "the starter project generates and checks clean"
+result $? "the starter project generates and checks clean"
 
 # 4: a pre-commit config that runs matrixc check and that pre-commit
 # accepts (when pre-commit is installed)
@@ -49,7 +36,7 @@ grep -q 'entry: matrixc check' "$tmp/new/.pre-commit-config.yaml" &&
 	if command -v pre-commit >/dev/null 2>&1; then
 		pre-commit validate-config "$tmp/new/.pre-commit-config.yaml" >/dev/null
 	fi
-ok $? "init writes a valid .pre-commit-config.yaml running matrixc check"
+result $? "init writes a valid .pre-commit-config.yaml running matrixc check"
 
 # 5-6: init refuses to overwrite, and writes nothing when any file exists
 mkdir -p "$tmp/busy/lua"
@@ -57,20 +44,20 @@ echo "mine" >"$tmp/busy/lua/quirks.lua"
 "$matrixc" init "$tmp/busy" >/dev/null 2>"$tmp/busy.err"
 st=$?
 [ $st = 2 ] && grep -q "'$tmp/busy/lua/quirks.lua' already exists" "$tmp/busy.err"
-ok $? "init refuses an existing file (exit 2, names it)"
+result $? "init refuses an existing file (exit 2, names it)"
 left=$(cd "$tmp/busy" && find . -type f | sort | tr '\n' ' ')
 [ "$left" = "./lua/quirks.lua " ] && [ "$(cat "$tmp/busy/lua/quirks.lua")" = mine ]
-ok $? "init wrote nothing next to an existing file"
+result $? "init wrote nothing next to an existing file"
 
 # 7: init in the current directory
 mkdir "$tmp/here"
 (cd "$tmp/here" && "$matrixc" -q init) && [ -f "$tmp/here/lua/quirks.lua" ]
-ok $? "init with no argument writes into the current directory"
+result $? "init with no argument writes into the current directory"
 
 # 8: init takes at most one directory
 "$matrixc" init "$tmp/a" "$tmp/b" >/dev/null 2>&1
 [ $? = 2 ] && [ ! -e "$tmp/a" ]
-ok $? "init with two directories is bad usage"
+result $? "init with two directories is bad usage"
 
 # 9: the same bytes on every run, whatever Lua's string hash seed (it
 # changes with address randomization): pairs is sorted in hooks
@@ -84,17 +71,17 @@ for i in 1 2 3 4 5 6; do
 	(cd "$tmp/pairs" && "$matrixc" -q generate) || same=1
 	diff -r "$case_dir/expected" "$tmp/pairs/generated" >/dev/null || same=1
 done
-ok $same "hook output is identical over six runs"
+result $same "hook output is identical over six runs"
 
 # 10: explain needs exactly one cell
 (cd "$tmp/new" && "$matrixc" explain) >/dev/null 2>"$tmp/explain.err"
 [ $? = 2 ] && grep -q "explain takes one cell" "$tmp/explain.err"
-ok $? "explain without a cell is bad usage"
+result $? "explain without a cell is bad usage"
 
 # 11: explain an unknown cell suggests the closest tag
 (cd "$tmp/new" && "$matrixc" explain 3.13.14-wee-optimised) \
 	>/dev/null 2>"$tmp/explain.err"
 [ $? = 2 ] && grep -q "did you mean '3.13.14-wee-optimized'" "$tmp/explain.err"
-ok $? "explain of an unknown cell says 'did you mean'"
+result $? "explain of an unknown cell says 'did you mean'"
 
-exit $failed
+tap_done

@@ -56,5 +56,5 @@ git_q commit -m "fresh" >"$tmp/passed.out" 2>&1
 result $? "after matrixc generate the commit goes through"
 grep -q 'Passed' "$tmp/passed.out"
 result $? "pre-commit reports the check passed"
-[ $failed -eq 0 ] || sed 's/^/# /' "$tmp/blocked.out" "$tmp/passed.out"
+[ $tap_failed -eq 0 ] || sed 's/^/# /' "$tmp/blocked.out" "$tmp/passed.out"
 tap_done

@@ -10,8 +10,6 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 matrixc=${MATRIXC:-$repo/build/matrixc}
 tsv=$repo/../shared/data/cpython-source-checksums.tsv
 
-echo "1..37"
-
 tmp=$(mktemp -d)
 server=
 cleanup() {
@@ -52,13 +50,12 @@ fi
 port=$(cat "$tmp/port")
 base=http://127.0.0.1:$port
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
+. "$repo/tests/lib/tap.sh"
+ok() { result 0 "$1"; }
+not_ok() { # not_ok TITLE FILE...: the files follow as comments
+	title=$1
 	shift
-	for f in "$@"; do sed 's/^/# /' "$f"; done
+	result 1 "$title" "$@"
 }
 
 # real values from the TSV, for lock entries that are already current
@@ -335,3 +332,4 @@ if [ "$(status)" = 0 ] && [ "$(cat "$tmp/out")" = "3.13: 3.13.4 -> $latest13" ];
 else
 	not_ok "the objects wrapping is accepted (status $(status))" "$tmp/err"
 fi
+tap_done
