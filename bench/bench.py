@@ -131,7 +131,7 @@ def summary(times, rss=None):
     q = statistics.quantiles(times, n=4) if len(times) > 1 else times * 3
     return {'median': statistics.median(times), 'min': min(times),
             'max': max(times), 'q1': q[0], 'q3': q[2], 'runs': len(times),
-            'rss': max(rss) if rss else None}
+            'rss': max(rss) if rss else None, 'times': times}
 
 
 def measure(matrixc, args, cwd, fresh):
@@ -301,14 +301,18 @@ def budgets(results, shipped, hook_share):
                               (bare_big['rss'] or 0) <= 200 * 1024)))
     # growth from the fastest run of each size: the machine's noise only
     # ever adds time, so the minimum is the steadiest estimate of the cost
-    # (the medians' ratios are shown beside it)
+    # (the medians' ratios are shown beside it). The minimum is taken over
+    # as many runs on both sides (the smaller size gets more runs in its
+    # MIN_SECONDS, and the least of more runs is lower by chance alone)
     sizes = sorted(results)
     for name in [c[0] for c in COMMANDS] + ['check-bare']:
         ratios = []
         for a, b in zip(sizes, sizes[1:]):
             ma, mb = results[a].get(name), results[b].get(name)
             if ma and mb and 'error' not in ma and 'error' not in mb:
-                ratios.append((a, b, mb['min'] / ma['min'] * a / b * 10,
+                k = min(len(ma['times']), len(mb['times']))
+                fast_a, fast_b = min(ma['times'][:k]), min(mb['times'][:k])
+                ratios.append((a, b, fast_b / fast_a * a / b * 10,
                                mb['median'] / ma['median'] * a / b * 10))
         if ratios:
             worst = max(r[2] for r in ratios)
