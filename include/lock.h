@@ -32,7 +32,7 @@ typedef struct {
 
 typedef struct {
 	const char *file;
-	lock_entry *v;
+	lock_entry *v; /* sorted by key (strcmp) */
 	size_t n, cap;
 } lockfile;
 
@@ -40,10 +40,13 @@ typedef struct {
  * false after reporting. A missing file is the caller's business. */
 bool lock_parse(arena *a, diag *d, const char *file, const char *text,
 		size_t len, lockfile *lf);
+/* The entry for key, or NULL: a binary search (v is kept sorted by key,
+ * so a lookup per cell stays cheap with hundreds of entries). */
 const lock_entry *lock_find(const lockfile *lf, const char *key);
-/* Insert or replace the entry for key (strings copied into a). */
-void lock_set(arena *a, lockfile *lf, const char *key, const char *version,
-	      const char *url, const char *sha256);
+/* Insert or replace the entry for key (strings copied into a); the entry
+ * is valid until the next lock_set. */
+lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
+		     const char *version, const char *url, const char *sha256);
 /* Serialize, sorted and stable. false on failure. */
 bool lock_format(const lockfile *lf, buf *out);
 

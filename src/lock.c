@@ -174,8 +174,7 @@ static bool parse_entry(arena *a, diag *d, srcpos at, const char *key,
 	const char *sha = field(a, d, val, "sha256", at, key);
 	if (!version || !url || !sha)
 		return false;
-	lock_set(a, lf, key, version, url, sha);
-	lock_entry *e = &lf->v[lf->n - 1];
+	lock_entry *e = lock_set(a, lf, key, version, url, sha);
 	e->key.at = e->version.at = e->url.at = e->sha256.at = at;
 	return check_entry(d, e);
 }
@@ -233,33 +232,58 @@ bool lock_parse(arena *a, diag *d, const char *file, const char *text,
 	return ok;
 }
 
-const lock_entry *lock_find(const lockfile *lf, const char *key)
+/* Where key is in lf->v, which is kept sorted by key, or where it would
+ * go; *found tells which. */
+static size_t lock_slot(const lockfile *lf, const char *key, bool *found)
 {
-	for (size_t i = 0; i < lf->n; i++)
-		if (strcmp(lf->v[i].key.s, key) == 0)
-			return &lf->v[i];
-	return NULL;
+	size_t lo = 0, hi = lf->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(lf->v[mid].key.s, key);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
 }
 
-void lock_set(arena *a, lockfile *lf, const char *key, const char *version,
-	      const char *url, const char *sha256)
+const lock_entry *lock_find(const lockfile *lf, const char *key)
 {
-	lock_entry *e = (lock_entry *)lock_find(lf, key);
-	if (!e) {
+	bool found;
+	size_t i = lock_slot(lf, key, &found);
+	return found ? &lf->v[i] : NULL;
+}
+
+lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
+		     const char *version, const char *url, const char *sha256)
+{
+	bool found;
+	size_t i = lock_slot(lf, key, &found);
+	if (!found) {
 		if (lf->n == lf->cap) {
 			size_t cap = lf->cap ? lf->cap * 2 : 16;
 			lf->v = arena_grow(a, lf->v, lf->cap * sizeof *lf->v,
 					   cap * sizeof *lf->v);
 			lf->cap = cap;
 		}
-		e = &lf->v[lf->n++];
-		memset(e, 0, sizeof *e);
-		e->key.s = arena_strdup(a, key);
+		/* a lock file is written sorted, so parsing it appends */
+		memmove(&lf->v[i + 1], &lf->v[i], (lf->n - i) * sizeof *lf->v);
+		lf->n++;
+		memset(&lf->v[i], 0, sizeof lf->v[i]);
+		lf->v[i].key.s = arena_strdup(a, key);
 	}
+	lock_entry *e = &lf->v[i];
 	srcpos at = srcpos_file(lf->file);
 	e->version = (pstr){arena_strdup(a, version), at};
 	e->url = (pstr){arena_strdup(a, url), at};
 	e->sha256 = (pstr){arena_strdup(a, sha256), at};
+	return e;
 }
 
 static json_t *entry_json(const lock_entry *e)

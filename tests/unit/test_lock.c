@@ -1,0 +1,119 @@
+/* The lock file's entries: found by key whatever order they were read or
+ * set in, replaced in place, and written sorted. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lock.h"
+#include "tap.h"
+
+#define SHA(c) "000000000000000000000000000000000000000000000000000000000000000" c
+
+static const char unsorted[] =
+    "{\"matrixc\": 1, \"releases\": {\n"
+    "\"3.13\": {\"version\": \"3.13.5\", \"url\": "
+    "\"https://www.python.org/ftp/python/3.13.5/Python-3.13.5.tar.xz\", "
+    "\"sha256\": \"" SHA("1") "\"},\n"
+    "\"3.12\": {\"version\": \"3.12.11\", \"url\": "
+    "\"https://www.python.org/ftp/python/3.12.11/Python-3.12.11.tar.xz\", "
+    "\"sha256\": \"" SHA("2") "\"},\n"
+    "\"3.15-rc\": {\"version\": \"3.15.0b4\", \"url\": "
+    "\"https://www.python.org/ftp/python/3.15.0/Python-3.15.0b4.tar.xz\", "
+    "\"sha256\": \"" SHA("3") "\"},\n"
+    "\"2.7\": {\"version\": \"2.7.18\", \"url\": "
+    "\"https://www.python.org/ftp/python/2.7.18/Python-2.7.18.tar.xz\", "
+    "\"sha256\": \"" SHA("4") "\"}\n"
+    "}}";
+
+static const char *version_of(const lockfile *lf, const char *key)
+{
+	const lock_entry *e = lock_find(lf, key);
+	return e ? e->version.s : NULL;
+}
+
+static bool sorted(const lockfile *lf)
+{
+	for (size_t i = 1; i < lf->n; i++)
+		if (strcmp(lf->v[i - 1].key.s, lf->v[i].key.s) >= 0)
+			return false;
+	return true;
+}
+
+static void parsed_out_of_order(arena *a, diag *d)
+{
+	lockfile lf = {.file = "l.json"};
+	ok(lock_parse(a, d, "l.json", unsorted, strlen(unsorted), &lf),
+	   "a lock file with its keys out of order parses");
+	ok(lf.n == 4 && sorted(&lf), "its entries are kept sorted");
+	is_str(version_of(&lf, "3.13"), "3.13.5", "3.13 is found");
+	is_str(version_of(&lf, "3.12"), "3.12.11", "3.12 is found");
+	is_str(version_of(&lf, "3.15-rc"), "3.15.0b4", "3.15-rc is found");
+	is_str(version_of(&lf, "2.7"), "2.7.18", "2.7 is found");
+	ok(!lock_find(&lf, "3.14") && !lock_find(&lf, "") &&
+	       !lock_find(&lf, "3.15"),
+	   "keys not in the file are not found");
+	const lock_entry *e = lock_find(&lf, "3.12");
+	ok(e && e->key.at.line == 3 && e->sha256.at.line == 3,
+	   "an entry keeps the position it was read at (line %u)",
+	   e ? e->key.at.line : 0);
+}
+
+static void set_in_any_order(arena *a)
+{
+	lockfile lf = {.file = "l.json"};
+	char key[32], ver[32];
+	/* descending, so that each one goes in front of all the others */
+	for (int i = 299; i >= 0; i--) {
+		snprintf(key, sizeof key, "3.%d", i);
+		snprintf(ver, sizeof ver, "3.%d.0", i);
+		lock_set(a, &lf, key, ver, "https://example.org/x.tar.xz",
+			 SHA("5"));
+	}
+	ok(lf.n == 300 && sorted(&lf), "300 keys set in descending order: "
+	   "300 entries, sorted");
+	bool all = true;
+	for (int i = 0; i < 300; i++) {
+		snprintf(key, sizeof key, "3.%d", i);
+		snprintf(ver, sizeof ver, "3.%d.0", i);
+		const char *got = version_of(&lf, key);
+		all = all && got && strcmp(got, ver) == 0;
+	}
+	ok(all, "every one is found with its own version");
+	lock_entry *e = lock_set(a, &lf, "3.150", "3.150.7", "u", SHA("6"));
+	ok(lf.n == 300 && e == lock_find(&lf, "3.150") &&
+	       strcmp(e->version.s, "3.150.7") == 0,
+	   "setting a key again replaces its entry and returns it");
+	is_str(version_of(&lf, "3.149"), "3.149.0", "its neighbours are intact");
+	is_str(version_of(&lf, "3.151"), "3.151.0", "on both sides");
+}
+
+static void written_sorted(arena *a, diag *d)
+{
+	lockfile lf = {.file = "l.json"};
+	lock_parse(a, d, "l.json", unsorted, strlen(unsorted), &lf);
+	lock_set(a, &lf, "3.14", "3.14.2", "https://example.org/3.14.tar.xz",
+		 SHA("7"));
+	buf out;
+	buf_init(&out, 0);
+	ok(lock_format(&lf, &out), "the lock file formats");
+	const char *t = buf_str(&out);
+	const char *k27 = strstr(t, "\"2.7\""), *k312 = strstr(t, "\"3.12\""),
+		   *k313 = strstr(t, "\"3.13\""), *k314 = strstr(t, "\"3.14\""),
+		   *k315 = strstr(t, "\"3.15-rc\"");
+	ok(k27 && k312 && k313 && k314 && k315 && k27 < k312 && k312 < k313 &&
+	       k313 < k314 && k314 < k315,
+	   "its releases are written in key order, the new one included");
+	buf_release(&out);
+}
+
+int main(void)
+{
+	arena *a = arena_new();
+	diag *d = diag_new(50);
+	parsed_out_of_order(a, d);
+	set_in_any_order(a);
+	written_sorted(a, d);
+	ok(diag_errors(d) == 0, "no diagnostics");
+	diag_free(d);
+	arena_free(a);
+	return tap_done();
+}
