@@ -103,6 +103,7 @@ typedef struct {
 	double call_cpu;      /* CPU seconds at the call's first count hook */
 	double cpu_limit;     /* HOOK_CPU_SECONDS, or MATRIXC_HOOK_CPU_SECONDS */
 	bool budget_exceeded, time_exceeded;
+	bool walk_in_alloc; /* see lua_walk_safe */
 	hookfile *files;
 	size_t nfiles, capfiles;
 	int env_mt_ref, env_names_ref, loaded_ref, cell_mt_ref, list_mt_ref;
@@ -208,6 +209,18 @@ static void exceed(hookrun *r, lua_State *L)
  * a second refusal of the same request is a failure (the first one's hook
  * line is kept for the message, since Lua reports it only as "not enough
  * memory"). The full collection is charged by the memory it walks. */
+/* Whether the running Lua library lets the allocator walk the stack:
+ * from 5.4.6 on, the stack's pointers are offsets while the stack itself
+ * is reallocated, and a refused request may be that one. Read from the
+ * library (lua_ident), not the headers: the soname is the same. */
+static bool lua_walk_safe(void)
+{
+	unsigned major, minor, release;
+	const char *v = strstr(lua_ident, "Lua ");
+	return v && sscanf(v + 4, "%u.%u.%u", &major, &minor, &release) == 3 &&
+	       major * 10000 + minor * 100 + release < 50406;
+}
+
 static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	hookrun *r = ud;
@@ -225,7 +238,10 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		return p;
 	bool retry = r->mem_pending && ptr == r->pend_ptr &&
 		     osize == r->pend_osize && nsize == r->pend_nsize;
-	if (retry)
+	/* the retry is the next request for more memory (the collection in
+	 * between only frees): any other one means Lua did not retry (it
+	 * cannot while it reallocates the stack, from 5.4.6 on) */
+	if (retry || nsize > old)
 		r->mem_pending = false;
 	if (!r->mem.refused)
 		return p;
@@ -242,13 +258,8 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	r->pend_osize = osize;
 	r->pend_nsize = nsize;
 	r->pend_at = (srcpos){0};
-#if LUA_VERSION_RELEASE_NUM < 50406
-	/* From Lua 5.4.6 on, the stack's pointers are offsets while the
-	 * stack itself is reallocated, and this may be that request: there,
-	 * no stack walk, and the message names the hook's function line */
-	if (r->L)
+	if (r->L && r->walk_in_alloc)
 		hook_frame(r, r->L, 0, &r->pend_at);
-#endif
 	if (r->in_call && !r->budget_exceeded) {
 		r->work += (double)r->mem.used / HOOK_ALLOC_GRAIN;
 		if (over_budget(r)) { /* spent on collections the cap forced */
@@ -276,14 +287,17 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 	(void)ar;
 	hookrun *r = run_of(L);
 	/* the clock starts at the first tick, not with every call: most calls
-	 * end before one, and the clock is a system call */
-	double now = cpu_seconds();
-	if (r->steps++ == 0)
-		r->call_cpu = now;
-	else if (!r->budget_exceeded && now - r->call_cpu > r->cpu_limit)
-		r->time_exceeded = true;
-	if (!r->budget_exceeded && !r->time_exceeded && !over_budget(r))
-		return;
+	 * end before one, and the clock is a system call (none once the
+	 * budget is spent, when this runs on every instruction) */
+	if (!r->budget_exceeded) {
+		double now = cpu_seconds();
+		if (r->steps++ == 0)
+			r->call_cpu = now;
+		else if (now - r->call_cpu > r->cpu_limit)
+			r->time_exceeded = true;
+		if (!r->time_exceeded && !over_budget(r))
+			return;
+	}
 	budget_error(r, L);
 }
 
@@ -812,10 +826,10 @@ static const struct {
 } lazy_libs[] = {{LUA_MATHLIBNAME, luaopen_math},
 		 {LUA_UTF8LIBNAME, luaopen_utf8}};
 
-/* A hook file's environment has its own globals over the sandbox table
- * (an __index table, so that reading mx or ipairs costs no call); a name
- * the sandbox lacks comes here: an error, since a misspelt global is a
- * bug, not nil. */
+/* A name neither a hook file's environment (a copy of the sandbox's
+ * names, see push_env) nor the sandbox has comes here: a library opened
+ * when first named, else an error, since a misspelt global is a bug, not
+ * nil. */
 static int undefined_global(lua_State *L)
 {
 	const char *k = lua_tostring(L, 2);
@@ -871,19 +885,12 @@ static void keep_env_names(hookrun *r, lua_State *L, int sb)
 	r->env_names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Load a chunk as name ("@lua/x.lua") in a fresh environment; mode is
- * "t" (text) except for the build's own frozen chunks ("b"). Returns the
- * lua_load status; the chunk or the message is left on the stack. */
-static int load_chunk(hookrun *r, lua_State *L, const char *data, size_t len,
-		      const char *name, const char *mode)
+/* Give the chunk at the top a fresh environment. */
+static void set_env(hookrun *r, lua_State *L)
 {
-	int status = luaL_loadbufferx(L, data, len, name, mode);
-	if (status != LUA_OK)
-		return status;
 	push_env(r, L);
 	if (!lua_setupvalue(L, -2, 1))
 		lua_pop(L, 1);
-	return LUA_OK;
 }
 
 /* load(text [, name]): text chunks only, in a fresh environment */
@@ -892,8 +899,10 @@ static int sb_load(lua_State *L)
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
 	charge(L, (double)len); /* compiling scans the text */
-	if (load_chunk(run_of(L), L, text, len, "=(load)", "t") == LUA_OK)
+	if (luaL_loadbufferx(L, text, len, "=(load)", "t") == LUA_OK) {
+		set_env(run_of(L), L);
 		return 1;
+	}
 	lua_pushnil(L);
 	lua_insert(L, -2);
 	return 2;
@@ -959,11 +968,13 @@ static hookfile *add_file(hookrun *r, const char *name)
 static const frozen_hook *frozen_find(const char *name, const char *text,
 				      size_t len)
 {
+	if (strcmp(frozen_lua, lua_ident) != 0)
+		return NULL;
 	for (size_t i = 0; i < frozen_nhooks; i++) {
 		const frozen_hook *f = &frozen_hooks[i];
 		if (f->len == len && strcmp(f->name, name) == 0 &&
 		    memcmp(f->text, text, len) == 0)
-			return strcmp(frozen_lua, lua_ident) == 0 ? f : NULL;
+			return f;
 	}
 	return NULL;
 }
@@ -995,11 +1006,19 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 	const char *chunk = arena_printf(r->a, "@%s", name);
 	const frozen_hook *f = frozen_find(name, buf_str(&b), b.len);
 	/* a frozen chunk has the code and line information that compiling
-	 * the text would give */
-	int status = f ? load_chunk(r, L, (const char *)f->code, f->code_len,
-				    chunk, "b")
-		       : load_chunk(r, L, buf_str(&b), b.len, chunk, "t");
+	 * the text would give. Loading allocates less from it than compiling
+	 * the text, so it is not charged to a hook call (require), whose
+	 * budget would otherwise differ between the two; lua_load never
+	 * raises, so the flag is always put back */
+	bool in_call = r->in_call;
+	r->in_call = false;
+	int status = f ? luaL_loadbufferx(L, (const char *)f->code, f->code_len,
+					  chunk, "b")
+		       : luaL_loadbufferx(L, buf_str(&b), b.len, chunk, "t");
+	r->in_call = in_call;
 	buf_release(&b);
+	if (status == LUA_OK)
+		set_env(r, L);
 	return status;
 }
 
@@ -1033,13 +1052,7 @@ static int sb_require(lua_State *L)
 		return 1;
 	}
 	const char *file = arena_printf(r->a, "lua/%s.lua", name);
-	/* loading a frozen file allocates less than compiling it, so loading
-	 * is not charged to the hook call's budget, which would otherwise
-	 * differ between the two (the file is capped at LIMIT_FILE_BYTES) */
-	bool in_call = r->in_call;
-	r->in_call = false;
-	int status = load_file(r, L, file);
-	r->in_call = in_call;
+	int status = load_file(r, L, file); /* not charged: see load_file */
 	if (status == LUA_ERRFILE)
 		return hook_fail(L, "module '%s' not found: hooks can only "
 			  "require lua/NAME.lua (%s)", name, lua_tostring(L, -1));
@@ -2641,6 +2654,7 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	/* the backstop can be lowered (tests): a number of seconds > 0 */
 	const char *cpu = getenv("MATRIXC_HOOK_CPU_SECONDS");
 	char *end;
+	r.walk_in_alloc = lua_walk_safe();
 	r.cpu_limit = cpu ? strtod(cpu, &end) : 0;
 	if (!cpu || *end || !(r.cpu_limit > 0 && r.cpu_limit <= HOOK_CPU_SECONDS))
 		r.cpu_limit = HOOK_CPU_SECONDS;
