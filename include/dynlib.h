@@ -17,6 +17,10 @@ typedef struct {
 	size_t offset;
 } dynlib_fn;
 
+/* An entry of a table of dynlib_fn: function pointer field of struct
+ * type api, found as symbol name. */
+#define DYNLIB_FN(api, field, name) {name, offsetof(api, field)}
+
 /* dlopen(soname) and fill the n function pointers of api; the handle, or
  * NULL (nothing left open) with "cannot load SONAME: why" or "SONAME lacks
  * a function matrixc needs: NAME" in err. */

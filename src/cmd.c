@@ -241,11 +241,12 @@ int cmd_check(const cli_opts *o)
 	buf_init(&diff, 0);
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
-	int stale = r ? 0
-		  : !output_is_real(&c, o, "read")
-		  ? -1
-		  : outdir_check(dir, &os, c.d, &diff,
-				 o->diff_lines ? o->diff_lines : 200);
+	int stale = 0;
+	if (!r && !output_is_real(&c, o, "read"))
+		stale = -1;
+	else if (!r)
+		stale = outdir_check(dir, &os, c.d, &diff,
+				     o->diff_lines ? o->diff_lines : 200);
 	compile_report(&c, o);
 	if (stale < 0)
 		r = EXIT_ENV;

@@ -79,7 +79,7 @@ void http_opts_default(http_opts *o, const char *user_agent)
 	o->progress = NULL;
 }
 
-#define FN(field, name) {name, offsetof(curl_api, field)}
+#define FN(field, name) DYNLIB_FN(curl_api, field, name)
 static const dynlib_fn curl_fns[] = {
     FN(global_init, "curl_global_init"),
     FN(global_cleanup, "curl_global_cleanup"),

@@ -313,8 +313,7 @@ typedef struct {
 	char **v;
 	size_t n;
 	buf text;  /* the entries, each ended with a NUL in place of its \n */
-	buf bytes; /* the file as read */
-	bool read; /* whether bytes is what the file held */
+	buf bytes; /* the file as read; empty when it could not be */
 } pathlist;
 
 static void read_manifest(const char *root, pathlist *pl)
@@ -323,8 +322,7 @@ static void read_manifest(const char *root, pathlist *pl)
 	memset(pl, 0, sizeof *pl);
 	buf_init(&pl->bytes, MANIFEST_MAX);
 	buf_init(&pl->text, MANIFEST_MAX);
-	pl->read = file_read(path, &pl->bytes, MANIFEST_MAX) == 0;
-	if (pl->read)
+	if (file_read(path, &pl->bytes, MANIFEST_MAX) == 0)
 		buf_add(&pl->text, pl->bytes.data, pl->bytes.len);
 	else
 		buf_reset(&pl->bytes);
@@ -604,19 +602,18 @@ static bool same_buf(const buf *a, const buf *b)
 	return a->len == b->len && (!a->len || !memcmp(a->data, b->data, a->len));
 }
 
-/* Write text as the manifest unless the file holds it: *on_disk, when not
- * NULL, is what the file holds (this run read or wrote it, under the
- * directory lock), and becomes text. */
+/* Write text as the manifest unless it is on_disk, what this run read
+ * from the file or last wrote to it (under the directory lock, nothing
+ * else writes it). A manifest that could not be read reads as empty,
+ * which no manifest is (it has a header), so it is written. */
 static bool write_manifest(const char *root, const buf *text,
-			   const buf **on_disk, diag *d)
+			   const buf *on_disk, diag *d)
 {
-	if (*on_disk && same_buf(*on_disk, text))
+	if (same_buf(on_disk, text))
 		return true;
 	char *path = join(root, EMIT_MANIFEST);
-	bool ok = (!*on_disk && same_content(path, text)) ||
-		  file_write_atomic(path, text->data, text->len, d);
+	bool ok = file_write_atomic(path, text->data, text->len, d);
 	free(path);
-	*on_disk = ok ? text : NULL;
 	return ok;
 }
 
@@ -685,13 +682,12 @@ static bool write_locked(const char *root, int root_fd, const outset *os,
 	remove_leftovers(root, os, &old);
 	buf_init(&pre, MANIFEST_MAX);
 	union_manifest(os, &old, &pre);
-	const buf *on_disk = old.read ? &old.bytes : NULL;
-	ok = write_manifest(root, &pre, &on_disk, d) &&
+	ok = write_manifest(root, &pre, &old.bytes, d) &&
 	     write_changed(root, root_fd, os, d, st);
 	if (ok) {
 		remove_stale(root, os, &old, st);
 		const outfile *m = outset_find(os, EMIT_MANIFEST);
-		ok = !m || write_manifest(root, &m->content, &on_disk, d);
+		ok = !m || write_manifest(root, &m->content, &pre, d);
 	}
 	buf_release(&pre);
 	pathlist_release(&old);

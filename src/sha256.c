@@ -33,7 +33,7 @@ struct digest {
 	const EVP_MD *md;
 };
 
-#define FN(field, name) {name, offsetof(struct evp_api, field)}
+#define FN(field, name) DYNLIB_FN(struct evp_api, field, name)
 static const dynlib_fn evp_fns[] = {
     FN(sha256, "EVP_sha256"),          FN(md5, "EVP_md5"),
     FN(ctx_new, "EVP_MD_CTX_new"),     FN(ctx_free, "EVP_MD_CTX_free"),

@@ -209,7 +209,7 @@ update_status update_resolve(update_ctx *u, const version_spec *const *specs,
 		const lock_entry *old = lock_find(lf, s->spec.s);
 		if (old && strcmp(old->version.s, r->version) == 0)
 			continue;
-		/* lock_set may overwrite *old: keep its version string */
+		/* lock_set may move or overwrite *old: keep its version */
 		const char *from = old ? old->version.s : NULL;
 		if (!u->check_only && !lock_release(u, s->spec.s, r, lf)) {
 			ok = false;

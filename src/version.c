@@ -109,23 +109,24 @@ static const char *pre_name(pre_kind k)
 	return k == PRE_ALPHA ? "a" : k == PRE_BETA ? "b" : k == PRE_RC ? "rc" : "";
 }
 
-void version_format(const pyversion *v, char *out, unsigned size)
-{
-	if (!v->has_patch)
-		snprintf(out, size, "%u.%u", v->major, v->minor);
-	else if (v->pre == PRE_FINAL)
-		snprintf(out, size, "%u.%u.%u", v->major, v->minor, v->patch);
-	else
-		snprintf(out, size, "%u.%u.%u%s%u", v->major, v->minor, v->patch,
-			 pre_name(v->pre), v->pre_n);
-}
-
 void version_pre(const pyversion *v, char *out, unsigned size)
 {
-	char n[12] = "";
-	if (v->pre != PRE_FINAL)
-		snprintf(n, sizeof n, "%u", v->pre_n);
-	snprintf(out, size, "%s%s", pre_name(v->pre), n); /* "" when final */
+	if (v->pre == PRE_FINAL) {
+		if (size)
+			out[0] = '\0';
+	} else
+		snprintf(out, size, "%s%u", pre_name(v->pre), v->pre_n);
+}
+
+void version_format(const pyversion *v, char *out, unsigned size)
+{
+	char pre[16];
+	version_pre(v, pre, sizeof pre);
+	if (!v->has_patch)
+		snprintf(out, size, "%u.%u", v->major, v->minor);
+	else
+		snprintf(out, size, "%u.%u.%u%s", v->major, v->minor, v->patch,
+			 pre);
 }
 
 void version_series(const pyversion *v, char *out, unsigned size)

@@ -396,15 +396,6 @@ void yw_seq_end(yaml_writer *w)
 	emit(w, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
-static void scalar(yaml_writer *w, const char *s, int plain_implicit,
-		   int quoted_implicit, yaml_scalar_style_t style)
-{
-	yaml_event_t ev;
-	emit(w, &ev, yaml_scalar_event_initialize(
-			  &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
-			  plain_implicit, quoted_implicit, style));
-}
-
 /* Would s, written plain, read back as something other than a string?
  * GitLab reads YAML 1.1 (Ruby's Psych): yes/no/on/off and y/n are
  * booleans there, ~ and null are null, and anything that starts like a
@@ -436,7 +427,10 @@ static bool reads_typed(const char *s)
 
 void yw_str(yaml_writer *w, const char *s)
 {
-	scalar(w, s, !reads_typed(s), 1, YAML_ANY_SCALAR_STYLE);
+	yaml_event_t ev;
+	emit(w, &ev, yaml_scalar_event_initialize(
+			  &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+			  !reads_typed(s), 1, YAML_ANY_SCALAR_STYLE));
 }
 
 void yw_kv(yaml_writer *w, const char *key, const char *val)
