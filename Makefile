@@ -56,7 +56,8 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 # lua.h: a new Lua release rebuilds the tool, and so the frozen chunks
 LUA_H := $(wildcard $(patsubst -I%,%/lua.h,$(filter -I%,$(PKG_CFLAGS))))
 $(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_H) | $(BUILD)/gen
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(PKG_LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
+		$(shell pkg-config --libs lua5.4 2>/dev/null)
 
 $(BUILD)/gen/frozen.c: $(BUILD)/gen/freeze $(FROZEN_LUA)
 	$(BUILD)/gen/freeze $@ $(FROZEN_LUA)

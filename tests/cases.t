@@ -111,8 +111,9 @@ shipped_hooks() {
 	return 1
 }
 
-# one test: case $1, titled $2, with edit_hooks as the caller set it
+# one test: case $1, titled $2; with $3 = edited, its hook files edited
 report() {
+	edit_hooks=${3:-}
 	run_case "$1"
 	result $? "$2"
 }
@@ -120,9 +121,9 @@ report() {
 for dir in "$cases"/*/; do
 	dir=${dir%/}
 	[ -f "$dir/matrix.yaml" ] || [ -f "$dir/cmd" ] || continue
-	edit_hooks= report "$dir" "$(basename "$dir")"
+	report "$dir" "$(basename "$dir")"
 	if [ -z "$UPDATE" ] && shipped_hooks "$dir"; then
-		edit_hooks=1 report "$dir" "$(basename "$dir") (hooks compiled, not frozen)"
+		report "$dir" "$(basename "$dir") (hooks compiled, not frozen)" edited
 	fi
 done
 tap_done

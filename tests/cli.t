@@ -50,13 +50,13 @@ grep -q ': 0 written, ' "$tmp/second.out"
 result $? "a second generate writes nothing"
 [ "$before" = "$(ls -i generated/Makefile)" ]
 result $? "an unchanged file is not replaced (same inode)"
-if command -v strace >/dev/null; then
+if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 	strace -f -e trace=open,openat -o "$tmp/opens" "$MATRIXC" generate -q 2>/dev/null
-	opened=$(grep -c 'generated/\.matrixc-manifest"' "$tmp/opens")
+	opened=$(grep -c '\.matrixc-manifest"' "$tmp/opens")
 	[ "$opened" -eq 1 ]
 	result $? "a generate with nothing to change reads the manifest once (opened $opened times)"
 else
-	skip "strace missing"
+	skip "strace missing, or not allowed to trace"
 fi
 "$MATRIXC" check
 result $? "check passes right after generate"

@@ -7,19 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bounds.h"
+#include "buf.h"
 #include "frozen.h"
+#include "outdir.h"
 #include "tap.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	static char buf[1 << 20];
-	*len = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	return buf;
-}
 
 int main(void)
 {
@@ -30,10 +22,13 @@ int main(void)
 	lua_State *L = luaL_newstate();
 	for (size_t i = 0; i < frozen_nhooks; i++) {
 		const frozen_hook *f = &frozen_hooks[i];
-		size_t len = 0;
-		const char *text = slurp(f->name, &len);
-		ok(text && len == f->len && memcmp(text, f->text, len) == 0,
+		buf text;
+		buf_init(&text, LIMIT_FILE_BYTES);
+		ok(file_read(f->name, &text, LIMIT_FILE_BYTES) == 0 &&
+			   text.len == f->len &&
+			   memcmp(text.data, f->text, f->len) == 0,
 		   "%s: the text is the file's", f->name);
+		buf_release(&text);
 		ok(luaL_loadbufferx(L, (const char *)f->code, f->code_len,
 				    f->name, "b") == LUA_OK,
 		   "%s: the chunk loads", f->name);
