@@ -2,7 +2,8 @@
 """The matrixc benchmark (run through bench/run.sh or `make bench`).
 
 For synthetic matrices of 10, 100, 1,000 and 10,000 cells (bench/genmatrix.py,
-with the shipped hooks when lua/ has them) it times four commands:
+with the shipped hooks when lua/ has them) it times four commands (and
+`check` without hooks, for the hooks' share):
 
     check        `matrixc check` on an up-to-date generated/
     gen-same     `matrixc generate` with nothing to change
