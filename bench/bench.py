@@ -135,13 +135,19 @@ def summary(times, rss=None):
             'rss': max(rss) if rss else None, 'times': times}
 
 
+def peak_rss(matrixc, args, cwd, fresh):
+    """Peak resident memory of RSS_RUNS runs under GNU time (none without
+    it)."""
+    argv = [matrixc] + args
+    return [run_once(fresh_argv(argv, cwd, fresh), cwd, rss=True)
+            for _ in range(env_int('RSS_RUNS', 3) if have_gnu_time() else 0)]
+
+
 def measure(matrixc, args, cwd, fresh):
     """Wall time over repeated runs, then peak RSS over RSS_RUNS more."""
     argv = [matrixc] + args
     times, = repeat(lambda: (run_once(fresh_argv(argv, cwd, fresh), cwd),))
-    rss = [run_once(fresh_argv(argv, cwd, fresh), cwd, rss=True)
-           for _ in range(env_int('RSS_RUNS', 3) if have_gnu_time() else 0)]
-    return summary(times, rss)
+    return summary(times, peak_rss(matrixc, args, cwd, fresh))
 
 
 def callgrind_ir(matrixc, cwd, phase=None, args=('check',)):
@@ -181,7 +187,7 @@ def count_instructions(matrixc, d, res, hooks):
     growth budget: the machine's load changes the times, not these."""
     for name, args, fresh in COMMANDS:
         m = res.get(name)
-        if not m or 'error' in m:
+        if not m or 'error' in m or 'ir' in m:  # check: see measure_share
             continue
         phase = 'hooks_run' if name == 'check' and hooks else None
         try:
@@ -378,17 +384,23 @@ def without_hooks(d):
 
 def measure_share(matrixc, cells, d, res, shares, use_cg, note='',
                   label=None, edited=False):
-    """The hooks' share of `check` on the matrix in d: against the same
-    matrix without hooks, in wall time (alternate runs) and, with use_cg,
-    in instructions, with the instructions spent inside hooks_run. When
-    the run with hooks failed, every command is measured without them, so
-    the size still has figures for the compiler itself."""
+    """`check` on the matrix in d and the hooks' share of it: timed in
+    runs that alternate with the same matrix without hooks (res['check']
+    and res['check-bare'], and their rows), and with use_cg counted in
+    instructions, with the instructions spent inside hooks_run. When the
+    run with hooks failed (res['check'] holds the error), every command is
+    measured without them, so the size still has figures for the compiler
+    itself."""
+    tail = '   (%s)' % note.rstrip(', ') if note else ''
     b = without_hooks(d)
-    failed = 'error' in res['check']
+    failed = 'error' in res.get('check', {})
     try:
         populate(matrixc, b)
     except Failed as e:
         print(row(cells, 'check-bare', {'error': str(e)}))
+        if not failed:  # check still gets its figures, alone
+            res['check'] = measure(matrixc, ['check'], d, False)
+            print(row(cells, 'check', res['check']) + tail, flush=True)
         return
     if failed:
         for name, args, fresh in COMMANDS:
@@ -401,10 +413,14 @@ def measure_share(matrixc, cells, d, res, shares, use_cg, note='',
         return
     try:
         with_h, bare_m = measure_pair(matrixc, d, b)
+        with_h['rss'] = max(peak_rss(matrixc, ['check'], d, False),
+                            default=None)
     except Failed as e:
-        print(row(cells, 'check-bare', {'error': str(e)}))
+        res['check'] = {'error': str(e)}
+        print(row(cells, 'check', res['check']) + tail)
         return
-    res['check-bare'] = bare_m
+    res['check'], res['check-bare'] = with_h, bare_m
+    print(row(cells, 'check', with_h) + tail, flush=True)
     print(row(cells, 'check-bare', bare_m) + '   (%sno hooks)' % note,
           flush=True)
     share = {'cells': label or cells, 'edited': edited,
@@ -413,12 +429,10 @@ def measure_share(matrixc, cells, d, res, shares, use_cg, note='',
              'wall': 1 - bare_m['median'] / with_h['median']}
     if use_cg:
         try:
-            if 'ir' in res['check']:  # counted with the other commands
-                share['ir_with'] = res['check']['ir']
-                share['ir_hooks'] = res['check']['ir_phase']
-            else:
-                share['ir_with'], share['ir_hooks'] = callgrind_ir(
-                    matrixc, d, 'hooks_run')
+            share['ir_with'], share['ir_hooks'] = callgrind_ir(
+                matrixc, d, 'hooks_run')
+            with_h['ir'], with_h['ir_phase'] = (share['ir_with'],
+                                                share['ir_hooks'])
             share['ir_bare'], _ = callgrind_ir(matrixc, b)
         except Failed as e:
             print('%6s  %-10s  FAILED: %s' % (cells, 'callgrind', e))
@@ -494,12 +508,14 @@ def main():
         d = make_shipped(work)
         try:
             n = populate(matrixc, d)
-            shipped = measure(matrixc, ['check'], d, False)
-            print(row(n, 'check', shipped) + '   (the shipped matrix)')
             if hooks:
-                measure_share(matrixc, n, d, {'check': shipped},
-                              hook_share, use_cg, 'the shipped matrix, ',
-                              '%d (shipped)' % n)
+                res = {}
+                measure_share(matrixc, n, d, res, hook_share, use_cg,
+                              'the shipped matrix, ', '%d (shipped)' % n)
+                shipped = res.get('check')
+            else:
+                shipped = measure(matrixc, ['check'], d, False)
+                print(row(n, 'check', shipped) + '   (the shipped matrix)')
         except Failed as e:
             shipped = {'error': str(e)}
             print(row('-', 'check', shipped) + '   (the shipped matrix)')
@@ -508,10 +524,8 @@ def main():
             note = 'the shipped matrix, hooks edited'
             try:
                 n = populate(matrixc, d)
-                m = measure(matrixc, ['check'], d, False)
-                print(row(n, 'check', m) + '   (%s)' % note)
-                measure_share(matrixc, n, d, {'check': m}, hook_share,
-                              use_cg, note + ', ', '%d (edited)' % n, True)
+                measure_share(matrixc, n, d, {}, hook_share, use_cg,
+                              note + ', ', '%d (edited)' % n, True)
             except Failed as e:
                 print(row('-', 'check', {'error': str(e)}) + '   (%s)' % note)
     for cells in sizes:
@@ -522,19 +536,21 @@ def main():
             if n != cells:
                 print('%6s  (the matrix has %d cells)' % (cells, n))
             for name, args, fresh in COMMANDS:
+                if name == 'check' and hooks:
+                    continue  # timed against the hook-less copy, below
                 try:
                     res[name] = measure(matrixc, args, d, fresh)
                 except Failed as e:
                     res[name] = {'error': str(e)}
                 print(row(cells, name, res[name]), flush=True)
-            if use_cg:
-                count_instructions(matrixc, d, res, bool(hooks))
         except Failed as e:
             for name, _, _ in COMMANDS:
                 res[name] = {'error': str(e)}
             print(row(cells, 'generate', res['check']), flush=True)
         if hooks:
             measure_share(matrixc, cells, d, res, hook_share, use_cg)
+        if use_cg:
+            count_instructions(matrixc, d, res, bool(hooks))
     print_shares(hook_share)
     budgets(results, shipped, hook_share)
     clear_work(work)
