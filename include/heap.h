@@ -35,7 +35,7 @@ typedef struct {
 	size_t used;    /* live bytes, and bytes charged by the owner */
 	size_t cap;     /* used never grows past it but by a shrink */
 	size_t taken;   /* bytes from malloc, headers included */
-	bool refused;   /* a request was refused because of a limit */
+	bool refused;   /* the last request was refused by a limit */
 	heap_block *free[HEAP_CLASSES];
 	char *next, *end; /* the unused part of the newest slab */
 	heap_slab *slabs;
@@ -50,7 +50,8 @@ void heap_init(heap *h, size_t cap);
  * malloc refuses a growth, ptr then left as it was. */
 void *heap_realloc(heap *h, void *ptr, size_t osize, size_t nsize);
 /* Count bytes the owner took elsewhere against the cap; false (and
- * refused set) when they do not fit. */
+ * refused set) when they do not fit. Each call of either sets or clears
+ * refused. */
 bool heap_charge(heap *h, size_t bytes);
 /* Free everything the heap has handed out. */
 void heap_release(heap *h);

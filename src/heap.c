@@ -99,6 +99,7 @@ static bool take(heap *h, size_t bytes)
 
 bool heap_charge(heap *h, size_t bytes)
 {
+	h->refused = false;
 	if (!fits(h, bytes))
 		return false;
 	h->used += bytes;
@@ -213,6 +214,7 @@ static void big_free(heap *h, void *p)
 
 void *heap_realloc(heap *h, void *ptr, size_t osize, size_t nsize)
 {
+	h->refused = false;
 	size_t old = ptr ? osize : 0;
 	bool was_small = from_slab(old);
 	if (nsize == 0) {

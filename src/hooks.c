@@ -245,7 +245,6 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		r->mem_pending = false;
 	if (!r->mem.refused)
 		return p;
-	r->mem.refused = false;
 	if (retry) { /* refused again after the collection: a failure */
 		if (!r->mem_exceeded && !r->budget_exceeded) {
 			r->mem_at = r->pend_at;
@@ -1353,7 +1352,6 @@ static void charge_scan(lua_State *L, size_t n, size_t len)
 static void charge_mem(hookrun *r, lua_State *L, size_t bytes)
 {
 	if (!heap_charge(&r->mem, bytes)) {
-		r->mem.refused = false;
 		if (!r->mem_exceeded)
 			hook_frame(r, L, 0, &r->mem_at);
 		r->mem_exceeded = true;
