@@ -282,7 +282,10 @@ static bool unsafe_parents(const char *root, const char *rel, char *safe,
 		*p = '/';
 	}
 	if (safe && !bad && last)
-		snprintf(safe, size, "%.*s", (int)(last - start), start);
+		/* a directory cut short would pass for another: keep none */
+		if ((size_t)snprintf(safe, size, "%.*s", (int)(last - start),
+				     start) >= size)
+			safe[0] = '\0';
 	free(path);
 	return bad;
 }
