@@ -59,9 +59,17 @@
 
 typedef struct {
 	const char *name; /* "lua/quirks.lua", as listed or required */
+	bool trusted;     /* a listed file loaded from its frozen chunk */
 	int cell_ref, matrix_ref;
 	srcpos cell_at, matrix_at; /* where the hooks are defined */
 } hookfile;
+
+/* What push_env makes an environment of: a sandbox's names (keys and
+ * values in turn) and a metatable whose __index is the sandbox. */
+typedef struct {
+	bool made;
+	int names_ref, mt_ref;
+} sandbox;
 
 #define VCACHE_SLOTS 64
 #define KEY_SLOTS 64 /* field names: 2.5 times their number */
@@ -106,7 +114,9 @@ typedef struct {
 	bool walk_in_alloc; /* see lua_walk_safe */
 	hookfile *files;
 	size_t nfiles, capfiles;
-	int env_mt_ref, env_names_ref, loaded_ref, cell_mt_ref, list_mt_ref;
+	/* see push_env */
+	sandbox trusted_env, user_env;
+	int loaded_ref, cell_mt_ref, list_mt_ref;
 	/* stores into cells (see begin_store), per cell: its values before
 	 * the first store of the call that made it, and lists copied since */
 	unsigned call_id; /* the call in progress */
@@ -483,10 +493,28 @@ static srcpos function_pos(hookrun *r, lua_State *L, int idx)
 	return (srcpos){r->files[i].name, line, 0};
 }
 
+/* Count the instructions of what runs from here to the end of the call in
+ * progress, if they are not counted yet: see call_hook. */
+static void meter(lua_State *L)
+{
+	if (!lua_gethook(L))
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+}
+
 /* Call the function below its nargs arguments under the budget, leaving
  * nres results. at is where the function is defined, when known. On
- * failure reports, pops everything, returns false. */
-static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
+ * failure reports, pops everything, returns false.
+ *
+ * metered: count its instructions (the count hook). Lua then traps on
+ * every instruction, about a tenth of what the shipped hooks cost. A
+ * trusted hook (a shipped hook file, unedited: matrixc's own code) runs
+ * unmetered, since no user code can run inside it: it reads its own
+ * environment, whose library tables no user code can reach (push_env),
+ * strings' methods come from a metatable hooks cannot get, a cell is C
+ * data, and require and load meter the rest of the call. Its library
+ * calls are still charged, and the memory cap still holds. */
+static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at,
+		      bool metered)
 {
 	lua_State *L = r->L;
 	int fn = lua_gettop(L) - nargs;
@@ -503,7 +531,8 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at)
 	r->err_msg = NULL;
 	r->nframes = 0;
 	r->in_call = true;
-	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+	if (metered)
+		meter(L);
 	int status = lua_pcall(L, nargs, nres, fn);
 	lua_sethook(L, NULL, 0, 0);
 	r->in_call = false;
@@ -847,31 +876,20 @@ static int undefined_global(lua_State *L)
 	return hook_fail(L, "undefined global '%s'", k);
 }
 
-/* A fresh environment for one chunk: a copy of the sandbox's names, so
- * that reading mx or ipairs is one table lookup (hooks read mx dozens of
- * times per cell), over the sandbox itself, for undefined globals and for
- * the libraries opened when first named. Those are left out of the copy
- * even once opened, so that every environment starts the same: the copy
- * is of the names the sandbox had when set up (env_names_ref, keys and
- * values in turn). */
-static void push_env(hookrun *r, lua_State *L)
+/* Push a protected metatable whose __index is the value at the top
+ * (popped). */
+static void push_index_mt(lua_State *L)
 {
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_names_ref);
-	int names = lua_gettop(L);
-	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
-	lua_createtable(L, 0, (int)(n / 2));
-	for (lua_Integer i = 1; i < n; i += 2) {
-		lua_rawgeti(L, names, i);
-		lua_rawgeti(L, names, i + 1);
-		lua_rawset(L, names + 1);
-	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_mt_ref);
-	lua_setmetatable(L, -2);
-	lua_remove(L, names);
+	lua_createtable(L, 0, 2);
+	lua_insert(L, -2);
+	lua_setfield(L, -2, "__index");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
 }
 
-/* The names of the sandbox sb, for push_env. */
-static void keep_env_names(hookrun *r, lua_State *L, int sb)
+/* Keep the names of the sandbox at index sb, and a metatable over it, in
+ * e for push_env. */
+static void keep_sandbox(lua_State *L, int sb, sandbox *e)
 {
 	lua_newtable(L);
 	lua_Integer n = 0;
@@ -881,13 +899,80 @@ static void keep_env_names(hookrun *r, lua_State *L, int sb)
 		lua_rawseti(L, -4, ++n);
 		lua_rawseti(L, -3, ++n);
 	}
-	r->env_names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	e->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushvalue(L, sb);
+	push_index_mt(L);
+	e->mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	e->made = true;
+}
+
+/* Replace the table at the top with a copy of its entries. */
+static void copy_table(lua_State *L)
+{
+	int t = lua_gettop(L);
+	lua_newtable(L);
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, t + 1);
+	}
+	lua_replace(L, t);
+}
+
+/* The sandbox of user code, made when the first is loaded: the names of
+ * trusted code's, with a copy of each library table (string, table, mx),
+ * so that nothing user code changes in them reaches a trusted hook. */
+static void make_user_sandbox(hookrun *r, lua_State *L)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->trusted_env.names_ref);
+	int names = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
+	lua_createtable(L, 0, (int)(n / 2));
+	for (lua_Integer i = 1; i < n; i += 2) {
+		lua_rawgeti(L, names, i);
+		if (lua_rawgeti(L, names, i + 1) == LUA_TTABLE)
+			copy_table(L);
+		lua_rawset(L, names + 1);
+	}
+	lua_pushcfunction(L, undefined_global);
+	push_index_mt(L);
+	lua_setmetatable(L, names + 1);
+	keep_sandbox(L, names + 1, &r->user_env);
+	lua_pop(L, 2);
+}
+
+/* A fresh environment for one chunk of trusted code (a shipped hook file,
+ * see call_hook) or of user code: a copy of its sandbox's names, so that
+ * reading mx or ipairs is one table lookup (hooks read mx dozens of times
+ * per cell), over the sandbox itself, for undefined globals and for the
+ * libraries opened when first named. Those are left out of the copy even
+ * once opened, so that every environment starts the same: the copy is of
+ * the names the sandbox had when made. The two sandboxes share no table
+ * hook code can change. */
+static void push_env(hookrun *r, lua_State *L, bool trusted)
+{
+	if (!trusted && !r->user_env.made)
+		make_user_sandbox(r, L);
+	const sandbox *e = trusted ? &r->trusted_env : &r->user_env;
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->names_ref);
+	int names = lua_gettop(L);
+	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
+	lua_createtable(L, 0, (int)(n / 2));
+	for (lua_Integer i = 1; i < n; i += 2) {
+		lua_rawgeti(L, names, i);
+		lua_rawgeti(L, names, i + 1);
+		lua_rawset(L, names + 1);
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, e->mt_ref);
+	lua_setmetatable(L, -2);
+	lua_remove(L, names);
 }
 
 /* Give the chunk at the top a fresh environment. */
-static void set_env(hookrun *r, lua_State *L)
+static void set_env(hookrun *r, lua_State *L, bool trusted)
 {
-	push_env(r, L);
+	push_env(r, L, trusted);
 	if (!lua_setupvalue(L, -2, 1))
 		lua_pop(L, 1);
 }
@@ -898,8 +983,9 @@ static int sb_load(lua_State *L)
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
 	charge(L, (double)len); /* compiling scans the text */
+	meter(L); /* user code, whoever asks */
 	if (luaL_loadbufferx(L, text, len, "=(load)", "t") == LUA_OK) {
-		set_env(run_of(L), L);
+		set_env(run_of(L), L, false);
 		return 1;
 	}
 	lua_pushnil(L);
@@ -978,10 +1064,11 @@ static const frozen_hook *frozen_find(const char *name, const char *text,
 	return NULL;
 }
 
-/* Read and load hook file name (relative to the matrix directory). The
- * text is registered with diag so that errors quote its lines. Returns a
- * lua_load status, or LUA_ERRFILE with errno's message pushed. */
-static int load_file(hookrun *r, lua_State *L, const char *name)
+/* Read and load hook file name (relative to the matrix directory), listed
+ * in matrix.yaml or else a module. The text is registered with diag so
+ * that errors quote its lines. Returns a lua_load status, or LUA_ERRFILE
+ * with errno's message pushed. */
+static int load_file(hookrun *r, lua_State *L, const char *name, bool listed)
 {
 	const char *path = strcmp(r->m->dir, ".") == 0
 			       ? name
@@ -1001,9 +1088,11 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 		return LUA_ERRFILE;
 	}
 	diag_add_source(r->d, name, buf_str(&b), b.len);
-	add_file(r, name);
+	hookfile *hf = add_file(r, name);
 	const char *chunk = arena_printf(r->a, "@%s", name);
 	const frozen_hook *f = frozen_find(name, buf_str(&b), b.len);
+	/* trusted: a shipped hook file, listed (a module is user code) */
+	hf->trusted = f && listed;
 	/* a frozen chunk has the code and line information that compiling
 	 * the text would give. Loading allocates less from it than compiling
 	 * the text, so it is not charged to a hook call (require), whose
@@ -1017,7 +1106,7 @@ static int load_file(hookrun *r, lua_State *L, const char *name)
 	r->in_call = in_call;
 	buf_release(&b);
 	if (status == LUA_OK)
-		set_env(r, L);
+		set_env(r, L, hf->trusted);
 	return status;
 }
 
@@ -1051,7 +1140,8 @@ static int sb_require(lua_State *L)
 		return 1;
 	}
 	const char *file = arena_printf(r->a, "lua/%s.lua", name);
-	int status = load_file(r, L, file); /* not charged: see load_file */
+	meter(L); /* user code, whoever asks */
+	int status = load_file(r, L, file, false); /* not charged: see load_file */
 	if (status == LUA_ERRFILE)
 		return hook_fail(L, "module '%s' not found: hooks can only "
 			  "require lua/NAME.lua (%s)", name, lua_tostring(L, -1));
@@ -2339,6 +2429,14 @@ static void push_sandbox(lua_State *L)
 	lua_pop(L, 1);
 	open_library(L, sb, LUA_STRLIBNAME, luaopen_string);
 	int str = lua_gettop(L);
+	/* strings' methods are this table's, which only trusted code sees
+	 * (user code gets a copy, see make_user_sandbox): getmetatable("")
+	 * is false */
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 2);
 	guard_patterns(L, str);
 	lua_getfield(L, str, "format");
 	lua_pushcclosure(L, sb_format, 1);
@@ -2413,19 +2511,10 @@ static void setup_state(hookrun *r, lua_State *L)
 	push_sandbox(L);
 	int sb = lua_gettop(L);
 	setup_cells(r, L, sb);
-	lua_createtable(L, 0, 2);
 	lua_pushcfunction(L, undefined_global);
-	lua_setfield(L, -2, "__index");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
+	push_index_mt(L);
 	lua_setmetatable(L, sb);
-	lua_createtable(L, 0, 2);
-	lua_pushvalue(L, sb);
-	lua_setfield(L, -2, "__index");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	r->env_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	keep_env_names(r, L, sb);
+	keep_sandbox(L, sb, &r->trusted_env);
 	lua_newtable(L);
 	r->loaded_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pop(L, 1);
@@ -2535,7 +2624,7 @@ static bool load_hooks(hookrun *r, lua_State *L)
 	bool ok = true;
 	for (size_t i = 0; i < r->m->hooks.n; i++) {
 		const pstr *listed = &r->m->hooks.v[i];
-		int st = load_file(r, L, listed->s);
+		int st = load_file(r, L, listed->s, true);
 		if (st != LUA_OK) {
 			report_load(r, L, listed, st);
 			ok = false;
@@ -2544,7 +2633,8 @@ static bool load_hooks(hookrun *r, lua_State *L)
 		size_t fi = r->nfiles - 1;
 		r->hook = NULL;
 		r->cur = NULL;
-		if (!call_hook(r, 0, 1, NULL) || !take_hooks(r, L, fi))
+		if (!call_hook(r, 0, 1, NULL, !r->files[fi].trusted) ||
+		    !take_hooks(r, L, fi))
 			ok = false;
 	}
 	return ok;
@@ -2573,7 +2663,7 @@ static bool cell_hook(hookrun *r, lua_State *L, const hookfile *hf, size_t i)
 	push_ref(r, L, i, -1);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, hf->cell_ref);
 	lua_pushvalue(L, top + 1);
-	bool ok = call_hook(r, 1, 1, &hf->cell_at) &&
+	bool ok = call_hook(r, 1, 1, &hf->cell_at, !hf->trusted) &&
 		  check_result(r, L, top + 1) && settle(r, i);
 	lua_settop(L, top);
 	return ok;
@@ -2619,7 +2709,8 @@ static bool run_matrix_hooks(hookrun *r, lua_State *L)
 			continue;
 		lua_rawgeti(L, LUA_REGISTRYINDEX, r->files[f].matrix_ref);
 		lua_pushvalue(L, top + 1);
-		ok = call_hook(r, 1, 1, &r->files[f].matrix_at) &&
+		/* metered: the cells' list is one table for every file */
+		ok = call_hook(r, 1, 1, &r->files[f].matrix_at, true) &&
 		     check_result(r, L, top + 1);
 	}
 	for (size_t i = 0; ok && i < r->cs->n; i++) {
