@@ -20,9 +20,15 @@ BUILD ?= build
 # libcurl and libcrypto are compiled against (their headers) but loaded at
 # run time by http.c and sha256.c (dynlib.h), so only `update` pays for
 # them; the packages must still be installed.
-PKGS := yaml-0.1 lua5.4 jansson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl libcrypto 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
+PKG_CFLAGS := $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
+	libcrypto 2>/dev/null)
+# Lua is linked statically (liblua5.4-dev's archive): the sandbox depends
+# on how this Lua release behaves (hooks.c: the allocator's stack walk;
+# the frozen chunks' bytecode), so matrixc runs with the Lua it was built
+# and tested with, not whichever liblua5.4.so.0 is installed later; and a
+# call into it binds no symbol at run time (docs/performance.md).
+LUA_LIBS := $(shell pkg-config --variable=libdir lua5.4 2>/dev/null)/liblua5.4.a -lm
+PKG_LIBS := $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null) $(LUA_LIBS) -ldl
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -56,8 +62,7 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 # lua.h: a new Lua release rebuilds the tool, and so the frozen chunks
 LUA_H := $(wildcard $(patsubst -I%,%/lua.h,$(filter -I%,$(PKG_CFLAGS))))
 $(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_H) | $(BUILD)/gen
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
-		$(shell pkg-config --libs lua5.4 2>/dev/null)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LUA_LIBS)
 
 $(BUILD)/gen/frozen.c: $(BUILD)/gen/freeze $(FROZEN_LUA)
 	$(BUILD)/gen/freeze $@ $(FROZEN_LUA)
@@ -145,5 +150,9 @@ install: $(BUILD)/matrixc
 clean:
 	rm -rf build
 
-.PHONY: all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
+# the libraries matrixc links, for fuzz/run.sh
+print-libs:
+	@echo $(PKG_LIBS)
+
+.PHONY: print-libs all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
 	install clean

@@ -26,8 +26,9 @@ san='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # by fuzz_hooks takes a second under the sanitizers, not twenty
 cflags="-std=c11 -D_XOPEN_SOURCE=700 -DHOOK_BUDGET=1000000ul -Wall -Wextra -g -O1 $san -I$repo/include
  $(pkg-config --cflags yaml-0.1 lua5.4 libcurl jansson libcrypto)"
-# libcurl and libcrypto: headers only, matrixc loads them with dlopen
-libs="$(pkg-config --libs yaml-0.1 lua5.4 jansson) -ldl"
+# the Makefile's (libcurl and libcrypto: headers only, matrixc loads them
+# with dlopen)
+libs=$(make -s --no-print-directory -C "$repo" print-libs)
 mkdir -p "$out/obj" "$out/crashes/$target" "$out/corpus/$target"
 
 # The library (warnings shown, not fatal: gcc is the compiler of record),

@@ -222,7 +222,9 @@ static void exceed(hookrun *r, lua_State *L)
 /* Whether the running Lua library lets the allocator walk the stack:
  * from 5.4.6 on, the stack's pointers are offsets while the stack itself
  * is reallocated, and a refused request may be that one. Read from the
- * library (lua_ident), not the headers: the soname is the same. */
+ * library (lua_ident), not the headers: the Makefile links Lua statically,
+ * but a build that links liblua5.4.so.0 may run with a later release
+ * under the same soname. */
 static bool lua_walk_safe(void)
 {
 	unsigned major, minor, release;
