@@ -322,14 +322,23 @@ static void charge(lua_State *L, double cost)
 		budget_error(r, L);
 }
 
-/* The tail of a wrapper of a library function: call the original
- * (upvalue 1) with the wrapper's arguments, returning nres results. */
-static int call_original(lua_State *L, int nres)
+/* The tail of a wrapper of a library function: the original (upvalue 1,
+ * a C function without upvalues: see push_wrapper) runs on the wrapper's
+ * own frame, as if the hook had called it, which costs no second call
+ * and lets its argument errors name the function as the hook did. */
+static int call_original(lua_State *L)
 {
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, nres);
-	return nres == LUA_MULTRET ? lua_gettop(L) : nres;
+	return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
+
+/* Push wrapper w of the library function below the top nup - 1 values
+ * (popped), which become its upvalues, the function first. */
+static void push_wrapper(lua_State *L, lua_CFunction w, int nup)
+{
+	int orig = lua_gettop(L) - nup + 1;
+	if (!lua_tocfunction(L, orig) || lua_getupvalue(L, orig, 1))
+		abort(); /* every function of Lua's libraries is such */
+	lua_pushcclosure(L, w, nup);
 }
 
 /* Raise msg with no position: the message handler adds the hook line. */
@@ -623,7 +632,7 @@ static int guarded_pattern(lua_State *L)
 					 "instruction budget (too many calls "
 					 "on long strings)");
 	}
-	return call_original(L, LUA_MULTRET);
+	return call_original(L);
 }
 
 static void guard_patterns(lua_State *L, int string_table)
@@ -632,7 +641,7 @@ static void guard_patterns(lua_State *L, int string_table)
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		lua_getfield(L, string_table, names[i]);
 		lua_pushinteger(L, (lua_Integer)i); /* guarded_pattern's kind */
-		lua_pushcclosure(L, guarded_pattern, 2);
+		push_wrapper(L, guarded_pattern, 2);
 		lua_setfield(L, string_table, names[i]);
 	}
 }
@@ -713,14 +722,14 @@ static double work_of(lua_State *L, enum work_kind kind)
 static int guarded_call(lua_State *L)
 {
 	charge(L, work_of(L, (enum work_kind)lua_tointeger(L, lua_upvalueindex(2))));
-	return call_original(L, LUA_MULTRET);
+	return call_original(L);
 }
 
 static void guard(lua_State *L, int lib, const char *name, enum work_kind kind)
 {
 	lua_getfield(L, lib, name);
 	lua_pushinteger(L, kind);
-	lua_pushcclosure(L, guarded_call, 2);
+	push_wrapper(L, guarded_call, 2);
 	lua_setfield(L, lib, name);
 }
 
@@ -813,7 +822,7 @@ static int sb_format(lua_State *L)
 			lua_replace(L, i);
 		}
 	}
-	return call_original(L, 1);
+	return call_original(L);
 }
 
 /* --- the sandbox ----------------------------------------------------------- */
@@ -1009,7 +1018,7 @@ static int sb_setmetatable(lua_State *L)
 					 "to hooks (a finalizer would run outside "
 					 "the hook's instruction budget)");
 	}
-	return call_original(L, 1);
+	return call_original(L);
 }
 
 /* print(...): a note at the hook line, so hook output goes where every
@@ -2441,13 +2450,13 @@ static void push_sandbox(lua_State *L)
 	lua_pop(L, 2);
 	guard_patterns(L, str);
 	lua_getfield(L, str, "format");
-	lua_pushcclosure(L, sb_format, 1);
+	push_wrapper(L, sb_format, 1);
 	lua_setfield(L, str, "format");
 	lua_pop(L, 1);
 	lua_pushcfunction(L, sb_tostring);
 	lua_setfield(L, sb, "tostring");
 	lua_getfield(L, sb, "setmetatable");
-	lua_pushcclosure(L, sb_setmetatable, 1);
+	push_wrapper(L, sb_setmetatable, 1);
 	lua_setfield(L, sb, "setmetatable");
 	lua_pushcfunction(L, sb_load);
 	lua_setfield(L, sb, "load");
