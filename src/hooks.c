@@ -64,8 +64,9 @@ typedef struct {
 	srcpos cell_at, matrix_at; /* where the hooks are defined */
 } hookfile;
 
-/* What push_env makes an environment of: a sandbox's names (keys and
- * values in turn) and a metatable whose __index is the sandbox. */
+/* What push_env makes a user code's environment of: the user sandbox's
+ * names (keys and values in turn) and a metatable whose __index is that
+ * sandbox. */
 typedef struct {
 	bool made;
 	int names_ref, mt_ref;
@@ -115,7 +116,8 @@ typedef struct {
 	hookfile *files;
 	size_t nfiles, capfiles;
 	/* see push_env */
-	sandbox trusted_env, user_env;
+	int sandbox_ref;
+	sandbox user_env;
 	int loaded_ref, cell_mt_ref, list_mt_ref;
 	/* stores into cells (see begin_store), per cell: its values before
 	 * the first store of the call that made it, and lists copied since */
@@ -853,8 +855,9 @@ static void open_library(lua_State *L, int sb, const char *name,
 			lua_pushnil(L);
 			lua_setfield(L, lib, dropped[i][1]);
 		}
+	lua_pushstring(L, name);
 	lua_pushvalue(L, lib);
-	lua_setfield(L, sb, name);
+	lua_rawset(L, sb); /* raw: see trusted_newindex */
 }
 
 /* Libraries opened when hook code first names them: most hooks use
@@ -865,26 +868,44 @@ static const struct {
 } lazy_libs[] = {{LUA_MATHLIBNAME, luaopen_math},
 		 {LUA_UTF8LIBNAME, luaopen_utf8}};
 
-/* A name neither a hook file's environment (a copy of the sandbox's
- * names, see push_env) nor the sandbox has comes here: a library opened
- * when first named, else an error, since a misspelt global is a bug, not
- * nil. */
+/* The index in lazy_libs of the library named k, or -1. */
+static int lazy_lib(const char *k)
+{
+	for (size_t i = 0; k && i < sizeof lazy_libs / sizeof *lazy_libs; i++)
+		if (strcmp(k, lazy_libs[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A name neither a hook file's environment nor its sandbox has comes here
+ * (see push_env): a library opened when first named, else an error, since
+ * a misspelt global is a bug, not nil. */
 static int undefined_global(lua_State *L)
 {
 	const char *k = lua_tostring(L, 2);
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return hook_fail(L, "undefined global");
-	for (size_t i = 0; i < sizeof lazy_libs / sizeof *lazy_libs; i++)
-		if (strcmp(k, lazy_libs[i].name) == 0) {
-			open_library(L, 1, lazy_libs[i].name, lazy_libs[i].open);
-			return 1;
-		}
+	int lib = lazy_lib(k);
+	if (lib >= 0) {
+		open_library(L, 1, k, lazy_libs[lib].open);
+		return 1;
+	}
 	for (size_t i = 0; i < sizeof forbidden / sizeof *forbidden; i++)
 		if (strcmp(k, forbidden[i]) == 0)
 			return hook_fail(L, "'%s' is not available to hooks (they "
 				  "cannot reach files, processes, the clock or "
 				  "randomness)", k);
 	return hook_fail(L, "undefined global '%s'", k);
+}
+
+/* A global set by trusted code, whose environment is the trusted sandbox
+ * (see push_env): the shipped hook files set none, and one that did would
+ * share it with the others. */
+static int trusted_newindex(lua_State *L)
+{
+	return hook_fail(L, "a shipped hook file sets global '%s' (it should "
+			 "be local)", lua_type(L, 2) == LUA_TSTRING
+					      ? lua_tostring(L, 2) : "?");
 }
 
 /* Push a protected metatable whose __index is the value at the top
@@ -931,42 +952,53 @@ static void copy_table(lua_State *L)
 	lua_replace(L, t);
 }
 
-/* The sandbox of user code, made when the first is loaded: the names of
- * trusted code's, with a copy of each library table (string, table, mx),
- * so that nothing user code changes in them reaches a trusted hook. */
+/* The sandbox of user code, made when the first is loaded: the names
+ * trusted code's had when set up (not the libraries opened since), with a
+ * copy of each library table (string, table, mx), so that nothing user
+ * code changes in them reaches a trusted hook. */
 static void make_user_sandbox(hookrun *r, lua_State *L)
 {
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->trusted_env.names_ref);
-	int names = lua_gettop(L);
-	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
-	lua_createtable(L, 0, (int)(n / 2));
-	for (lua_Integer i = 1; i < n; i += 2) {
-		lua_rawgeti(L, names, i);
-		if (lua_rawgeti(L, names, i + 1) == LUA_TTABLE)
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->sandbox_ref);
+	int sb = lua_gettop(L);
+	lua_createtable(L, 0, 32);
+	lua_pushnil(L);
+	while (lua_next(L, sb)) {
+		if (lua_type(L, -2) == LUA_TSTRING &&
+		    lazy_lib(lua_tostring(L, -2)) >= 0) {
+			lua_pop(L, 1);
+			continue;
+		}
+		if (lua_type(L, -1) == LUA_TTABLE)
 			copy_table(L);
-		lua_rawset(L, names + 1);
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, sb + 1);
 	}
 	lua_pushcfunction(L, undefined_global);
 	push_index_mt(L);
-	lua_setmetatable(L, names + 1);
-	keep_sandbox(L, names + 1, &r->user_env);
+	lua_setmetatable(L, sb + 1);
+	keep_sandbox(L, sb + 1, &r->user_env);
 	lua_pop(L, 2);
 }
 
-/* A fresh environment for one chunk of trusted code (a shipped hook file,
- * see call_hook) or of user code: a copy of its sandbox's names, so that
- * reading mx or ipairs is one table lookup (hooks read mx dozens of times
- * per cell), over the sandbox itself, for undefined globals and for the
- * libraries opened when first named. Those are left out of the copy even
- * once opened, so that every environment starts the same: the copy is of
- * the names the sandbox had when made. The two sandboxes share no table
- * hook code can change. */
+/* A fresh environment for one chunk. Trusted code (a shipped hook file,
+ * see call_hook) has the trusted sandbox itself, where a global it sets
+ * would be an error (trusted_newindex). User code has a copy of the
+ * user sandbox's names, so that reading mx or ipairs is one table lookup
+ * (hooks read mx dozens of times per cell), over that sandbox, for
+ * undefined globals and for the libraries opened when first named. Those
+ * are left out of the copy even once opened, so that every environment
+ * starts the same: the copy is of the names the sandbox had when made.
+ * The two sandboxes share no table hook code can change. */
 static void push_env(hookrun *r, lua_State *L, bool trusted)
 {
-	if (!trusted && !r->user_env.made)
+	if (trusted) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, r->sandbox_ref);
+		return;
+	}
+	if (!r->user_env.made)
 		make_user_sandbox(r, L);
-	const sandbox *e = trusted ? &r->trusted_env : &r->user_env;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, e->names_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->user_env.names_ref);
 	int names = lua_gettop(L);
 	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
 	lua_createtable(L, 0, (int)(n / 2));
@@ -975,7 +1007,7 @@ static void push_env(hookrun *r, lua_State *L, bool trusted)
 		lua_rawgeti(L, names, i + 1);
 		lua_rawset(L, names + 1);
 	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, e->mt_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->user_env.mt_ref);
 	lua_setmetatable(L, -2);
 	lua_remove(L, names);
 }
@@ -2524,8 +2556,11 @@ static void setup_state(hookrun *r, lua_State *L)
 	setup_cells(r, L, sb);
 	lua_pushcfunction(L, undefined_global);
 	push_index_mt(L);
+	lua_pushcfunction(L, trusted_newindex);
+	lua_setfield(L, -2, "__newindex");
 	lua_setmetatable(L, sb);
-	keep_sandbox(L, sb, &r->trusted_env);
+	lua_pushvalue(L, sb);
+	r->sandbox_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_newtable(L);
 	r->loaded_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pop(L, 1);
