@@ -18,7 +18,8 @@ typedef struct {
 	const char *name;          /* "lua/quirks.lua" */
 	const unsigned char *text; /* the file it was compiled from */
 	size_t len;
-	const unsigned char *code; /* lua_dump of it, debug information kept */
+	const unsigned char *code; /* lua_dump of it, lines kept, locals'
+				    * names dropped (freeze.c) */
 	size_t code_len;
 } frozen_hook;
 

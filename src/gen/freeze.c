@@ -3,8 +3,9 @@
  *   freeze OUT.c lua/python2.lua lua/quirks.lua ...
  *
  * Writes OUT.c (see frozen.h): each file's text and its compiled chunk
- * (lua_dump with debug information, under the chunk name "@" + the path as
- * given, which is how hooks.c names a hook file listed by that path), and
+ * (lua_dump with the line information, under the chunk name "@" + the path
+ * as given, which is how hooks.c names a hook file listed by that path;
+ * without the names of locals, see drop_locals), and
  * the lua_ident of the Lua that compiled them. hooks.c loads a chunk from
  * here instead of compiling a hook file whose path and text are exactly
  * these, and only with that same Lua. The chunks come from this build's
@@ -66,6 +67,130 @@ static void read_file(const char *path, bytes *b)
 	fclose(f);
 }
 
+/* --- dropping the names of locals ---------------------------------------- */
+
+/* Loading a chunk interns every string in it, and a third of them are the
+ * names of locals, which only a Lua error message in the shipped hooks
+ * would show ("local 'c'"). The chunk is rewritten without them; the code,
+ * constants, line information and upvalue names (which name the functions
+ * in a call's notes) stay. The format is Lua 5.4's (lundump.c), checked
+ * by its header; the result is loaded again below before it is used. */
+typedef struct {
+	const unsigned char *p, *end;
+	const char *path;
+	size_t isize, nsize; /* bytes of an instruction, of a number */
+} chunk;
+
+static unsigned char byte(chunk *c)
+{
+	if (c->p >= c->end)
+		die(c->path, "compiled chunk ends early");
+	return *c->p++;
+}
+
+static void skip(chunk *c, size_t n)
+{
+	if ((size_t)(c->end - c->p) < n)
+		die(c->path, "compiled chunk ends early");
+	c->p += n;
+}
+
+/* lundump.c's loadSize: 7 bits a byte, the last byte's top bit set */
+static size_t varint(chunk *c)
+{
+	size_t x = 0;
+	unsigned char b;
+	do {
+		if (x >> (sizeof x * 8 - 7))
+			die(c->path, "compiled chunk has a size too large");
+		b = byte(c);
+		x = x << 7 | (b & 0x7f);
+	} while (!(b & 0x80));
+	return x;
+}
+
+static void string(chunk *c)
+{
+	size_t n = varint(c); /* 0: none, else the length + 1 */
+	if (n)
+		skip(c, n - 1);
+}
+
+/* Copy the function at c into out, its locals left out. */
+static void function(chunk *c, bytes *out)
+{
+	const unsigned char *from = c->p;
+	string(c);             /* source */
+	varint(c);             /* linedefined */
+	varint(c);             /* lastlinedefined */
+	skip(c, 3);            /* numparams, is_vararg, maxstacksize */
+	size_t n = varint(c);  /* code */
+	if (n > (size_t)(c->end - c->p) / c->isize)
+		die(c->path, "compiled chunk ends early");
+	skip(c, n * c->isize);
+	for (n = varint(c); n > 0; n--) { /* constants, by type tag */
+		switch (byte(c)) {
+		case 0x00: case 0x01: case 0x11: /* nil, false, true */
+			break;
+		case 0x03: case 0x13: /* integer, float */
+			skip(c, c->nsize);
+			break;
+		case 0x04: case 0x14: /* short, long string */
+			string(c);
+			break;
+		default:
+			die(c->path, "compiled chunk has an unknown constant");
+		}
+	}
+	n = varint(c); /* upvalues: instack, idx, kind */
+	if (n > (size_t)(c->end - c->p) / 3)
+		die(c->path, "compiled chunk ends early");
+	skip(c, 3 * n);
+	for (n = varint(c); n > 0; n--) { /* nested functions */
+		put(out, from, (size_t)(c->p - from));
+		function(c, out);
+		from = c->p;
+	}
+	skip(c, varint(c)); /* line information */
+	for (n = varint(c); n > 0; n--) { /* absolute line information */
+		varint(c);
+		varint(c);
+	}
+	put(out, from, (size_t)(c->p - from));
+	for (n = varint(c); n > 0; n--) { /* locals: name, startpc, endpc */
+		string(c);
+		varint(c);
+		varint(c);
+	}
+	put(out, "\x80", 1); /* none */
+	from = c->p;
+	for (n = varint(c); n > 0; n--) /* upvalue names */
+		string(c);
+	put(out, from, (size_t)(c->p - from));
+}
+
+/* Chunk code of lua_dump, without the names of locals, into out. */
+static void drop_locals(const char *path, const bytes *code, bytes *out)
+{
+	/* signature, version 5.4, format 0, LUAC_DATA; then the sizes of an
+	 * instruction, a lua_Integer and a lua_Number, LUAC_INT and LUAC_NUM
+	 * (checked by lua_load), and the main function's upvalue count */
+	static const unsigned char head[] = "\x1bLua\x54\x00\x19\x93\r\n\x1a\n";
+	size_t hlen = sizeof head - 1;
+	chunk c = {code->p, code->p + code->len, path, 0, 0};
+	if (code->len < hlen + 3 || memcmp(code->p, head, hlen) != 0)
+		die(path, "compiled chunk is not Lua 5.4's format 0");
+	c.isize = code->p[hlen];
+	c.nsize = code->p[hlen + 1];
+	if (c.isize == 0 || c.nsize != code->p[hlen + 2])
+		die(path, "compiled chunk has unexpected sizes");
+	skip(&c, hlen + 3 + 2 * c.nsize + 1);
+	put(out, code->p, (size_t)(c.p - code->p));
+	function(&c, out);
+	if (c.p != c.end)
+		die(path, "compiled chunk has bytes after its main function");
+}
+
 /* s as the text of a C string literal */
 static void cstr(FILE *out, const char *s)
 {
@@ -102,14 +227,19 @@ int main(int argc, char **argv)
 	fprintf(out, "/* GENERATED by src/gen/freeze.c from the shipped hook "
 		     "files: see frozen.h. */\n#include \"frozen.h\"\n\n");
 	for (int i = 2; i < argc; i++) {
-		bytes text = {0}, code = {0};
+		bytes text = {0}, dumped = {0}, code = {0};
 		read_file(argv[i], &text);
 		lua_pushfstring(L, "@%s", argv[i]);
 		if (luaL_loadbufferx(L, (const char *)text.p, text.len,
 				     lua_tostring(L, -1), "t") != LUA_OK)
 			die(argv[i], lua_tostring(L, -1));
-		lua_dump(L, writer, &code, 0);
-		lua_pop(L, 2);
+		lua_dump(L, writer, &dumped, 0);
+		drop_locals(argv[i], &dumped, &code);
+		if (luaL_loadbufferx(L, (const char *)code.p, code.len,
+				     lua_tostring(L, -2), "b") != LUA_OK)
+			die(argv[i], lua_tostring(L, -1));
+		lua_pop(L, 3);
+		free(dumped.p);
 		char name[32];
 		snprintf(name, sizeof name, "text%d", i - 2);
 		array(out, name, &text);

@@ -1,7 +1,8 @@
 /* The shipped hook files compiled at build time (include/frozen.h): each
  * is the text of its file in lua/, compiled by the Lua library matrixc
- * runs with, so hooks.c takes the frozen path for it. Run from the
- * repository's root (prove does). */
+ * runs with, so hooks.c takes the frozen path for it, and is the code of
+ * that text without the names of its locals. Run from the repository's
+ * root (prove does). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
@@ -12,6 +13,27 @@
 #include "frozen.h"
 #include "outdir.h"
 #include "tap.h"
+
+static int writer(lua_State *L, const void *p, size_t n, void *ud)
+{
+	(void)L;
+	buf_add(ud, p, n);
+	return 0;
+}
+
+/* The function at the top dumped into b, popped; strip: no debug
+ * information. */
+static void dump(lua_State *L, buf *b, int strip)
+{
+	buf_init(b, LIMIT_FILE_BYTES);
+	lua_dump(L, writer, b, strip);
+	lua_pop(L, 1);
+}
+
+static bool same(const buf *a, const buf *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
 
 int main(void)
 {
@@ -28,10 +50,29 @@ int main(void)
 			   text.len == f->len &&
 			   memcmp(text.data, f->text, f->len) == 0,
 		   "%s: the text is the file's", f->name);
-		buf_release(&text);
 		ok(luaL_loadbufferx(L, (const char *)f->code, f->code_len,
 				    f->name, "b") == LUA_OK,
 		   "%s: the chunk loads", f->name);
+		buf frozen, frozen_all, compiled, compiled_all;
+		lua_pushvalue(L, -1);
+		dump(L, &frozen, 1);
+		dump(L, &frozen_all, 0);
+		ok(luaL_loadbufferx(L, text.data, text.len, f->name, "t") ==
+			   LUA_OK, "%s: the text compiles", f->name);
+		lua_pushvalue(L, -1);
+		dump(L, &compiled, 1);
+		dump(L, &compiled_all, 0);
+		ok(same(&frozen, &compiled),
+		   "%s: the chunk is the text's code (debug information aside)",
+		   f->name);
+		ok(frozen_all.len < compiled_all.len,
+		   "%s: the chunk has less debug information (%zu < %zu bytes)",
+		   f->name, frozen_all.len, compiled_all.len);
+		buf_release(&frozen);
+		buf_release(&frozen_all);
+		buf_release(&compiled);
+		buf_release(&compiled_all);
+		buf_release(&text);
 		lua_settop(L, 0);
 	}
 	lua_close(L);
