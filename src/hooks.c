@@ -118,7 +118,7 @@ typedef struct {
 	/* see push_env */
 	int sandbox_ref;
 	sandbox user_env;
-	int loaded_ref, cell_mt_ref, list_mt_ref;
+	int loaded_ref, chunks_ref, cell_mt_ref, list_mt_ref;
 	/* stores into cells (see begin_store), per cell: its values before
 	 * the first store of the call that made it, and lists copied since */
 	unsigned call_id; /* the call in progress */
@@ -1072,7 +1072,10 @@ static int sb_print(lua_State *L)
 	const char *s = lua_tolstring(L, -1, &len);
 	srcpos at = r->call_at;
 	hook_frame(r, L, 1, &at);
-	diag_note(r->d, at, "print: %s", clip_text(r->a, s, len));
+	/* diag copies what it keeps: nothing goes to the run's arena, which
+	 * the memory cap does not bound */
+	diag_note(r->d, at, "print: %.*s",
+		  (int)(len < HOOK_MSG_MAX ? len : HOOK_MSG_MAX), s);
 	return 0;
 }
 
@@ -1113,12 +1116,16 @@ static const frozen_hook *frozen_find(const char *name, const char *text,
  * with errno's message pushed. */
 static int load_file(hookrun *r, lua_State *L, const char *name, bool listed)
 {
-	const char *path = strcmp(r->m->dir, ".") == 0
-			       ? name
-			       : arena_printf(r->a, "%s/%s", r->m->dir, name);
-	buf b;
+	/* nothing from the arena (which the memory cap does not bound) until
+	 * the file is read: require may be asked for any number of names */
+	buf path, b;
+	buf_init(&path, 0);
+	if (strcmp(r->m->dir, ".") != 0)
+		buf_printf(&path, "%s/", r->m->dir);
+	buf_puts(&path, name);
 	buf_init(&b, LIMIT_FILE_BYTES);
-	int rc = file_read(path, &b, LIMIT_FILE_BYTES);
+	int rc = file_read(buf_str(&path), &b, LIMIT_FILE_BYTES);
+	buf_release(&path);
 	if (rc != 0) {
 		int err = errno;
 		buf_release(&b);
@@ -1130,6 +1137,7 @@ static int load_file(hookrun *r, lua_State *L, const char *name, bool listed)
 					strerror(err));
 		return LUA_ERRFILE;
 	}
+	name = arena_strdup(r->a, name);
 	diag_add_source(r->d, name, buf_str(&b), b.len);
 	hookfile *hf = add_file(r, name);
 	const char *chunk = arena_printf(r->a, "@%s", name);
@@ -1165,6 +1173,36 @@ static bool plain_name(const char *s)
 	return true;
 }
 
+/* The chunk of module name (lua/NAME.lua), pushed: read and compiled the
+ * first time only, and a failure to load kept and raised again, so that
+ * a hook that retries (pcall) costs no more reads, copies or compiles,
+ * which are not charged. */
+static void push_module_chunk(hookrun *r, lua_State *L, const char *name)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->chunks_ref);
+	int chunks = lua_gettop(L);
+	int t = lua_getfield(L, chunks, name);
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		char file[80]; /* a plain_name has at most 64 bytes */
+		snprintf(file, sizeof file, "lua/%s.lua", name);
+		int status = load_file(r, L, file, false); /* see load_file */
+		if (status == LUA_ERRFILE) {
+			const char *why = lua_tostring(L, -1);
+			lua_pushfstring(L, "module '%s' not found: hooks can "
+					"only require lua/NAME.lua (%s)", name,
+					why);
+			lua_remove(L, -2);
+		}
+		lua_pushvalue(L, -1);
+		lua_setfield(L, chunks, name);
+		t = status == LUA_OK ? LUA_TFUNCTION : LUA_TSTRING;
+	}
+	lua_remove(L, chunks);
+	if (t != LUA_TFUNCTION)
+		lua_error(L);
+}
+
 /* require(name): lua/NAME.lua, loaded once, nothing outside lua/ */
 static int sb_require(lua_State *L)
 {
@@ -1182,14 +1220,9 @@ static int sb_require(lua_State *L)
 					 name);
 		return 1;
 	}
-	const char *file = arena_printf(r->a, "lua/%s.lua", name);
+	lua_pop(L, 1);
 	meter(L); /* user code, whoever asks */
-	int status = load_file(r, L, file, false); /* not charged: see load_file */
-	if (status == LUA_ERRFILE)
-		return hook_fail(L, "module '%s' not found: hooks can only "
-			  "require lua/NAME.lua (%s)", name, lua_tostring(L, -1));
-	if (status != LUA_OK)
-		return lua_error(L);
+	push_module_chunk(r, L, name);
 	lua_pushlightuserdata(L, r); /* marks "loading" */
 	lua_setfield(L, loaded, name);
 	lua_call(L, 0, 1);
@@ -2563,6 +2596,8 @@ static void setup_state(hookrun *r, lua_State *L)
 	r->sandbox_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_newtable(L);
 	r->loaded_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_newtable(L);
+	r->chunks_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pop(L, 1);
 }
 

@@ -317,4 +317,30 @@ st=$?
 expect_error 2 'lua/bad.lua:6: error: hook ran for more than 1 s of CPU time' \
 	"a hook slow inside each instruction is stopped by the CPU-time backstop"
 
+# What a hook makes matrixc keep outside the Lua state's memory cap must
+# be bounded too: print's notes past diag's cap, and a module that fails
+# to load, retried (each retry once read the 4 MiB file and kept a copy).
+mkdir -p "$tmp/mem/lua"
+cp "$cases/hook-returns-nothing/matrix.yaml" "$cases/hook-returns-nothing/matrix.lock.json" "$tmp/mem/"
+cat >"$tmp/mem/lua/bad.lua" <<'LUA'
+local s = ("x"):rep(400)
+return {
+  cell = function(c)
+    for _ = 1, 400000 do print(s) end
+  end,
+}
+LUA
+TMPERR=$tmp/err timed "$tmp/mem" check
+awk -v m="$rss_mb" 'BEGIN { exit !(m < 150) }'
+result $? "800,000 prints of 400 bytes: ${rss_mb} MB peak (under 150)"
+
+{ printf '@'; awk 'BEGIN { for (i = 0; i < 40000; i++) printf "%0100d", 0 }'; } >"$tmp/mem/lua/broken.lua"
+cat >"$tmp/mem/lua/bad.lua" <<'LUA'
+for _ = 1, 100 do assert(not pcall(require, "broken")) end
+return {}
+LUA
+TMPERR=$tmp/err timed "$tmp/mem" generate
+awk -v m="$rss_mb" -v st="$st" 'BEGIN { exit !(m < 150 && st == 0) }'
+result $? "a 4 MB module that fails to load, required 100 times: ${rss_mb} MB peak (under 150), status $st"
+
 tap_done
