@@ -562,7 +562,8 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at,
 /* Lua's pattern matcher backtracks inside one C call, where the count hook
  * never runs: ("a"):rep(3000):find(".-.-.-.-b") would take years. Each
  * quantifier can multiply the work by the subject length, and so does an
- * unanchored start, so a call whose bound len^(quantifiers + 1) passes
+ * unanchored start, and each step walks the pattern (a set [...] by its
+ * length), so a call whose bound plen * len^(quantifiers + 1) passes
  * PATTERN_CALL is refused before it starts, and the bounds of the calls of
  * one hook call add up to at most PATTERN_TOTAL (many cheap calls in a
  * loop are as slow as one expensive call). */
@@ -613,7 +614,11 @@ static int guarded_pattern(lua_State *L)
 	if (s && plain)
 		charge(L, (double)slen + 1);
 	if (s && p && !plain) { /* find(s, p, init, true) is plain */
-		double cost = 1, n = slen > 1 ? (double)slen : 2;
+		/* matching at one place walks the pattern once (a set
+		 * [...] by its length), and each quantifier or unanchored
+		 * start repeats that for every byte of the subject */
+		double cost = plen > 1 ? (double)plen : 1;
+		double n = slen > 1 ? (double)slen : 2;
 		unsigned q = quantifiers(p, plen) + (anchored ? 0 : 1);
 		for (unsigned i = 0; i < q && cost <= PATTERN_CALL; i++)
 			cost *= n;
@@ -625,7 +630,8 @@ static int guarded_pattern(lua_State *L)
 			shown[m] = '\0';
 			return hook_fail(L, "pattern '%s' on a %d-byte string could "
 				  "exceed the instruction budget (use fewer "
-				  "quantifiers or a shorter string)",
+				  "quantifiers, or a shorter string or "
+				  "pattern)",
 				  shown, (int)slen);
 		}
 		r->pattern_work += cost;
