@@ -343,4 +343,43 @@ TMPERR=$tmp/err timed "$tmp/mem" generate
 awk -v m="$rss_mb" -v st="$st" 'BEGIN { exit !(m < 150 && st == 0) }'
 result $? "a 4 MB module that fails to load, required 100 times: ${rss_mb} MB peak (under 150), status $st"
 
+# Steps that neither the budget nor the backstop can see, since they run
+# inside one C call: the watchdog (watchdog.h) ends matrixc at twice the
+# backstop plus 2 s of CPU time (3 s here), exit 2, with a message.
+mkdir -p "$tmp/dog/lua"
+cp "$cases/hook-returns-nothing/matrix.yaml" "$cases/hook-returns-nothing/matrix.lock.json" "$tmp/dog/"
+cat >"$tmp/dog/lua/bad.lua" <<'LUA'
+-- a chain of weak-keyed entries, in an order unrelated to the hash: the
+-- collector's cycle over it is quadratic in its length (minutes)
+local n = 40000
+local keys = {}
+for i = 1, n do keys[i] = {} end
+local s = 12345
+for i = n, 2, -1 do
+  s = (s * 1103515245 + 12345) % 2147483648
+  local j = s % i + 1
+  keys[i], keys[j] = keys[j], keys[i]
+end
+local t = setmetatable({}, {__mode = "k"})
+for i = 1, n - 1 do t[keys[i]] = keys[i + 1] end
+local head = keys[1]
+keys = nil
+return { cell = function(c) local _ = head, t end }
+LUA
+dog() {
+	(cd "$tmp/dog" && MATRIXC_HOOK_CPU_SECONDS=0.5 NO_COLOR=1 "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err")
+	st=$?
+	expect_error 2 "^lua/bad\.lua: error: $1 ran for more than 3 s of CPU time in one step that no limit can stop" "$2"
+	[ ! -e "$tmp/dog/generated" ]; result $? "$2: nothing written"
+}
+dog "a hook file's main chunk" "a collector cycle over 40,000 chained weak keys: stopped by the watchdog"
+
+# the Lua compiler's jump lists make a long if ... elseif chain quadratic
+echo 'local f = load("local a = false if a then " .. ("elseif a then "):rep(700000) .. "end") return {}' \
+	>"$tmp/dog/lua/bad.lua"
+dog "a hook file's main chunk" "load() of a 700,000-branch elseif chain: stopped by the watchdog"
+awk 'BEGIN { print "local a = false if a then"; for (i = 0; i < 100000; i++) print "elseif a then"; print "end return {}" }' \
+	>"$tmp/dog/lua/bad.lua"
+dog "compiling the hook file" "a hook file with a 100,000-branch elseif chain: stopped by the watchdog"
+
 tap_done
