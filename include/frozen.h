@@ -3,7 +3,7 @@
  * The build compiles each lua/NAME.lua with src/gen/freeze.c into
  * $(BUILD)/gen/frozen.c. Compiling the two shipped files costs about a
  * million instructions, a tenth of a `check` on the shipped
- * matrix; loading their compiled chunks costs a seventh of that. hooks.c
+ * matrix; loading their compiled chunks costs about a ninth of that. hooks.c
  * uses a chunk only for a hook file listed by the same path whose text is
  * byte-for-byte the frozen text, and only when the Lua library it runs
  * with is the one that compiled it (frozen_lua == lua_ident); anything
