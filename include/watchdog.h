@@ -5,25 +5,31 @@
  * call where none of them looks: a collector cycle over a chain of
  * weak-keyed entries (quadratic in its length), compiling text whose
  * jump lists grow quadratically (a long if ... elseif chain). The
- * watchdog is a timer on the process's CPU time, armed around each such
- * stretch: if it fires, the step has run past every limit, and matrixc
- * writes `file:line: error: ...` to standard error and exits with status
- * 2. Hooks run before any output is written, so nothing is left half
- * done. One watchdog per process; not reentrant.
+ * watchdog is a repeating timer on the process's CPU time: the hook phase
+ * reports progress (watchdog_step) at each hook call's start and end and
+ * around each compilation, and if a whole period passes without any, the
+ * step in progress has run past every limit: matrixc writes
+ * `file:line: error: ...` to standard error and exits with the status
+ * given to watchdog_start. Hooks run before any output is written, so
+ * nothing is left half done.
+ *
+ * A signal handler can only reach what it needs through globals: one
+ * watchdog per process, not reentrant (the hook phase is neither).
  */
 #ifndef MATRIXC_WATCHDOG_H
 #define MATRIXC_WATCHDOG_H
 
-/* Install the signal handler (watchdog_stop restores the previous one). */
-void watchdog_start(void);
+/* Start: a step of more than period seconds of CPU time, and less than
+ * twice that, ends the process with exit status status. */
+void watchdog_start(double period, int status);
 
-/* Fire after seconds of CPU time from now, naming file:line (line 0: the
- * file alone) and what ran ("hook cell", "loading the hook file"). The
- * strings must outlive the arming. */
-void watchdog_arm(double seconds, const char *file, unsigned line,
-		  const char *what);
+/* A new step begins: what it is, at file:line (line 0: the file alone;
+ * file NULL: no file), as the message will name it ("hook cell",
+ * "compiling the hook file"). The strings must outlive the step. No
+ * system call. */
+void watchdog_step(const char *file, unsigned line, const char *what);
 
-void watchdog_disarm(void);
+/* Stop the timer and restore the previous handler. */
 void watchdog_stop(void);
 
 #endif

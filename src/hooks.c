@@ -47,9 +47,9 @@
 #define HOOK_STEP 1000                    /* instructions per count hook */
 #define HOOK_ALLOC_GRAIN 64               /* bytes allocated per instruction */
 #define HOOK_CPU_SECONDS 30.0             /* backstop per call, see count_hook */
-/* the watchdog (watchdog.h), for a step no limit sees: twice the backstop,
- * and more than the longest step between two of its checks */
-#define HOOK_WATCHDOG(r) (2 * (r)->cpu_limit + 2)
+/* the watchdog's period (watchdog.h), for a step no limit sees: more than
+ * the backstop and the longest stretch between two of its checks */
+#define HOOK_WATCHDOG(r) ((r)->cpu_limit + 2)
 #define HOOK_FRAMES 8                     /* traceback notes kept */
 #define HOOK_SCAN 64                      /* stack levels searched for them */
 #define HOOK_LIST_MAX 1000                /* entries in one list field */
@@ -550,11 +550,11 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at,
 	r->in_call = true;
 	if (metered)
 		meter(L);
-	watchdog_arm(HOOK_WATCHDOG(r), r->call_at.file, r->call_at.line,
-		     !r->hook ? "a hook file's main chunk"
-		     : strcmp(r->hook, "cell") == 0 ? "hook cell" : "hook matrix");
+	watchdog_step(r->call_at.file, r->call_at.line,
+		      !r->hook ? "a hook file's main chunk"
+		      : strcmp(r->hook, "cell") == 0 ? "hook cell" : "hook matrix");
 	int status = lua_pcall(L, nargs, nres, fn);
-	watchdog_disarm();
+	watchdog_step(NULL, 0, "the Lua state between hook calls");
 	lua_sethook(L, NULL, 0, 0);
 	r->in_call = false;
 	lua_remove(L, fn);
@@ -2719,10 +2719,9 @@ static bool load_hooks(hookrun *r, lua_State *L)
 	bool ok = true;
 	for (size_t i = 0; i < r->m->hooks.n; i++) {
 		const pstr *listed = &r->m->hooks.v[i];
-		watchdog_arm(HOOK_WATCHDOG(r), listed->s, 0,
-			     "compiling the hook file");
+		watchdog_step(listed->s, 0, "compiling the hook file");
 		int st = load_file(r, L, listed->s, true);
-		watchdog_disarm();
+		watchdog_step(NULL, 0, "the Lua state between hook calls");
 		if (st != LUA_OK) {
 			report_load(r, L, listed, st);
 			ok = false;
@@ -2860,7 +2859,7 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 		return false;
 	}
 	r.L = L;
-	watchdog_start();
+	watchdog_start(HOOK_WATCHDOG(&r), 2); /* EXIT_INPUT (cmd.h) */
 	lua_pushcfunction(L, run_all);
 	lua_pushlightuserdata(L, &r);
 	int status = lua_pcall(L, 1, 1, 0);

@@ -7,14 +7,17 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-/* What the handler reports: set before the timer is armed. */
+/* The step in progress, written by watchdog_step, read by the handler. */
 static const char *volatile w_file;
 static volatile unsigned w_line;
 static const char *volatile w_what;
-static volatile unsigned w_seconds;
+static volatile sig_atomic_t w_steps; /* steps begun */
+static sig_atomic_t w_seen;           /* w_steps at the last tick */
+static unsigned w_period;
+static int w_status;
 static struct sigaction w_old;
 
-/* Only async-signal-safe calls from here to fire's end. */
+/* Only async-signal-safe calls from here to tick's end. */
 static void put(const char *s)
 {
 	size_t n = strlen(s);
@@ -38,30 +41,28 @@ static void put_unsigned(unsigned v)
 	put(p);
 }
 
-static void fire(int sig)
+/* Every period of CPU time: a step that began before the last tick and
+ * is still running has run for more than a period. */
+static void tick(int sig)
 {
 	(void)sig;
+	if (w_steps != w_seen) {
+		w_seen = w_steps;
+		return;
+	}
 	put(w_file ? w_file : "matrixc");
-	if (w_line) {
+	if (w_file && w_line) {
 		put(":");
 		put_unsigned(w_line);
 	}
 	put(": error: ");
-	put(w_what ? w_what : "a hook");
+	put(w_what ? w_what : "the hooks");
 	put(" ran for more than ");
-	put_unsigned(w_seconds);
+	put_unsigned(w_period);
 	put(" s of CPU time in one step that no limit can stop (the "
 	    "garbage collector, compiling, or a library call)\n");
-	_exit(2);
-}
-
-void watchdog_start(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = fire;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGPROF, &sa, &w_old);
+	_exit(w_status); /* the one exit outside main: a handler cannot
+			  * return an error */
 }
 
 static void set_timer(double seconds)
@@ -69,27 +70,38 @@ static void set_timer(double seconds)
 	struct itimerval t;
 	memset(&t, 0, sizeof t);
 	t.it_value.tv_sec = (time_t)seconds;
-	t.it_value.tv_usec = (suseconds_t)((seconds - (double)t.it_value.tv_sec) * 1e6);
+	t.it_value.tv_usec =
+	    (suseconds_t)((seconds - (double)t.it_value.tv_sec) * 1e6);
+	t.it_interval = t.it_value;
 	setitimer(ITIMER_PROF, &t, NULL);
 }
 
-void watchdog_arm(double seconds, const char *file, unsigned line,
-		  const char *what)
+void watchdog_start(double period, int status)
 {
+	w_period = (unsigned)period;
+	w_status = status;
+	w_file = NULL;
+	w_what = NULL;
+	w_seen = w_steps;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tick;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPROF, &sa, &w_old);
+	set_timer(period);
+}
+
+void watchdog_step(const char *file, unsigned line, const char *what)
+{
+	w_steps++; /* first: a tick from here on sees progress */
 	w_file = file;
 	w_line = line;
 	w_what = what;
-	w_seconds = (unsigned)seconds;
-	set_timer(seconds);
-}
-
-void watchdog_disarm(void)
-{
-	set_timer(0);
 }
 
 void watchdog_stop(void)
 {
-	watchdog_disarm();
+	set_timer(0);
 	sigaction(SIGPROF, &w_old, NULL);
 }
