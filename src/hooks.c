@@ -510,14 +510,6 @@ static srcpos function_pos(hookrun *r, lua_State *L, int idx)
 	return (srcpos){r->files[i].name, line, 0};
 }
 
-/* Count the instructions of what runs from here to the end of the call in
- * progress, if they are not counted yet: see call_hook. */
-static void meter(lua_State *L)
-{
-	if (!lua_gethook(L))
-		lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
-}
-
 /* Call the function below its nargs arguments under the budget, leaving
  * nres results. at is where the function is defined, when known. On
  * failure reports, pops everything, returns false.
@@ -528,7 +520,7 @@ static void meter(lua_State *L)
  * unmetered, since no user code can run inside it: it reads its own
  * environment, whose library tables no user code can reach (push_env),
  * strings' methods come from a metatable hooks cannot get, a cell is C
- * data, and require and load meter the rest of the call. Its library
+ * data, and it has no require or load (trusted_refuses). Its library
  * calls are still charged, and the memory cap still holds. */
 static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at,
 		      bool metered)
@@ -549,7 +541,7 @@ static bool call_hook(hookrun *r, int nargs, int nres, const srcpos *at,
 	r->nframes = 0;
 	r->in_call = true;
 	if (metered)
-		meter(L);
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
 	watchdog_step(r->call_at.file, r->call_at.line,
 		      !r->hook ? "a hook file's main chunk"
 		      : strcmp(r->hook, "cell") == 0 ? "hook cell" : "hook matrix");
@@ -912,9 +904,21 @@ static int undefined_global(lua_State *L)
 	return hook_fail(L, "undefined global '%s'", k);
 }
 
-/* A global set by trusted code, whose environment is the trusted sandbox
- * (see push_env): the shipped hook files set none, and one that did would
- * share it with the others. */
+/* load and require in trusted code: they would run user code inside a call
+ * that counts no instructions (see call_hook). The shipped hook files use
+ * neither; the name is upvalue 1. */
+static int trusted_refuses(lua_State *L)
+{
+	return hook_fail(L, "'%s' is not available to the shipped hook files "
+			 "(they run as matrixc's own code, uncounted: no user "
+			 "code may run inside them)",
+			 lua_tostring(L, lua_upvalueindex(1)));
+}
+
+/* A new global set by trusted code, whose environment is the trusted
+ * sandbox (see push_env): the shipped hook files set none, and one that
+ * did would share it with the others. Setting a name the sandbox has,
+ * such as tostring, does not come here; the shipped files do not. */
 static int trusted_newindex(lua_State *L)
 {
 	return hook_fail(L, "a shipped hook file sets global '%s' (it should "
@@ -966,10 +970,14 @@ static void copy_table(lua_State *L)
 	lua_replace(L, t);
 }
 
+static int sb_load(lua_State *L);
+static int sb_require(lua_State *L);
+
 /* The sandbox of user code, made when the first is loaded: the names
  * trusted code's had when set up (not the libraries opened since), with a
  * copy of each library table (string, table, mx), so that nothing user
- * code changes in them reaches a trusted hook. */
+ * code changes in them reaches a trusted hook, and with load and require,
+ * which trusted code has not. */
 static void make_user_sandbox(hookrun *r, lua_State *L)
 {
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->sandbox_ref);
@@ -988,6 +996,10 @@ static void make_user_sandbox(hookrun *r, lua_State *L)
 		lua_insert(L, -2);
 		lua_rawset(L, sb + 1);
 	}
+	lua_pushcfunction(L, sb_load);
+	lua_setfield(L, sb + 1, "load");
+	lua_pushcfunction(L, sb_require);
+	lua_setfield(L, sb + 1, "require");
 	lua_pushcfunction(L, undefined_global);
 	push_index_mt(L);
 	lua_setmetatable(L, sb + 1);
@@ -996,8 +1008,8 @@ static void make_user_sandbox(hookrun *r, lua_State *L)
 }
 
 /* A fresh environment for one chunk. Trusted code (a shipped hook file,
- * see call_hook) has the trusted sandbox itself, where a global it sets
- * would be an error (trusted_newindex). User code has a copy of the
+ * see call_hook) has the trusted sandbox itself, where a new global would
+ * be an error (trusted_newindex). User code has a copy of the
  * user sandbox's names, so that reading mx or ipairs is one table lookup
  * (hooks read mx dozens of times per cell), over that sandbox, for
  * undefined globals and for the libraries opened when first named. Those
@@ -1040,7 +1052,6 @@ static int sb_load(lua_State *L)
 	size_t len;
 	const char *text = luaL_checklstring(L, 1, &len);
 	charge(L, (double)len); /* compiling scans the text */
-	meter(L); /* user code, whoever asks */
 	if (luaL_loadbufferx(L, text, len, "=(load)", "t") == LUA_OK) {
 		set_env(run_of(L), L, false);
 		return 1;
@@ -1235,7 +1246,6 @@ static int sb_require(lua_State *L)
 		return 1;
 	}
 	lua_pop(L, 1);
-	meter(L); /* user code, whoever asks */
 	push_module_chunk(r, L, name);
 	lua_pushlightuserdata(L, r); /* marks "loading" */
 	lua_setfield(L, loaded, name);
@@ -2537,12 +2547,15 @@ static void push_sandbox(lua_State *L)
 	lua_getfield(L, sb, "setmetatable");
 	push_wrapper(L, sb_setmetatable, 1);
 	lua_setfield(L, sb, "setmetatable");
-	lua_pushcfunction(L, sb_load);
-	lua_setfield(L, sb, "load");
 	lua_pushcfunction(L, sb_print);
 	lua_setfield(L, sb, "print");
-	lua_pushcfunction(L, sb_require);
-	lua_setfield(L, sb, "require");
+	/* the trusted sandbox: see make_user_sandbox */
+	static const char *const refused[] = {"load", "require"};
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+		lua_pushstring(L, refused[i]);
+		lua_pushcclosure(L, trusted_refuses, 1);
+		lua_setfield(L, sb, refused[i]);
+	}
 }
 
 /* A metatable with fns, protected from hook code, into the registry. */
