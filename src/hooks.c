@@ -1199,9 +1199,9 @@ static bool plain_name(const char *s)
 }
 
 /* The chunk of module name (lua/NAME.lua), pushed: read and compiled the
- * first time only, and a failure to load kept and raised again, so that
- * a hook that retries (pcall) costs no more reads, copies or compiles,
- * which are not charged. */
+ * first time only, and a failure to load (no file, a syntax error) kept
+ * and raised again, so that a hook that retries (pcall) costs no more
+ * reads, copies or compiles, which are not charged. */
 static void push_module_chunk(hookrun *r, lua_State *L, const char *name)
 {
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->chunks_ref);
@@ -1219,8 +1219,11 @@ static void push_module_chunk(hookrun *r, lua_State *L, const char *name)
 					why);
 			lua_remove(L, -2);
 		}
-		lua_pushvalue(L, -1);
-		lua_setfield(L, chunks, name);
+		/* not a memory error: a later call may have the memory */
+		if (status != LUA_ERRMEM) {
+			lua_pushvalue(L, -1);
+			lua_setfield(L, chunks, name);
+		}
 		t = status == LUA_OK ? LUA_TFUNCTION : LUA_TSTRING;
 	}
 	lua_remove(L, chunks);
