@@ -27,7 +27,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
 # the frozen chunks' bytecode), so matrixc runs with the Lua it was built
 # and tested with, not whichever liblua5.4.so.0 is installed later; and a
 # call into it binds no symbol at run time (docs/performance.md).
-LUA_LIBS := $(shell pkg-config --variable=libdir lua5.4 2>/dev/null)/liblua5.4.a -lm
+LUA_A := $(shell pkg-config --variable=libdir lua5.4 2>/dev/null)/liblua5.4.a
+LUA_LIBS := $(LUA_A) -lm
 PKG_LIBS := $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null) $(LUA_LIBS) -ldl
 
 CC ?= cc
@@ -61,7 +62,12 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 
 # lua.h: a new Lua release rebuilds the tool, and so the frozen chunks
 LUA_H := $(wildcard $(patsubst -I%,%/lua.h,$(filter -I%,$(PKG_CFLAGS))))
-$(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_H) | $(BUILD)/gen
+# a new liblua5.4.a relinks everything that links it
+$(LUA_A):
+	@echo "Makefile: no $(LUA_A): install liblua5.4-dev (make deps)" >&2
+	@false
+
+$(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_H) $(LUA_A) | $(BUILD)/gen
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LUA_LIBS)
 
 $(BUILD)/gen/frozen.c: $(BUILD)/gen/freeze $(FROZEN_LUA)
@@ -74,10 +80,10 @@ $(BUILD)/lib.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/matrixc: $(BUILD)/obj/main.o $(BUILD)/lib.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/matrixc: $(BUILD)/obj/main.o $(BUILD)/lib.a $(LUA_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(BUILD)/obj/main.o $(BUILD)/lib.a $(PKG_LIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a | $(BUILD)/unit
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a $(LUA_A) | $(BUILD)/unit
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/lib.a $(PKG_LIBS)
 
 $(BUILD)/obj $(BUILD)/unit $(BUILD)/gen:
