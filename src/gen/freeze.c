@@ -71,9 +71,11 @@ static void read_file(const char *path, bytes *b)
 
 /* Loading a chunk interns every string in it, and a third of them are the
  * names of locals, which only a Lua error message in the shipped hooks
- * would show ("local 'c'"). The chunk is rewritten without them; the code,
- * constants, line information and upvalue names (which name the functions
- * in a call's notes) stay. The format is Lua 5.4's (lundump.c), checked
+ * would show ("local 'c'", or a function called through a local, which a
+ * call's notes then name by its line). The chunk is rewritten without
+ * them; the code, constants, line information and upvalue names (which
+ * name a function called through an upvalue, as the shipped hooks call
+ * their helpers) stay. The format is Lua 5.4's (lundump.c), checked
  * by its header; the result is loaded again below before it is used. */
 typedef struct {
 	const unsigned char *p, *end;

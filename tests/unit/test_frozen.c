@@ -35,6 +35,36 @@ static bool same(const buf *a, const buf *b)
 	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
 }
 
+/* The lines and upvalue names of function f (an index), as text. */
+static void describe(lua_State *L, int f, buf *out)
+{
+	f = lua_absindex(L, f);
+	buf_init(out, 0);
+	lua_Debug ar;
+	lua_pushvalue(L, f);
+	lua_getinfo(L, ">SL", &ar); /* pushes the set of active lines */
+	buf_printf(out, "lines %d-%d:", ar.linedefined, ar.lastlinedefined);
+	for (int line = ar.linedefined; line <= ar.lastlinedefined; line++) {
+		if (lua_rawgeti(L, -1, line) != LUA_TNIL)
+			buf_printf(out, " %d", line);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	buf_puts(out, "; upvalues:");
+	const char *name;
+	for (int i = 1; (name = lua_getupvalue(L, f, i)); i++) {
+		buf_printf(out, " %s", name);
+		lua_pop(L, 1);
+	}
+}
+
+/* Run the chunk at the top (its main function only defines locals and
+ * returns the hook table), leaving the table; false on an error. */
+static bool run_chunk(lua_State *L)
+{
+	return lua_pcall(L, 0, 1, 0) == LUA_OK && lua_istable(L, -1);
+}
+
 int main(void)
 {
 	ok(frozen_nhooks >= 2, "the shipped hook files are frozen (%zu)",
@@ -68,6 +98,30 @@ int main(void)
 		ok(frozen_all.len < compiled_all.len,
 		   "%s: the chunk has less debug information (%zu < %zu bytes)",
 		   f->name, frozen_all.len, compiled_all.len);
+		/* what the names of locals leave: each hook's lines and upvalue
+		 * names (the main function's are checked by the dumps) */
+		lua_settop(L, 0);
+		luaL_loadbufferx(L, (const char *)f->code, f->code_len, f->name,
+				 "b");
+		luaL_loadbufferx(L, text.data, text.len, f->name, "t");
+		ok(run_chunk(L) && (lua_insert(L, 1), run_chunk(L)),
+		   "%s: both chunks run", f->name);
+		for (int h = 0; h < 2; h++) {
+			const char *hook = h ? "matrix" : "cell";
+			if (lua_getfield(L, 1, hook) != LUA_TFUNCTION) {
+				lua_pop(L, 1);
+				continue;
+			}
+			lua_getfield(L, 2, hook);
+			buf a, b;
+			describe(L, -1, &a);
+			describe(L, -2, &b);
+			ok(same(&a, &b), "%s: hook %s has the text's lines and "
+			   "upvalue names (%s)", f->name, hook, buf_str(&a));
+			buf_release(&a);
+			buf_release(&b);
+			lua_pop(L, 2);
+		}
 		buf_release(&frozen);
 		buf_release(&frozen_all);
 		buf_release(&compiled);
