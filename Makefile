@@ -83,6 +83,20 @@ $(BUILD)/lib.a: $(LIB_OBJ)
 $(BUILD)/matrixc: $(BUILD)/obj/main.o $(BUILD)/lib.a $(LUA_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BUILD)/obj/main.o $(BUILD)/lib.a $(PKG_LIBS)
 
+# matrixc with tests/trusted/lua/probe.lua frozen instead of the shipped
+# files, so that it is trusted as they are (tests/trusted.t). frozen.o of
+# lib.a is not linked: this frozen.o defines what it would.
+$(BUILD)/probe/frozen.c: $(BUILD)/gen/freeze tests/trusted/lua/probe.lua
+	mkdir -p $(BUILD)/probe
+	cd tests/trusted && $(abspath $(BUILD)/gen/freeze) $(abspath $@) lua/probe.lua
+
+$(BUILD)/probe/frozen.o: $(BUILD)/probe/frozen.c include/frozen.h
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/probe/matrixc: $(BUILD)/obj/main.o $(BUILD)/probe/frozen.o $(BUILD)/lib.a $(LUA_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(BUILD)/obj/main.o $(BUILD)/probe/frozen.o \
+		$(BUILD)/lib.a $(PKG_LIBS)
+
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a $(LUA_A) | $(BUILD)/unit
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/lib.a $(PKG_LIBS)
 
@@ -104,9 +118,9 @@ $(TOOLS)/.stamp:
 	cd $(TOOLS) && npm install --no-audit --no-fund --loglevel=error $(NPM_TOOLS)
 	touch $@
 
-test: $(BUILD)/matrixc units tools
+test: $(BUILD)/matrixc $(BUILD)/probe/matrixc units tools
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc UNIT_DIR=$(CURDIR)/$(BUILD)/unit \
-	TOOLS=$(TOOLS) prove -r tests/
+	PROBE=$(CURDIR)/$(BUILD)/probe/matrixc TOOLS=$(TOOLS) prove -r tests/
 
 # Sanitizer build in its own directory; leaks are reported by LSan.
 asan:
