@@ -11,7 +11,8 @@
  * step in progress has run past every limit: matrixc writes
  * `file:line: error: ...` to standard error and exits with the status
  * given to watchdog_start. Hooks run before any output is written, so
- * nothing is left half done.
+ * nothing is left half done; diagnostics gathered before are not
+ * printed.
  *
  * A signal handler can only reach what it needs through globals: one
  * watchdog per process, not reentrant (the hook phase is neither).
