@@ -1231,6 +1231,26 @@ static void push_module_chunk(hookrun *r, lua_State *L, const char *name)
 		lua_error(L);
 }
 
+/* Is a require of module name running, below this one? Its "loading" mark
+ * may also be left by a body that raised an error, which a hook caught. */
+static bool requiring(lua_State *L, const char *name)
+{
+	lua_Debug ar;
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "f", &ar);
+		bool req = lua_tocfunction(L, -1) == sb_require;
+		lua_pop(L, 1);
+		if (req && lua_getlocal(L, &ar, 1)) { /* its argument */
+			bool same = lua_type(L, -1) == LUA_TSTRING &&
+				    strcmp(lua_tostring(L, -1), name) == 0;
+			lua_pop(L, 1);
+			if (same)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* require(name): lua/NAME.lua, loaded once, nothing outside lua/ */
 static int sb_require(lua_State *L)
 {
@@ -1242,12 +1262,13 @@ static int sb_require(lua_State *L)
 			  name);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, r->loaded_ref);
 	int loaded = lua_gettop(L);
-	if (lua_getfield(L, loaded, name) != LUA_TNIL) {
-		if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
-			return hook_fail(L, "require: '%s' requires itself",
-					 name);
+	int t = lua_getfield(L, loaded, name);
+	if (t == LUA_TLIGHTUSERDATA && requiring(L, name))
+		return hook_fail(L, "require: '%s' requires itself", name);
+	if (t != LUA_TNIL && t != LUA_TLIGHTUSERDATA)
 		return 1;
-	}
+	/* not loaded, or its body raised an error a hook caught: run it
+	 * (again), as Lua's require does */
 	lua_pop(L, 1);
 	push_module_chunk(r, L, name);
 	lua_pushlightuserdata(L, r); /* marks "loading" */
