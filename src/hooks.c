@@ -68,14 +68,6 @@ typedef struct {
 	srcpos cell_at, matrix_at; /* where the hooks are defined */
 } hookfile;
 
-/* What push_env makes a user code's environment of: the user sandbox's
- * names (keys and values in turn) and a metatable whose __index is that
- * sandbox. */
-typedef struct {
-	bool made;
-	int names_ref, mt_ref;
-} sandbox;
-
 #define VCACHE_SLOTS 64
 #define KEY_SLOTS 64 /* field names: 2.5 times their number */
 #define VCACHE_TEXT 24
@@ -119,9 +111,10 @@ typedef struct {
 	bool walk_in_alloc; /* see lua_walk_safe */
 	hookfile *files;
 	size_t nfiles, capfiles;
-	/* see push_env */
-	int sandbox_ref;
-	sandbox user_env;
+	/* see push_env: the trusted sandbox; for user code's environments,
+	 * the user sandbox's names (keys and values in turn) and a metatable
+	 * over it, 0 until user code is first loaded (luaL_ref is never 0) */
+	int sandbox_ref, user_names_ref, user_mt_ref;
 	int loaded_ref, chunks_ref, cell_mt_ref, list_mt_ref;
 	/* stores into cells (see begin_store), per cell: its values before
 	 * the first store of the call that made it, and lists copied since */
@@ -937,25 +930,6 @@ static void push_index_mt(lua_State *L)
 	lua_setfield(L, -2, "__metatable");
 }
 
-/* Keep the names of the sandbox at index sb, and a metatable over it, in
- * e for push_env. */
-static void keep_sandbox(lua_State *L, int sb, sandbox *e)
-{
-	lua_newtable(L);
-	lua_Integer n = 0;
-	lua_pushnil(L);
-	while (lua_next(L, sb)) {
-		lua_pushvalue(L, -2);
-		lua_rawseti(L, -4, ++n);
-		lua_rawseti(L, -3, ++n);
-	}
-	e->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	lua_pushvalue(L, sb);
-	push_index_mt(L);
-	e->mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	e->made = true;
-}
-
 /* Replace the table at the top with a copy of its entries. */
 static void copy_table(lua_State *L)
 {
@@ -1003,7 +977,21 @@ static void make_user_sandbox(hookrun *r, lua_State *L)
 	lua_pushcfunction(L, undefined_global);
 	push_index_mt(L);
 	lua_setmetatable(L, sb + 1);
-	keep_sandbox(L, sb + 1, &r->user_env);
+	/* its names, for push_env's copies */
+	lua_newtable(L);
+	lua_Integer n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, sb + 1)) {
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -4, ++n);
+		lua_rawseti(L, -3, ++n);
+	}
+	int names = luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushvalue(L, sb + 1);
+	push_index_mt(L);
+	r->user_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	r->user_names_ref = names; /* last: a memory error before, and the
+				    * next user code starts again */
 	lua_pop(L, 2);
 }
 
@@ -1022,9 +1010,9 @@ static void push_env(hookrun *r, lua_State *L, bool trusted)
 		lua_rawgeti(L, LUA_REGISTRYINDEX, r->sandbox_ref);
 		return;
 	}
-	if (!r->user_env.made)
+	if (!r->user_names_ref)
 		make_user_sandbox(r, L);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->user_env.names_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->user_names_ref);
 	int names = lua_gettop(L);
 	lua_Integer n = (lua_Integer)lua_rawlen(L, names);
 	lua_createtable(L, 0, (int)(n / 2));
@@ -1033,7 +1021,7 @@ static void push_env(hookrun *r, lua_State *L, bool trusted)
 		lua_rawgeti(L, names, i + 1);
 		lua_rawset(L, names + 1);
 	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, r->user_env.mt_ref);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, r->user_mt_ref);
 	lua_setmetatable(L, -2);
 	lua_remove(L, names);
 }
