@@ -108,7 +108,6 @@ typedef struct {
 	double call_cpu;      /* CPU seconds at the call's first count hook */
 	double cpu_limit;     /* HOOK_CPU_SECONDS, or MATRIXC_HOOK_CPU_SECONDS */
 	bool budget_exceeded, time_exceeded;
-	bool walk_in_alloc; /* see lua_walk_safe */
 	hookfile *files;
 	size_t nfiles, capfiles;
 	/* see push_env: the trusted sandbox; for user code's environments,
@@ -268,7 +267,7 @@ static void *hook_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	r->pend_osize = osize;
 	r->pend_nsize = nsize;
 	r->pend_at = (srcpos){0};
-	if (r->L && r->walk_in_alloc)
+	if (r->L && lua_walk_safe()) /* only here: refusals are rare */
 		hook_frame(r, r->L, 0, &r->pend_at);
 	if (r->in_call && !r->budget_exceeded) {
 		r->work += (double)r->mem.used / HOOK_ALLOC_GRAIN;
@@ -2865,7 +2864,6 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	/* the backstop can be lowered (tests): a number of seconds > 0 */
 	const char *cpu = getenv("MATRIXC_HOOK_CPU_SECONDS");
 	char *end;
-	r.walk_in_alloc = lua_walk_safe();
 	r.cpu_limit = cpu ? strtod(cpu, &end) : 0;
 	if (!cpu || *end || !(r.cpu_limit > 0 && r.cpu_limit <= HOOK_CPU_SECONDS))
 		r.cpu_limit = HOOK_CPU_SECONDS;
