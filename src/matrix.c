@@ -456,33 +456,19 @@ static void load_hooks(loader *l, const ynode *n)
 	}
 }
 
-/* output, lock -> a relative path inside the repository: matrixc writes
- * there, and update writes the lock file, so neither may name a file
- * outside it. */
-static pstr path_of(loader *l, const ynode *n, const char *key,
-		    const char *what)
-{
-	pstr p = str_of(l, n, what);
-	if (p.s && name_check_path(p.s)) {
-		diag_error(l->d, p.at,
-			   "%s must be a relative path inside the repository "
-			   "(letters, digits, '_', '.', '-' and '/'; no '..'), not '%s'",
-			   key, p.s);
-		p.s = NULL;
-	}
-	return p;
-}
-
+/* output, lock -> a relative path inside the repository (name_check_path):
+ * matrixc writes there, and update writes the lock file, so neither may
+ * name a file outside it. */
 static void load_output(loader *l, const ynode *n)
 {
-	pstr p = path_of(l, n, "output", "output");
+	pstr p = name_of(l, n, "output", name_check_path);
 	if (p.s)
 		l->m->output = p;
 }
 
 static void load_lock_path(loader *l, const ynode *n)
 {
-	pstr p = path_of(l, n, "lock", "lock file");
+	pstr p = name_of(l, n, "lock", name_check_path);
 	if (p.s)
 		l->m->lock_file = p;
 }

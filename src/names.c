@@ -228,14 +228,15 @@ const char *name_check_flag(const char *s)
 const char *name_check_path(const char *s)
 {
 	if (!*s || *s == '/')
-		return "a path must be relative";
+		return "a path must be relative, inside the repository";
 	if (strlen(s) > 1024)
 		return "a path is at most 1024 characters";
 	for (;;) {
 		size_t len = strcspn(s, "/");
 		if (len == 0 || (len == 1 && s[0] == '.') ||
 		    (len == 2 && s[0] == '.' && s[1] == '.'))
-			return "a path cannot have empty, '.' or '..' components";
+			return "a path cannot have empty, '.' or '..' "
+			       "components (it must stay inside the repository)";
 		for (size_t i = 0; i < len; i++)
 			if (!is_alnum(s[i]) && !strchr("_.-", s[i]))
 				return "a path may contain only letters, digits, "
