@@ -84,7 +84,11 @@ static pstr name_of(loader *l, const ynode *n, const char *what,
 		return p;
 	const char *why = check(p.s);
 	if (why) {
-		diag_error(l->d, n->at, "invalid %s '%s': %s", what, p.s, why);
+		/* a long value is shown cut short, so that the reason (which
+		 * may be its length) still fits in the message */
+		int shown = strlen(p.s) > 100 ? 100 : (int)strlen(p.s);
+		diag_error(l->d, n->at, "invalid %s '%.*s%s': %s", what, shown,
+			   p.s, shown < (int)strlen(p.s) ? "..." : "", why);
 		p.s = NULL;
 	}
 	return p;
