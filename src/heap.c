@@ -212,6 +212,15 @@ static void big_free(heap *h, void *p)
 	free(b);
 }
 
+/* Free ptr, a block of size bytes. */
+static void free_block(heap *h, void *ptr, size_t size)
+{
+	if (from_slab(size))
+		small_free(h, ptr, class_of(size));
+	else
+		big_free(h, ptr);
+}
+
 /* heap_realloc for what is not a new small block or a small block freed.
  * Not inlined: the fast paths would then save every register it uses. */
 __attribute__((noinline)) static void *realloc_other(heap *h, void *ptr,
@@ -221,7 +230,7 @@ __attribute__((noinline)) static void *realloc_other(heap *h, void *ptr,
 	bool was_small = from_slab(old);
 	if (nsize == 0) {
 		if (ptr)
-			big_free(h, ptr);
+			free_block(h, ptr, old);
 		return NULL;
 	}
 	if (ptr && !was_small && !from_slab(nsize))
@@ -235,7 +244,7 @@ __attribute__((noinline)) static void *realloc_other(heap *h, void *ptr,
 			  : big_realloc(h, NULL, nsize);
 	if (p && ptr) {
 		memcpy(p, ptr, old < nsize ? old : nsize);
-		heap_realloc(h, ptr, old, 0);
+		free_block(h, ptr, old);
 	}
 	return p;
 }
