@@ -176,13 +176,15 @@ static int compile_emit(compilation *c, const cli_opts *o, outset *os)
  * of the repository: a committed symlink (generated -> /etc/cron.d) would
  * send every generated file outside it, and have check compare (and show
  * in its diff) files from there. A directory given with -o is the user's
- * own choice and is taken as it is. verb: "write" or "read". */
-static bool output_is_real(compilation *c, const cli_opts *o, const char *verb)
+ * own choice and is taken as it is. dir: compile_out_dir's; verb: "write"
+ * or "read". */
+static bool output_is_real(compilation *c, const cli_opts *o, const char *dir,
+			   const char *verb)
 {
 	if (o->out_dir)
 		return true;
 	const char *out = c->m.output.s;
-	char *path = arena_strdup(c->a, beside(c->a, c->dir, out));
+	char *path = arena_strdup(c->a, dir);
 	char *p = path + strlen(path) - strlen(out);
 	for (bool last = false; !last; p++) {
 		p += strcspn(p, "/");
@@ -210,7 +212,7 @@ int cmd_generate(const cli_opts *o)
 	outdir_stats st;
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
-	if (!r && (!output_is_real(&c, o, "write") ||
+	if (!r && (!output_is_real(&c, o, dir, "write") ||
 		   !outdir_write(dir, &os, c.d, &st)))
 		r = EXIT_ENV;
 	compile_report(&c, o);
@@ -242,7 +244,7 @@ int cmd_check(const cli_opts *o)
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
 	int stale = 0;
-	if (!r && !output_is_real(&c, o, "read"))
+	if (!r && !output_is_real(&c, o, dir, "read"))
 		stale = -1;
 	else if (!r)
 		stale = outdir_check(dir, &os, c.d, &diff,
