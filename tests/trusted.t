@@ -21,31 +21,32 @@ run() {
 	st=$?
 }
 
-# has REGEX: does the last run's standard error have a line matching it?
+# has REGEX...: has the last run's standard error a line matching each?
 has() {
-	grep -Eq "$1" "$tmp/err" || { sed 's/^/# /' "$tmp/err" | head -12; return 1; }
+	for re in "$@"; do grep -Eq "$re" "$tmp/err" || return 1; done
 }
 
 if [ -z "${PROBE:-}" ] || [ ! -x "$PROBE" ]; then
 	skip "trusted hook file (no PROBE binary: make test builds it)"
 else
 	run "$PROBE"
-	[ "$st" = 0 ]; result $? "frozen: 25 million instructions in one call pass, uncounted (status $st)"
+	[ "$st" = 0 ]
+	result $? "frozen: 25 million instructions in one call pass, uncounted (status $st)" "$tmp/err"
 	has "note: print: require: false 'require' is not available to the shipped hook files"
-	result $? "frozen: require is an error"
+	result $? "frozen: require is an error" "$tmp/err"
 	has "note: print: load: false 'load' is not available to the shipped hook files"
-	result $? "frozen: load is an error"
+	result $? "frozen: load is an error" "$tmp/err"
 	has "note: print: a new global: false a shipped hook file sets global 'probe_global'"
-	result $? "frozen: a new global is an error"
+	result $? "frozen: a new global is an error" "$tmp/err"
 
 	run "$PROBE" edited
 	[ "$st" = 2 ] && has "^lua/probe\.lua:11: error: instruction budget exceeded"
-	result $? "edited: user code, counted: the budget stops it"
-	has "note: print: load: true function" && has "note: print: a new global: true"
-	result $? "edited: load and globals as in any hook file"
+	result $? "edited: user code, counted: the budget stops it" "$tmp/err"
+	has "note: print: load: true function" "note: print: a new global: true"
+	result $? "edited: load and globals as in any hook file" "$tmp/err"
 fi
 
 run "$MATRIXC"
 [ "$st" = 2 ] && has "^lua/probe\.lua:11: error: instruction budget exceeded"
-result $? "not frozen in this matrixc: counted, the budget stops it"
+result $? "not frozen in this matrixc: counted, the budget stops it" "$tmp/err"
 tap_done
