@@ -13,7 +13,7 @@ static volatile unsigned w_line;
 static const char *volatile w_what;
 static volatile sig_atomic_t w_steps; /* steps begun */
 static sig_atomic_t w_seen;           /* w_steps at the last tick */
-static unsigned w_period;
+static unsigned w_tenths; /* the period, in tenths of a second */
 static int w_status;
 static struct sigaction w_old;
 
@@ -58,7 +58,11 @@ static void tick(int sig)
 	put(": error: ");
 	put(w_what ? w_what : "the hooks");
 	put(" ran for more than ");
-	put_unsigned(w_period);
+	put_unsigned(w_tenths / 10);
+	if (w_tenths % 10) {
+		put(".");
+		put_unsigned(w_tenths % 10);
+	}
 	put(" s of CPU time in one step that no limit can stop (the "
 	    "garbage collector, compiling, or a library call)\n");
 	_exit(w_status); /* the one exit outside main: a handler cannot
@@ -78,7 +82,7 @@ static void set_timer(double seconds)
 
 void watchdog_start(double period, int status)
 {
-	w_period = (unsigned)period;
+	w_tenths = (unsigned)(period * 10 + 0.5);
 	w_status = status;
 	w_file = NULL;
 	w_what = NULL;
