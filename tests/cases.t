@@ -9,6 +9,7 @@
 #   stderr    exact standard error (absent: must be empty)
 #   stdout    exact standard output (absent: not compared)
 #   status    exit status (absent: 0)
+#   frozen-only  present: not run again with the hook files edited (below)
 #
 # The run happens in a fresh copy of the folder, with NO_COLOR set, under
 # $MATRIXC_WRAPPER when set (tests/valgrind.sh sets it to valgrind).
