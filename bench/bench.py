@@ -369,10 +369,12 @@ def clear_work(work):
 
 
 def without_hooks(d):
-    """A copy of the matrix directory d with `hooks: []`, generated."""
+    """A copy of the matrix directory d with `hooks: []` (its inputs and
+    generated/: not the trees gen-empty left, nor the harness's files)."""
     b = d + '-nohooks'
     shutil.rmtree(b, ignore_errors=True)
-    shutil.copytree(d, b)
+    shutil.copytree(d, b, ignore=shutil.ignore_patterns(
+        'fresh-*', '.bench-*', '.callgrind.out*'))
     path = os.path.join(b, 'matrix.yaml')
     with open(path, encoding='utf-8') as f:
         lines = f.read().split('\n')
