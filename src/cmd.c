@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "bounds.h"
 #include "outdir.h"
+#include "yamlio.h"
 
 /* dir of path, or "." */
 static const char *dir_name(arena *a, const char *path)

@@ -11,6 +11,7 @@
 
 #include "bounds.h"
 #include "names.h"
+#include "yamlio.h"
 
 typedef struct {
 	arena *a;

@@ -4,6 +4,7 @@
 #include "expand.h"
 #include "plan.h"
 #include "tap.h"
+#include "yamlio.h"
 
 static const char lock_text[] =
     "{\"matrixc\": 1, \"releases\": {"
