@@ -18,7 +18,7 @@ MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
 # libcurl and libcrypto are compiled against (their headers) but loaded at
-# run time by http.c and sha256.c (dynlib.h), so only `update` pays for
+# run time by http.c and digest.c (dynlib.h), so only `update` pays for
 # them; the packages must still be installed.
 PKG_CFLAGS := $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
 	libcrypto 2>/dev/null)
@@ -58,7 +58,7 @@ TOOLS ?= $(CURDIR)/build/tools
 all: $(BUILD)/matrixc
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
-	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # lua.h: a new Lua release rebuilds the tool, and so the frozen chunks
 LUA_H := $(wildcard $(patsubst -I%,%/lua.h,$(filter -I%,$(PKG_CFLAGS))))

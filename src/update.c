@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digest.h"
 #include "names.h"
 #include "pyorg.h"
-#include "sha256.h"
 
 #define ERR_MAX 768
 #define MAX_TARBALL ((size_t)512 << 20)

@@ -1,10 +1,12 @@
-/* sha256.c - streaming digests over libcrypto's EVP interface.
+/* digest.c - streaming sha256 and md5 over libcrypto's EVP interface.
  *
- * libcrypto is loaded on the first digest (dynlib.h), not linked: only
+ * libcrypto is loaded by each digest (dynlib.h), not linked: only
  * `update` hashes, and loading libcrypto cost every other run of matrixc
- * more than a millisecond. evp.h is still used for the types.
+ * more than a millisecond. evp.h is still used for the types. The table
+ * of functions lives in the digest, as http.c's lives in its handle, so
+ * the module has no state of its own.
  */
-#include "sha256.h"
+#include "digest.h"
 
 #include <openssl/evp.h>
 #include <stddef.h>
@@ -16,8 +18,8 @@
 
 #define LIBCRYPTO "libcrypto.so.3"
 
-/* The libcrypto functions matrixc calls, looked up once. */
-static struct evp_api {
+/* The libcrypto functions matrixc calls, looked up per digest. */
+typedef struct {
 	void *lib;
 	const EVP_MD *(*sha256)(void);
 	const EVP_MD *(*md5)(void);
@@ -26,14 +28,15 @@ static struct evp_api {
 	int (*init)(EVP_MD_CTX *ctx, const EVP_MD *md, ENGINE *engine);
 	int (*update)(EVP_MD_CTX *ctx, const void *p, size_t n);
 	int (*final)(EVP_MD_CTX *ctx, unsigned char *md, unsigned *len);
-} evp;
+} evp_api;
 
 struct digest {
+	evp_api evp;
 	EVP_MD_CTX *ctx;
 	const EVP_MD *md;
 };
 
-#define FN(field, name) DYNLIB_FN(struct evp_api, field, name)
+#define FN(field, name) DYNLIB_FN(evp_api, field, name)
 static const dynlib_fn evp_fns[] = {
     FN(sha256, "EVP_sha256"),          FN(md5, "EVP_md5"),
     FN(ctx_new, "EVP_MD_CTX_new"),     FN(ctx_free, "EVP_MD_CTX_free"),
@@ -42,27 +45,21 @@ static const dynlib_fn evp_fns[] = {
 };
 #undef FN
 
-/* Loaded once, on the first digest, and kept. */
-static bool load_crypto(char *err, size_t errlen)
-{
-	if (!evp.lib)
-		evp.lib = dynlib_load(LIBCRYPTO, &evp, evp_fns,
-				      sizeof evp_fns / sizeof *evp_fns, err,
-				      errlen);
-	return evp.lib != NULL;
-}
-
 digest *digest_new(digest_kind kind, char *err, size_t errlen)
 {
-	if (!load_crypto(err, errlen))
-		return NULL;
 	digest *d = calloc(1, sizeof *d);
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	d->md = kind == DIGEST_MD5 ? evp.md5() : evp.sha256();
-	d->ctx = evp.ctx_new();
+	d->evp.lib = dynlib_load(LIBCRYPTO, &d->evp, evp_fns,
+				 sizeof evp_fns / sizeof *evp_fns, err, errlen);
+	if (!d->evp.lib) {
+		free(d);
+		return NULL;
+	}
+	d->md = kind == DIGEST_MD5 ? d->evp.md5() : d->evp.sha256();
+	d->ctx = d->evp.ctx_new();
 	if (!d->md || !d->ctx || !digest_reset(d)) {
 		snprintf(err, errlen, "libcrypto cannot compute %s",
 			 kind == DIGEST_MD5 ? "md5" : "sha256");
@@ -76,25 +73,27 @@ void digest_free(digest *d)
 {
 	if (!d)
 		return;
-	evp.ctx_free(d->ctx);
+	if (d->ctx)
+		d->evp.ctx_free(d->ctx);
+	dynlib_close(d->evp.lib);
 	free(d);
 }
 
 bool digest_reset(digest *d)
 {
-	return evp.init(d->ctx, d->md, NULL) == 1;
+	return d->evp.init(d->ctx, d->md, NULL) == 1;
 }
 
 bool digest_update(digest *d, const void *p, size_t n)
 {
-	return evp.update(d->ctx, p, n) == 1;
+	return d->evp.update(d->ctx, p, n) == 1;
 }
 
 bool digest_hex(digest *d, char *out, size_t size)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
-	if (evp.final(d->ctx, md, &len) != 1 || size < 2 * len + 1)
+	if (d->evp.final(d->ctx, md, &len) != 1 || size < 2 * len + 1)
 		return false;
 	static const char hex[] = "0123456789abcdef";
 	for (unsigned i = 0; i < len; i++) {

@@ -1,12 +1,13 @@
-/* sha256.h - message digests of downloaded tarballs (libcrypto EVP, loaded when first used).
+/* digest.h - message digests of downloaded tarballs: sha256 and md5
+ * (libcrypto EVP, loaded when first used).
  *
  * The only module that includes OpenSSL headers. A digest is fed in
  * pieces as a download arrives, so a tarball is never held in memory.
  * md5 is here only to check the md5_sum python.org publishes for old
  * releases that have no sha256; it is never trusted on its own.
  */
-#ifndef MATRIXC_SHA256_H
-#define MATRIXC_SHA256_H
+#ifndef MATRIXC_DIGEST_H
+#define MATRIXC_DIGEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,7 +17,8 @@ typedef enum { DIGEST_SHA256, DIGEST_MD5 } digest_kind;
 typedef struct digest digest;
 
 /* NULL, with why in err, when libcrypto cannot be loaded or cannot
- * provide the algorithm. Free with digest_free. */
+ * provide the algorithm. Each digest holds its own handle on libcrypto
+ * (the dynamic loader maps it once) and releases it in digest_free. */
 digest *digest_new(digest_kind kind, char *err, size_t errlen);
 void digest_free(digest *d);
 /* Start over (a retried download). false on a libcrypto failure. */
