@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 #include "cell.h"
 #include "diag.h"
 #include "emit.h"

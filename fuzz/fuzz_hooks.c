@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 #include "cell.h"
 #include "diag.h"
 #include "expand.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 #include "buf.h"
 #include "diag.h"
 #include "lock.h"

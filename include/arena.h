@@ -3,8 +3,8 @@
  * Everything that lives as long as a compilation (the YAML tree, the typed
  * matrix, the cells and the plan) is allocated from one arena and released
  * at once with arena_free. Allocation failure aborts: matrixc's inputs are
- * capped (see bounds.h), so running out of memory is an environment fault,
- * not an input error.
+ * capped (see limits_input.h), so running out of memory is an environment
+ * fault, not an input error.
  */
 #ifndef MATRIXC_ARENA_H
 #define MATRIXC_ARENA_H

@@ -15,7 +15,7 @@
 #include "emit.h"
 #include "expand.h"
 #include "hooks.h"
-#include "bounds.h"
+#include "limits_input.h"
 #include "outdir.h"
 #include "yamlio.h"
 

@@ -11,7 +11,7 @@
 
 #include "cmd.h"
 #include "init_files.h"
-#include "bounds.h"
+#include "limits_input.h"
 #include "outdir.h"
 
 static const char *join(arena *a, const char *dir, const char *name)

@@ -21,7 +21,7 @@
 
 #include "cmd.h"
 #include "http.h"
-#include "bounds.h"
+#include "limits_input.h"
 #include "names.h"
 #include "outdir.h"
 #include "pyorg.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 
 /* Debian bookworm packages for a CPython build with every stdlib module
  * that users import (no Tcl/Tk). At run time, ca-certificates makes ssl

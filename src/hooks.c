@@ -32,7 +32,7 @@
 #include <lualib.h>
 
 #include "buf.h"
-#include "bounds.h"
+#include "limits_input.h"
 #include "frozen.h"
 #include "heap.h"
 #include "outdir.h"

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 #include "names.h"
 #include "yamlio.h"
 

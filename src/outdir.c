@@ -36,7 +36,7 @@
 
 #include "diff.h"
 #include "names.h"
-#include "bounds.h"
+#include "limits_input.h"
 
 #define MANIFEST_MAX ((size_t)64 << 20)
 

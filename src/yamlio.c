@@ -11,7 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 
 struct anchor {
 	const char *name;

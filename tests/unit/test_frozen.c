@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bounds.h"
+#include "limits_input.h"
 #include "buf.h"
 #include "frozen.h"
 #include "outdir.h"

@@ -1,10 +1,11 @@
-/* bounds.h - hard limits on input, so hostile input fails fast.
+/* limits_input.h - LIMIT_*: hard limits on input, so hostile input fails
+ * fast.
  *
  * Each limit produces a positioned error, never a crash or a hang. The cell
  * cap has a default that matrix.yaml can raise (`limits: {cells: N}`).
  */
-#ifndef MATRIXC_BOUNDS_H
-#define MATRIXC_BOUNDS_H
+#ifndef MATRIXC_LIMITS_INPUT_H
+#define MATRIXC_LIMITS_INPUT_H
 
 #define LIMIT_FILE_BYTES (4u << 20)   /* matrix.yaml, lock file, each hook */
 #define LIMIT_YAML_DEPTH 64           /* nesting of collections */
