@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 # The Debian packages the build and the tests need.
 DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
 	libcurl4-openssl-dev libjansson-dev libssl-dev libcurl4
-DEB_TEST := git perl python3 pre-commit clang \
+DEB_TEST := git perl python3 pre-commit clang time \
 	libclang-rt-14-dev valgrind bsdutils buildah debootstrap python3-yaml \
 	ca-certificates xz-utils dpkg-dev strace
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
