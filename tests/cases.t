@@ -11,6 +11,9 @@
 #   status    exit status (absent: 0)
 #   frozen-only  present: not run again with the hook files edited (below)
 #
+# Inputs shared by many cases are symbolic links, which the copy follows:
+# lua/ files to the shipped lua/, and matrix.lock.json to lock-3.13.json
+# (3.13 resolved to 3.13.14) beside the cases.
 # The run happens in a fresh copy of the folder, with NO_COLOR set, under
 # $MATRIXC_WRAPPER when set (tests/valgrind.sh sets it to valgrind).
 #

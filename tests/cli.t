@@ -21,7 +21,7 @@ result $? "an unknown option exits 2"
 result $? "no command exits 2"
 
 # colour: only on a terminal, never with NO_COLOR
-cp -R "$here/cases/warn-exclude-matches-nothing" "$tmp/warn"
+cp -RL "$here/cases/warn-exclude-matches-nothing" "$tmp/warn"
 rm -rf "$tmp/warn/expected" "$tmp/warn/stderr"
 cd "$tmp/warn" || exit 1
 if command -v script >/dev/null; then
@@ -40,7 +40,7 @@ fi
 result $? "no colour when stderr is not a terminal"
 
 # repeated runs
-cp -R "$here/cases/excludes-includes" "$tmp/ei" && cd "$tmp/ei" && rm -rf expected
+cp -RL "$here/cases/excludes-includes" "$tmp/ei" && cd "$tmp/ei" && rm -rf expected
 "$MATRIXC" generate >"$tmp/first.out" 2>/dev/null
 grep -q ', 0 unchanged, 0 removed$' "$tmp/first.out"
 result $? "the first generate writes every file"
@@ -72,7 +72,7 @@ result $? "output does not depend on the working directory or the -f path"
 result $? "no absolute paths in generated files"
 
 # a failed compile writes nothing
-cp -R "$here/cases/err-many" "$tmp/bad" && cd "$tmp/bad"
+cp -RL "$here/cases/err-many" "$tmp/bad" && cd "$tmp/bad"
 "$MATRIXC" generate 2>/dev/null
 [ $? -eq 2 ] && [ ! -e generated ]
 result $? "bad input exits 2 and writes nothing"

@@ -38,7 +38,7 @@ case_copy() {
 	rm -rf "$2" && mkdir -p "$2"
 	cp "$cases/$1/matrix.yaml" "$2/"
 	[ -f "$cases/$1/matrix.lock.json" ] && cp "$cases/$1/matrix.lock.json" "$2/"
-	[ -d "$cases/$1/lua" ] && cp -R "$cases/$1/lua" "$2/"
+	[ -d "$cases/$1/lua" ] && cp -RL "$cases/$1/lua" "$2/"
 	return 0
 }
 
