@@ -29,8 +29,6 @@ bool version_parse_spec(const char *s, pyversion *v, bool *prerelease_ok);
 int version_cmp(const pyversion *a, const pyversion *b);
 /* true when v belongs to series s (same major and minor) */
 bool version_in_series(const pyversion *v, const pyversion *s);
-/* "3.13.5", "3.15.0b4", "3.13" into out (at least 32 bytes) */
-void version_format(const pyversion *v, char *out, unsigned size);
 /* "b4" of 3.15.0b4; "" for a final release or a series */
 void version_pre(const pyversion *v, char *out, unsigned size);
 /* "3.13" of any version */

@@ -118,17 +118,6 @@ void version_pre(const pyversion *v, char *out, unsigned size)
 		snprintf(out, size, "%s%u", pre_name(v->pre), v->pre_n);
 }
 
-void version_format(const pyversion *v, char *out, unsigned size)
-{
-	char pre[16];
-	version_pre(v, pre, sizeof pre);
-	if (!v->has_patch)
-		snprintf(out, size, "%u.%u", v->major, v->minor);
-	else
-		snprintf(out, size, "%u.%u.%u%s", v->major, v->minor, v->patch,
-			 pre);
-}
-
 void version_series(const pyversion *v, char *out, unsigned size)
 {
 	snprintf(out, size, "%u.%u", v->major, v->minor);
