@@ -170,9 +170,12 @@ install: $(BUILD)/matrixc
 clean:
 	rm -rf build
 
-# the libraries matrixc links, for fuzz/run.sh
+# the libraries matrixc links and the flags it compiles with, for
+# fuzz/run.sh (which sets OPT, SAN and CFLAGS of its own)
 print-libs:
 	@echo $(PKG_LIBS)
+print-cflags:
+	@echo $(CFLAGS_ALL)
 
-.PHONY: print-libs all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
+.PHONY: print-libs print-cflags all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
 	install clean
