@@ -31,6 +31,9 @@ typedef struct {
 	const char *source;      /* update --source URL */
 	bool json;               /* list --json */
 	bool check_only;         /* update --check */
+	bool keep_going;         /* update --keep-going: write what resolved */
+	bool prune;              /* update --prune: drop unused lock entries */
+	bool trust_unverified;   /* update --trust-unverified */
 	bool quiet;              /* -q */
 	bool color;              /* diagnostics in colour */
 	size_t diff_lines;       /* check: cap on the diff, default 200 */

@@ -20,6 +20,25 @@ result $? "an unknown option exits 2"
 [ $? -eq 2 ]
 result $? "no command exits 2"
 
+# stray arguments and options: exit 2, the error and the command's synopsis
+# (run from an empty directory: nothing may be read or written)
+mkdir "$tmp/empty"
+for args in "generate extra-arg" "check --source x" "explain 3.13/wee --json" \
+	"explain" "explain a b" "list extra" "list -q" "-q check" "generate --json" \
+	"generate --diff-lines 5" "update -o out" "init -f m.yaml" "init a b" \
+	"list --keep-going" "generate --prune" "check --trust-unverified"; do
+	# shellcheck disable=SC2086 # a word list by design
+	(cd "$tmp/empty" && "$MATRIXC" $args >"$tmp/usage.out" 2>"$tmp/usage.err")
+	st=$?
+	cmd=$(echo "$args" | sed 's/^-q //; s/ .*//')
+	[ $st -eq 2 ] && [ ! -s "$tmp/usage.out" ] && [ "$(wc -l <"$tmp/usage.err")" -eq 2 ] &&
+		head -1 "$tmp/usage.err" | grep -q '^matrixc: error: ' &&
+		sed -n 2p "$tmp/usage.err" | grep -q "^usage: matrixc $cmd " &&
+		[ -z "$(ls -A "$tmp/empty")" ]
+	ok=$?
+	result $ok "'matrixc $args' is a usage error (exit $st)" "$tmp/usage.err"
+done
+
 # colour: only on a terminal, never with NO_COLOR
 cp -R "$here/cases/warn-exclude-matches-nothing" "$tmp/warn"
 rm -rf "$tmp/warn/expected" "$tmp/warn/stderr"
