@@ -235,27 +235,41 @@ static void fix_hint(const cli_opts *o, FILE *f)
 	fputc('\n', f);
 }
 
+/* The diff on o->out, then (after a flush) the verdict on o->err: when
+ * both go to one pipe, as under pre-commit, the verdict comes after the
+ * last diff line instead of inside it. */
+static void report_stale(const cli_opts *o, const char *dir, const buf *diff,
+			 const diff_budget *budget)
+{
+	fwrite(diff->data ? diff->data : "", 1, diff->len, o->out);
+	if (budget->omitted)
+		fprintf(o->out, "... %zu more line%s of diff not shown "
+			"(--diff-lines N shows more)\n", budget->omitted,
+			budget->omitted == 1 ? "" : "s");
+	fflush(o->out);
+	fprintf(o->err, "matrixc: %s is out of date\n", dir);
+	fix_hint(o, o->err);
+}
+
 int cmd_check(const cli_opts *o)
 {
 	compilation c;
 	outset os = {0};
 	buf diff;
 	buf_init(&diff, 0);
+	diff_budget budget = {o->diff_lines ? o->diff_lines : 200, 0};
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
 	int stale = 0;
 	if (!r && !output_is_real(&c, o, dir, "read"))
 		stale = -1;
 	else if (!r)
-		stale = outdir_check(dir, &os, c.d, &diff,
-				     o->diff_lines ? o->diff_lines : 200);
+		stale = outdir_check(dir, &os, c.d, &diff, &budget);
 	compile_report(&c, o);
-	if (stale < 0)
+	if (stale < 0) {
 		r = EXIT_ENV;
-	else if (stale) {
-		fwrite(diff.data ? diff.data : "", 1, diff.len, o->out);
-		fprintf(o->err, "matrixc: %s is out of date\n", dir);
-		fix_hint(o, o->err);
+	} else if (stale) {
+		report_stale(o, dir, &diff, &budget);
 		r = EXIT_STALE;
 	}
 	buf_release(&diff);

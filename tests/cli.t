@@ -90,6 +90,20 @@ result $? "output does not depend on the working directory or the -f path"
 ! grep -rq "$tmp" generated
 result $? "no absolute paths in generated files"
 
+# check on one pipe (stdout and stderr together, as pre-commit shows it):
+# the whole diff first, then the verdict and the fix, each on its own line
+mkdir "$tmp/onepipe" && cp -R "$root/matrix.yaml" "$root/matrix.lock.json" "$root/lua" "$tmp/onepipe/"
+cd "$tmp/onepipe" || exit 1
+"$MATRIXC" check --diff-lines 100000 2>&1 | cat >"$tmp/onepipe.out"
+n=$(wc -l <"$tmp/onepipe.out")
+ok=0
+[ "$(wc -c <"$tmp/onepipe.out")" -gt 65536 ] || ok=1
+[ "$(sed -n "$((n - 1))p" "$tmp/onepipe.out")" = "matrixc: generated is out of date" ] || ok=1
+[ "$(sed -n "${n}p" "$tmp/onepipe.out")" = "matrixc: to update it, run: matrixc generate" ] || ok=1
+# every line before them is a diff line
+head -n $((n - 2)) "$tmp/onepipe.out" | grep -Eq '^([^-+@ \\]|--[^-]|\+\+[^+]|@[^@])' && ok=1
+result $ok "check on one pipe: the diff, then the verdict and the fix" "$tmp/onepipe.out"
+
 # a failed compile writes nothing
 cp -R "$here/cases/err-many" "$tmp/bad" && cd "$tmp/bad"
 "$MATRIXC" generate 2>/dev/null
