@@ -121,6 +121,39 @@ static int load_lock(compilation *c)
 		   : EXIT_INPUT;
 }
 
+bool matrix_uses_release(const matrix *m, const char *key)
+{
+	for (size_t i = 0; i < m->nversions; i++)
+		if (m->versions[i].spec.s && !strcmp(m->versions[i].spec.s, key))
+			return true;
+	for (size_t i = 0; i < m->nincludes; i++)
+		if (m->includes[i].version.s &&
+		    !strcmp(m->includes[i].version.s, key))
+			return true;
+	return false;
+}
+
+/* Warnings about the lock's entries, at each entry: one that no matrix
+ * entry uses (left behind when a version was dropped), and one that
+ * update locked without a published checksum to check it against. */
+static void lock_warnings(compilation *c)
+{
+	for (size_t i = 0; i < c->lock.n; i++) {
+		const lock_entry *e = &c->lock.v[i];
+		if (!matrix_uses_release(&c->m, e->key.s))
+			diag_warning(c->d, e->key.at,
+				     "release '%s' is not used by %s "
+				     "('matrixc update --prune' removes it)",
+				     e->key.s, c->matrix_path);
+		else if (e->unverified)
+			diag_warning(c->d, e->key.at,
+				     "release '%s' is unverified: its sha256 "
+				     "was computed from the download, with no "
+				     "published checksum to check it against",
+				     e->key.s);
+	}
+}
+
 int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 {
 	memset(c, 0, sizeof *c);
@@ -131,6 +164,7 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 		return r;
 	if ((r = load_lock(c)))
 		return r;
+	lock_warnings(c);
 	if (!expand_cells(c->a, c->d, &c->m, &c->lock, &c->all))
 		return EXIT_INPUT;
 	if (!hooks_run(c->a, c->d, &c->m, &c->all))
