@@ -88,13 +88,55 @@ static int read_input(compilation *c, const char *path, const char **text,
 	return EXIT_OK;
 }
 
+/* Whether dir (a "../"-prefix, "" for here) is where the upward search
+ * stops: the top of a git work tree (.git, a directory or a worktree's
+ * file), the file system's root, or the last directory before another
+ * file system, as git's own discovery does. */
+static bool search_stops(arena *a, const char *dir)
+{
+	struct stat here, up, git;
+	const char *d = *dir ? dir : "./";
+	if (stat(arena_printf(a, "%s.git", d), &git) == 0)
+		return true;
+	if (stat(d, &here) != 0 || stat(arena_printf(a, "%s..", d), &up) != 0)
+		return true;
+	return (here.st_dev == up.st_dev && here.st_ino == up.st_ino) ||
+	       here.st_dev != up.st_dev;
+}
+
+/* matrix.yaml here or in the nearest parent directory that has one, as
+ * "matrix.yaml", "../matrix.yaml", ...; NULL when there is none up to
+ * where search_stops. */
+static const char *find_matrix(arena *a)
+{
+	const char *dir = "";
+	for (int depth = 0; depth < 256; depth++) {
+		const char *path = arena_printf(a, "%smatrix.yaml", dir);
+		struct stat st;
+		if (stat(path, &st) == 0)
+			return path;
+		if (search_stops(a, dir))
+			break;
+		dir = arena_printf(a, "%s../", dir);
+	}
+	return NULL;
+}
+
 static int load_matrix(compilation *c, const cli_opts *o)
 {
 	const char *text;
 	size_t len;
-	c->matrix_path = o->matrix_file ? o->matrix_file : "matrix.yaml";
+	c->matrix_path = o->matrix_file ? o->matrix_file : find_matrix(c->a);
+	bool searched = !c->matrix_path;
+	if (searched)
+		c->matrix_path = "matrix.yaml";
 	c->dir = dir_name(c->a, c->matrix_path);
 	int r = read_input(c, c->matrix_path, &text, &len);
+	if (r == EXIT_INPUT && searched && diag_errors(c->d))
+		diag_note(c->d, srcpos_file(NULL),
+			  "no matrix.yaml here nor in a parent directory up to "
+			  "the repository's top (-f names one; 'matrixc init' "
+			  "writes one)");
 	if (r)
 		return r;
 	ynode *root = yaml_load(c->a, c->d, c->matrix_path, text, len);

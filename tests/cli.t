@@ -104,6 +104,31 @@ ok=0
 head -n $((n - 2)) "$tmp/onepipe.out" | grep -Eq '^([^-+@ \\]|--[^-]|\+\+[^+]|@[^@])' && ok=1
 result $ok "check on one pipe: the diff, then the verdict and the fix" "$tmp/onepipe.out"
 
+# from a subdirectory, matrix.yaml is found by searching upward, as git
+# does, and its relative paths (output, lock, hooks) resolve from its own
+# directory: the same bytes as from the top
+mkdir -p "$tmp/up/lua" "$tmp/up/docs/deep"
+cp "$here/cases/hook-list-ops/matrix.yaml" "$here/cases/hook-list-ops/matrix.lock.json" "$tmp/up/"
+cp "$here/cases/hook-list-ops/lua/"*.lua "$tmp/up/lua/"
+(cd "$tmp/up/docs/deep" && "$MATRIXC" generate >"$tmp/up.out" 2>"$tmp/up.err")
+st=$?
+[ $st -eq 0 ] && [ -f "$tmp/up/generated/Makefile" ] && [ ! -e "$tmp/up/docs/deep/generated" ] &&
+	grep -q '^matrixc: \.\./\.\./generated: ' "$tmp/up.out" &&
+	diff -r "$here/cases/hook-list-ops/expected" "$tmp/up/generated" >/dev/null
+result $? "generate in a subdirectory finds ../../matrix.yaml and writes its generated/" "$tmp/up.err"
+(cd "$tmp/up/docs/deep" && "$MATRIXC" check && "$MATRIXC" list >/dev/null && "$MATRIXC" explain 3.13/wee >/dev/null)
+result $? "check, list and explain work from a subdirectory"
+sed -i 's/^image: python$/image: python\nbogus: 1/' "$tmp/up/matrix.yaml"
+(cd "$tmp/up/docs" && "$MATRIXC" check 2>"$tmp/up.err")
+[ $? -eq 2 ] && grep -q '^\.\./matrix\.yaml:[0-9]*:[0-9]*: error: ' "$tmp/up.err"
+result $? "an error in a matrix found upward names it as ../matrix.yaml" "$tmp/up.err"
+# the search stops at the top of a git work tree
+mkdir -p "$tmp/up/inner/.git" "$tmp/up/inner/sub"
+(cd "$tmp/up/inner/sub" && "$MATRIXC" list >/dev/null 2>"$tmp/up.err")
+[ $? -eq 2 ] && grep -q '^matrix.yaml: error: cannot read' "$tmp/up.err" &&
+	grep -q 'no matrix.yaml here nor in a parent directory' "$tmp/up.err"
+result $? "the upward search stops at the top of a git work tree" "$tmp/up.err"
+
 # a failed compile writes nothing
 cp -R "$here/cases/err-many" "$tmp/bad" && cd "$tmp/bad"
 "$MATRIXC" generate 2>/dev/null
