@@ -177,7 +177,8 @@ bool matrix_uses_release(const matrix *m, const char *key)
 
 /* Warnings about the lock's entries, at each entry: one that no matrix
  * entry uses (left behind when a version was dropped), and one that
- * update locked without a published checksum to check it against. */
+ * update locked without a published checksum to check it against
+ * (update --trust-unverified). */
 static void lock_warnings(compilation *c)
 {
 	for (size_t i = 0; i < c->lock.n; i++) {
@@ -206,13 +207,15 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 		return r;
 	if ((r = load_lock(c)))
 		return r;
-	lock_warnings(c);
 	if (!expand_cells(c->a, c->d, &c->m, &c->lock, &c->all))
 		return EXIT_INPUT;
 	if (!hooks_run(c->a, c->d, &c->m, &c->all))
 		return EXIT_INPUT;
 	if (!plan_build(c->a, c->d, &c->m, &c->all, &c->p))
 		return EXIT_INPUT;
+	/* after the run's own warnings, and only when it has no errors:
+	 * they are what a person fixes first */
+	lock_warnings(c);
 	return EXIT_OK;
 }
 

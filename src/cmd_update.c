@@ -204,10 +204,12 @@ static int resolve(compilation *c, const cli_opts *o,
 /* update --prune: drop the entries no matrix entry uses, as changes. */
 static void prune(compilation *c, lockfile *lf, update_ctx *u)
 {
-	for (size_t i = lf->n; i-- > 0;) {
+	for (size_t i = 0; i < lf->n;) {
 		const lock_entry *e = &lf->v[i];
-		if (matrix_uses_release(&c->m, e->key.s))
+		if (matrix_uses_release(&c->m, e->key.s)) {
+			i++;
 			continue;
+		}
 		update_change ch = {e->key.s, e->version.s, NULL};
 		u->changes = arena_grow(c->a, u->changes,
 					u->nchanges * sizeof ch,

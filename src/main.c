@@ -40,8 +40,8 @@ static const char usage[] =
     "  -h, --help        this help\n"
     "  --version         the version\n"
     "\n"
-    "Exit status: 0 ok, 1 out of date (check, update --check) or update\n"
-    "failed for some series, 2 bad usage or input, 3 I/O or network.\n";
+    "Exit status: 0 ok, 1 out of date (check, update --check), 2 bad usage or\n"
+    "input (update: a series with no release), 3 I/O or network.\n";
 
 typedef int (*command)(const cli_opts *);
 
