@@ -31,6 +31,9 @@ typedef struct {
 	const char *source;      /* update --source URL */
 	bool json;               /* list --json */
 	bool check_only;         /* update --check */
+	bool keep_going;         /* update --keep-going: write what resolved */
+	bool prune;              /* update --prune: drop unused lock entries */
+	bool trust_unverified;   /* update --trust-unverified */
 	bool quiet;              /* -q */
 	bool color;              /* diagnostics in colour */
 	size_t diff_lines;       /* check: cap on the diff, default 200 */
@@ -58,6 +61,9 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage);
 void compile_release(compilation *c);
 /* Print c's diagnostics to o->err. */
 void compile_report(const compilation *c, const cli_opts *o);
+/* Whether a lock entry (a series spec) is used by m: by a version or by
+ * an include. */
+bool matrix_uses_release(const matrix *m, const char *key);
 /* The output directory for o and c. */
 const char *compile_out_dir(const compilation *c, const cli_opts *o);
 

@@ -48,8 +48,14 @@ typedef struct http http;
 http *http_new(const http_opts *o, char *err, size_t errlen);
 void http_free(http *h);
 
+/* url as messages show it: without a user name or password
+ * ("http://user:secret@host/x" -> "http://host/x"), cut to size. */
+void http_url_shown(const char *url, char *out, size_t size);
+
 /* GET url into sink. Returns true on a 2xx answer whose whole body was
- * delivered; otherwise false with "GET URL: what went wrong" in err. */
+ * delivered; otherwise false with "GET URL: what went wrong" in err, the
+ * URL without credentials. An answer whose Content-Length is over the
+ * sink's cap is refused before its body is read. */
 bool http_get(http *h, const char *url, const http_sink *sink, char *err,
 	      size_t errlen);
 

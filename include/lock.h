@@ -28,6 +28,9 @@ typedef struct {
 	pstr version; /* exact version */
 	pstr url;
 	pstr sha256;
+	bool unverified; /* "unverified": true: sha256 computed by update
+			    --trust-unverified, not checked against a
+			    published checksum */
 } lock_entry;
 
 typedef struct {
@@ -47,6 +50,8 @@ const lock_entry *lock_find(const lockfile *lf, const char *key);
  * is valid until the next lock_set. */
 lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
 		     const char *version, const char *url, const char *sha256);
+/* Remove the entry at index i (keeps the order). */
+void lock_remove(lockfile *lf, size_t i);
 /* Serialize, sorted and stable. false on failure. */
 bool lock_format(const lockfile *lf, buf *out);
 

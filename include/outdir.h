@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "diff.h"
 #include "diag.h"
 #include "emit.h"
 
@@ -26,10 +27,11 @@ typedef struct {
 bool outdir_write(const char *dir, const outset *os, diag *d,
 		  outdir_stats *st);
 
-/* Compare os with dir. Appends a unified diff (capped at max_lines) to
- * diff. Returns 0 up to date, 1 stale, -1 on I/O error (reported). */
+/* Compare os with dir. Appends a unified diff to diff, capped by budget
+ * (diff.h), which counts the lines it left out. Returns 0 up to date,
+ * 1 stale, -1 on I/O error (reported). */
 int outdir_check(const char *dir, const outset *os, diag *d, buf *diff,
-		 size_t max_lines);
+		 diff_budget *budget);
 
 /* Read a whole regular file (no symlink) into out, up to max bytes.
  * Returns 0, -1 with errno set, or -2 when over max. */

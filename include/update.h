@@ -4,7 +4,9 @@
  * list, and when the lock entry is missing or older, fetch the release's
  * files, pick the source tarball, download it and hash it (sha256 through
  * libcrypto), check it against the published sha256, size and md5, and
- * only then set the lock entry. The lock never records a checksum that
+ * only then set the lock entry. A tarball with neither a sha256 nor an
+ * md5 published is refused, unless trust_unverified: then its entry is
+ * marked unverified. Credentials in a tarball URL never reach the lock. The lock never records a checksum that
  * matrixc did not compute itself from the bytes at that URL. With
  * check_only nothing past the release list is fetched.
  *
@@ -36,16 +38,22 @@ typedef struct {
 	http *h;
 	const char *source; /* API base URL, e.g. https://www.python.org */
 	bool check_only;
+	bool trust_unverified; /* lock a tarball with no published checksum */
 	update_change *changes; /* out: in the order of the specs */
 	size_t nchanges;
+	size_t input_failures; /* out: specs with no matching release */
+	size_t env_failures;   /* out: specs the network or server failed */
 } update_ctx;
 
 typedef enum {
-	UPDATE_OK,   /* lf now current (or, with check_only, compared) */
-	UPDATE_ENV   /* network or server trouble: reported to u->d */
+	UPDATE_OK,    /* lf now current (or, with check_only, compared) */
+	UPDATE_INPUT, /* a spec has no matching release (bad input) */
+	UPDATE_ENV    /* network or server trouble, or a tarball with no
+			 published checksum: reported to u->d */
 } update_status;
 
-/* Resolve specs[0..n) into lf. */
+/* Resolve specs[0..n) into lf. Every spec is tried; lf gets the entries
+ * of those that resolved, whatever happened to the others. */
 update_status update_resolve(update_ctx *u, const version_spec *const *specs,
 			     size_t n, lockfile *lf);
 

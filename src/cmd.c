@@ -89,13 +89,55 @@ static int read_input(compilation *c, const char *path, const char **text,
 	return EXIT_OK;
 }
 
+/* Whether dir (a "../"-prefix, "" for here) is where the upward search
+ * stops: the top of a git work tree (.git, a directory or a worktree's
+ * file), the file system's root, or the last directory before another
+ * file system, as git's own discovery does. */
+static bool search_stops(arena *a, const char *dir)
+{
+	struct stat here, up, git;
+	const char *d = *dir ? dir : "./";
+	if (stat(arena_printf(a, "%s.git", d), &git) == 0)
+		return true;
+	if (stat(d, &here) != 0 || stat(arena_printf(a, "%s..", d), &up) != 0)
+		return true;
+	return (here.st_dev == up.st_dev && here.st_ino == up.st_ino) ||
+	       here.st_dev != up.st_dev;
+}
+
+/* matrix.yaml here or in the nearest parent directory that has one, as
+ * "matrix.yaml", "../matrix.yaml", ...; NULL when there is none up to
+ * where search_stops. */
+static const char *find_matrix(arena *a)
+{
+	const char *dir = "";
+	for (int depth = 0; depth < 256; depth++) {
+		const char *path = arena_printf(a, "%smatrix.yaml", dir);
+		struct stat st;
+		if (stat(path, &st) == 0)
+			return path;
+		if (search_stops(a, dir))
+			break;
+		dir = arena_printf(a, "%s../", dir);
+	}
+	return NULL;
+}
+
 static int load_matrix(compilation *c, const cli_opts *o)
 {
 	const char *text;
 	size_t len;
-	c->matrix_path = o->matrix_file ? o->matrix_file : "matrix.yaml";
+	c->matrix_path = o->matrix_file ? o->matrix_file : find_matrix(c->a);
+	bool searched = !c->matrix_path;
+	if (searched)
+		c->matrix_path = "matrix.yaml";
 	c->dir = dir_name(c->a, c->matrix_path);
 	int r = read_input(c, c->matrix_path, &text, &len);
+	if (r == EXIT_INPUT && searched && diag_errors(c->d))
+		diag_note(c->d, srcpos_file(NULL),
+			  "no matrix.yaml here nor in a parent directory up to "
+			  "the repository's top (-f names one; 'matrixc init' "
+			  "writes one)");
 	if (r)
 		return r;
 	ynode *root = yaml_load(c->a, c->d, c->matrix_path, text, len);
@@ -122,6 +164,40 @@ static int load_lock(compilation *c)
 		   : EXIT_INPUT;
 }
 
+bool matrix_uses_release(const matrix *m, const char *key)
+{
+	for (size_t i = 0; i < m->nversions; i++)
+		if (m->versions[i].spec.s && !strcmp(m->versions[i].spec.s, key))
+			return true;
+	for (size_t i = 0; i < m->nincludes; i++)
+		if (m->includes[i].version.s &&
+		    !strcmp(m->includes[i].version.s, key))
+			return true;
+	return false;
+}
+
+/* Warnings about the lock's entries, at each entry: one that no matrix
+ * entry uses (left behind when a version was dropped), and one that
+ * update locked without a published checksum to check it against
+ * (update --trust-unverified). */
+static void lock_warnings(compilation *c)
+{
+	for (size_t i = 0; i < c->lock.n; i++) {
+		const lock_entry *e = &c->lock.v[i];
+		if (!matrix_uses_release(&c->m, e->key.s))
+			diag_warning(c->d, e->key.at,
+				     "release '%s' is not used by %s "
+				     "('matrixc update --prune' removes it)",
+				     e->key.s, c->matrix_path);
+		else if (e->unverified)
+			diag_warning(c->d, e->key.at,
+				     "release '%s' is unverified: its sha256 "
+				     "was computed from the download, with no "
+				     "published checksum to check it against",
+				     e->key.s);
+	}
+}
+
 int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 {
 	memset(c, 0, sizeof *c);
@@ -138,6 +214,9 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 		return EXIT_INPUT;
 	if (!plan_build(c->a, c->d, &c->m, &c->all, &c->p))
 		return EXIT_INPUT;
+	/* after the run's own warnings, and only when it has no errors:
+	 * they are what a person fixes first */
+	lock_warnings(c);
 	return EXIT_OK;
 }
 
@@ -236,27 +315,41 @@ static void fix_hint(const cli_opts *o, FILE *f)
 	fputc('\n', f);
 }
 
+/* The diff on o->out, then (after a flush) the verdict on o->err: when
+ * both go to one pipe, as under pre-commit, the verdict comes after the
+ * last diff line instead of inside it. */
+static void report_stale(const cli_opts *o, const char *dir, const buf *diff,
+			 const diff_budget *budget)
+{
+	fwrite(diff->data ? diff->data : "", 1, diff->len, o->out);
+	if (budget->omitted)
+		fprintf(o->out, "... %zu more line%s of diff not shown "
+			"(--diff-lines N shows more)\n", budget->omitted,
+			budget->omitted == 1 ? "" : "s");
+	fflush(o->out);
+	fprintf(o->err, "matrixc: %s is out of date\n", dir);
+	fix_hint(o, o->err);
+}
+
 int cmd_check(const cli_opts *o)
 {
 	compilation c;
 	outset os = {0};
 	buf diff;
 	buf_init(&diff, 0);
+	diff_budget budget = {o->diff_lines ? o->diff_lines : 200, 0};
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
 	int stale = 0;
 	if (!r && !output_is_real(&c, o, dir, "read"))
 		stale = -1;
 	else if (!r)
-		stale = outdir_check(dir, &os, c.d, &diff,
-				     o->diff_lines ? o->diff_lines : 200);
+		stale = outdir_check(dir, &os, c.d, &diff, &budget);
 	compile_report(&c, o);
-	if (stale < 0)
+	if (stale < 0) {
 		r = EXIT_ENV;
-	else if (stale) {
-		fwrite(diff.data ? diff.data : "", 1, diff.len, o->out);
-		fprintf(o->err, "matrixc: %s is out of date\n", dir);
-		fix_hint(o, o->err);
+	} else if (stale) {
+		report_stale(o, dir, &diff, &budget);
 		r = EXIT_STALE;
 	}
 	buf_release(&diff);

@@ -3,7 +3,10 @@
  * Loads the matrix, reads the lock file (a missing one is an empty lock),
  * resolves the chosen series over HTTP (update.c), and rewrites the lock
  * file atomically only when an entry changed. Any failure leaves the lock
- * file exactly as it was: nothing is written until every series resolved.
+ * file exactly as it was: nothing is written until every series resolved,
+ * unless --keep-going asks for what did resolve. A series with no matching
+ * release is bad input (exit 2); the network, the server and I/O exit 3.
+ * --prune also removes the entries that no matrix entry uses.
  * Network knobs come from the environment so that a pipeline or a test
  * can tighten them without new flags:
  *
@@ -146,8 +149,11 @@ static void print_changes(const cli_opts *o, const update_ctx *u)
 	for (size_t i = 0; i < u->nchanges; i++) {
 		const update_change *ch = &u->changes[i];
 		fprintf(o->out, "%s: %s -> %s\n", ch->key,
-			ch->from ? ch->from : "(none)", ch->to);
+			ch->from ? ch->from : "(none)",
+			ch->to ? ch->to : "(removed)");
 	}
+	/* before the diagnostics on stderr, when both share a pipe */
+	fflush(o->out);
 }
 
 /* Write lf when its bytes differ from old. Returns an exit status. */
@@ -192,9 +198,29 @@ static int resolve(compilation *c, const cli_opts *o,
 	update_status st = update_resolve(u, specs, n, lf);
 	http_free(u->h);
 	u->h = NULL;
-	return st == UPDATE_OK ? EXIT_OK : EXIT_ENV;
+	return st == UPDATE_OK ? EXIT_OK : st == UPDATE_INPUT ? EXIT_INPUT : EXIT_ENV;
 }
 
+/* update --prune: drop the entries no matrix entry uses, as changes. */
+static void prune(compilation *c, lockfile *lf, update_ctx *u)
+{
+	for (size_t i = 0; i < lf->n;) {
+		const lock_entry *e = &lf->v[i];
+		if (matrix_uses_release(&c->m, e->key.s)) {
+			i++;
+			continue;
+		}
+		update_change ch = {e->key.s, e->version.s, NULL};
+		u->changes = arena_grow(c->a, u->changes,
+					u->nchanges * sizeof ch,
+					(u->nchanges + 1) * sizeof ch);
+		u->changes[u->nchanges++] = ch;
+		lock_remove(lf, i);
+	}
+}
+
+/* Resolve, and write the lock when every spec resolved, or with
+ * --keep-going when any did: the status still says what failed. */
 static int update(compilation *c, const cli_opts *o)
 {
 	const version_spec **specs;
@@ -204,17 +230,34 @@ static int update(compilation *c, const cli_opts *o)
 	buf old;
 	buf_init(&old, LIMIT_FILE_BYTES);
 	lockfile lf;
-	update_ctx u = {.a = c->a, .d = c->d, .check_only = o->check_only};
+	update_ctx u = {.a = c->a, .d = c->d, .check_only = o->check_only,
+			.trust_unverified = o->trust_unverified};
 	u.source = o->source ? o->source : PYORG_DEFAULT_SOURCE;
 	int rc = read_lock(c, &old, &lf);
 	if (rc == EXIT_OK)
 		rc = resolve(c, o, (const version_spec *const *)specs, n, &lf, &u);
-	if (rc == EXIT_OK && !o->check_only && u.nchanges > 0)
-		rc = write_lock(c, &lf, &old);
-	if (rc == EXIT_OK)
+	bool failed = u.input_failures + u.env_failures > 0;
+	bool go_on = rc == EXIT_OK || (o->keep_going && failed);
+	bool wrote = false;
+	if (go_on && o->prune)
+		prune(c, &lf, &u);
+	if (go_on && !o->check_only && u.nchanges > 0) {
+		int w = write_lock(c, &lf, &old);
+		if (w)
+			rc = w, go_on = false;
+		wrote = !w;
+	}
+	if (go_on)
 		print_changes(o, &u);
 	if (rc == EXIT_OK && o->check_only && u.nchanges > 0)
 		rc = EXIT_STALE;
+	if (failed && !o->check_only)
+		diag_note(c->d, srcpos_file(NULL), "%s",
+			  wrote ? "the lock file has the series that resolved "
+				  "(--keep-going)"
+			  : o->keep_going ? "the lock file is unchanged"
+			  : "the lock file is unchanged (--keep-going writes "
+			    "the series that resolved)");
 	buf_release(&old);
 	return rc;
 }

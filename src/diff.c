@@ -4,9 +4,15 @@
  * are trimmed first and the middle is compared with a longest common
  * subsequence table. A middle too large for the table (over 4M cells) is
  * shown as one replacement: correct, if not minimal, and bounded in memory.
+ *
+ * Every line, headers included, is counted against one budget shared by
+ * all the files of a check, and a line past it is counted but not
+ * written: the cap holds for new and missing files as for changed ones,
+ * and the caller can say how much was left out.
  */
 #include "diff.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,36 +125,48 @@ static void edit_script(const lines *a, const lines *b, script *s)
 		push(s, ' ', a->n - k, b->n - k);
 }
 
-static void put_line(buf *out, char op, const line *l)
+void diff_note(buf *out, diff_budget *b, const char *fmt, ...)
 {
-	buf_putc(out, op);
-	buf_add(out, l->s, l->len);
+	if (b->left == 0) {
+		b->omitted++;
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(out, fmt, ap);
+	va_end(ap);
 	buf_putc(out, '\n');
-	if (!l->nl)
-		buf_puts(out, "\\ No newline at end of file\n");
+	b->left--;
 }
 
-/* Write the hunk covering steps [from, to). Returns lines written. */
-static size_t hunk(buf *out, const script *s, size_t from, size_t to,
-		   const lines *a, const lines *b)
+static void put_line(buf *out, diff_budget *b, char op, const line *l)
 {
-	size_t oa = 0, nb = 0;
+	diff_note(out, b, "%c%.*s", op, (int)l->len, l->s);
+	if (!l->nl)
+		diff_note(out, b, "\\ No newline at end of file");
+}
+
+/* Write the hunk covering steps [from, to). */
+static void hunk(buf *out, diff_budget *b, const script *s, size_t from,
+		 size_t to, const lines *x, const lines *y)
+{
+	size_t ox = 0, ny = 0;
 	for (size_t k = from; k < to; k++) {
-		oa += s->v[k].op != '+';
-		nb += s->v[k].op != '-';
+		ox += s->v[k].op != '+';
+		ny += s->v[k].op != '-';
 	}
-	size_t sa = s->v[from].i + (oa ? 1 : 0), sb = s->v[from].j + (nb ? 1 : 0);
-	buf_printf(out, "@@ -%zu,%zu +%zu,%zu @@\n", sa, oa, sb, nb);
+	size_t sx = s->v[from].i + (ox ? 1 : 0), sy = s->v[from].j + (ny ? 1 : 0);
+	diff_note(out, b, "@@ -%zu,%zu +%zu,%zu @@", sx, ox, sy, ny);
 	for (size_t k = from; k < to; k++) {
 		const step *st = &s->v[k];
-		put_line(out, st->op, st->op == '+' ? &b->v[st->j] : &a->v[st->i]);
+		put_line(out, b, st->op,
+			 st->op == '+' ? &y->v[st->j] : &x->v[st->i]);
 	}
-	return to - from + 1;
 }
 
 void diff_unified(buf *out, const char *old_name, const char *old, size_t olen,
 		  const char *new_name, const char *new, size_t nlen,
-		  size_t *budget)
+		  diff_budget *budget)
 {
 	if (old && new && olen == nlen && !memcmp(old, new, olen))
 		return;
@@ -157,8 +175,8 @@ void diff_unified(buf *out, const char *old_name, const char *old, size_t olen,
 	split(old ? old : "", old ? olen : 0, &a);
 	split(new ? new : "", new ? nlen : 0, &b);
 	edit_script(&a, &b, &s);
-	buf_printf(out, "--- %s\n+++ %s\n", old ? old_name : "/dev/null",
-		   new ? new_name : "/dev/null");
+	diff_note(out, budget, "--- %s", old ? old_name : "/dev/null");
+	diff_note(out, budget, "+++ %s", new ? new_name : "/dev/null");
 	for (size_t k = 0; k < s.n;) {
 		if (s.v[k].op == ' ') {
 			k++;
@@ -172,12 +190,7 @@ void diff_unified(buf *out, const char *old_name, const char *old, size_t olen,
 				last = q;
 		size_t from = k > CONTEXT ? k - CONTEXT : 0;
 		size_t to = last + 1 + CONTEXT < s.n ? last + 1 + CONTEXT : s.n;
-		if (*budget == 0) {
-			buf_puts(out, "... (diff cut short)\n");
-			break;
-		}
-		size_t written = hunk(out, &s, from, to, &a, &b);
-		*budget = written >= *budget ? 0 : *budget - written;
+		hunk(out, budget, &s, from, to, &a, &b);
 		k = to;
 	}
 	free(s.v);

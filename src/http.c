@@ -16,7 +16,9 @@
 
 #include <curl/curl.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +60,7 @@ typedef struct {
 	size_t got;
 	bool too_big, sink_failed;
 	size_t cap; /* the cap too_big refers to */
+	unsigned long long announced; /* a Content-Length over it, or 0 */
 	char sink_err[256];
 	char reason[REASON_MAX]; /* reason phrase of the last status line */
 	FILE *progress;
@@ -151,12 +154,57 @@ static long status_of(const curl_api *api, CURL *curl)
 	return status;
 }
 
+/* The cap on the body of an answer with this status: the sink's for a
+ * success, a small one for an error page (a small tarball's size limit
+ * must not turn a 404 page into "response too large"). 0: no cap. */
+static size_t body_cap(const xfer *x, long status)
+{
+	bool success = status >= 200 && status <= 299;
+	return success ? x->sink->max_bytes : ERROR_PAGE_MAX;
+}
+
+/* "Content-Length: N" over the cap: refused before any of the body is
+ * read, instead of reading (or waiting for) bytes that would be thrown
+ * away. Returns false to abort the transfer. A redirect's own length does
+ * not count: its body is never kept. */
+static bool length_ok(xfer *x, const char *p, size_t len)
+{
+	static const char name[] = "content-length:";
+	size_t k = sizeof name - 1;
+	if (len <= k || strncasecmp(p, name, k) != 0)
+		return true;
+	long status = status_of(x->api, x->curl);
+	size_t max = body_cap(x, status);
+	if (!max || (status >= 300 && status <= 399))
+		return true;
+	const char *q = p + k, *end = p + len;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	unsigned long long v = 0;
+	bool big = false;
+	for (; q < end && *q >= '0' && *q <= '9'; q++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			big = true;
+		else
+			v = v * 10 + (unsigned)(*q - '0');
+	}
+	if (!big && v <= max)
+		return true;
+	x->too_big = true;
+	x->cap = max;
+	x->announced = big ? ULLONG_MAX : v;
+	return false;
+}
+
 /* Keep the reason phrase of each status line ("HTTP/1.1 404 Not Found"):
- * libcurl reports the code only, and the phrase makes messages clearer. */
+ * libcurl reports the code only, and the phrase makes messages clearer.
+ * Check the announced length against the cap. */
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
 	xfer *x = ctx;
 	size_t len = size * n;
+	if (!length_ok(x, p, len))
+		return 0;
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
 		const char *sp = memchr(p, ' ', len);
 		const char *end = p + len;
@@ -181,9 +229,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 	size_t len = size * n;
 	long status = status_of(x->api, x->curl);
 	bool success = status >= 200 && status <= 299;
-	/* an error page has its own cap: a small tarball's size limit must
-	 * not turn a 404 page into "response too large" */
-	size_t max = success ? x->sink->max_bytes : ERROR_PAGE_MAX;
+	size_t max = body_cap(x, status);
 	if (max && (x->got > max || len > max - x->got)) {
 		x->too_big = true;
 		x->cap = max;
@@ -307,6 +353,12 @@ static attempt_result curl_failure(const http *h, const xfer *x, CURLcode rc,
 		snprintf(err, errlen, "GET %s: %s", url, x->sink_err);
 		return ATTEMPT_FAIL;
 	}
+	if (x->too_big && x->announced) {
+		snprintf(err, errlen, "GET %s: response larger than %zu bytes "
+			 "(Content-Length: %llu; refused unread)", url, x->cap,
+			 x->announced);
+		return ATTEMPT_FAIL;
+	}
 	if (x->too_big) {
 		snprintf(err, errlen, "GET %s: response larger than %zu bytes",
 			 url, x->cap);
@@ -331,8 +383,8 @@ static attempt_result curl_failure(const http *h, const xfer *x, CURLcode rc,
 	return transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
 }
 
-static attempt_result attempt(http *h, const char *url, const http_sink *sink,
-			      char *err, size_t errlen)
+static attempt_result attempt(http *h, const char *url, const char *shown,
+			      const http_sink *sink, char *err, size_t errlen)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	xfer x = {.api = &h->api, .curl = h->curl, .sink = sink, .progress = h->o.progress};
@@ -344,21 +396,40 @@ static attempt_result attempt(http *h, const char *url, const http_sink *sink,
 	if (x.shown) /* the terminal line is for now: leave it clean */
 		fputs("\r\033[K", x.progress);
 	if (rc != CURLE_OK)
-		return curl_failure(h, &x, rc, errbuf, url, err, errlen);
+		return curl_failure(h, &x, rc, errbuf, shown, err, errlen);
 	long status = status_of(&h->api, h->curl);
 	if (status >= 200 && status <= 299)
 		return ATTEMPT_OK;
-	snprintf(err, errlen, "GET %s: HTTP %ld%s%s", url, status,
+	snprintf(err, errlen, "GET %s: HTTP %ld%s%s", shown, status,
 		 x.reason[0] ? " " : "", x.reason);
 	return status >= 500 && status <= 599 ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+}
+
+void http_url_shown(const char *url, char *out, size_t size)
+{
+	const char *host = strstr(url, "://");
+	const char *at = NULL;
+	if (host) {
+		host += 3;
+		size_t len = strcspn(host, "/?#");
+		for (const char *p = host; p < host + len; p++)
+			if (*p == '@')
+				at = p;
+	}
+	if (at)
+		snprintf(out, size, "%.*s%s", (int)(host - url), url, at + 1);
+	else
+		snprintf(out, size, "%s", url);
 }
 
 bool http_get(http *h, const char *url, const http_sink *sink, char *err,
 	      size_t errlen)
 {
 	long delay = h->o.backoff_ms;
+	char shown[2100];
+	http_url_shown(url, shown, sizeof shown);
 	for (unsigned i = 0;; i++) {
-		attempt_result r = attempt(h, url, sink, err, errlen);
+		attempt_result r = attempt(h, url, shown, sink, err, errlen);
 		if (r == ATTEMPT_OK)
 			return true;
 		if (r == ATTEMPT_FAIL)

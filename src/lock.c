@@ -176,6 +176,7 @@ static bool parse_entry(arena *a, diag *d, srcpos at, const char *key,
 		return false;
 	lock_entry *e = lock_set(a, lf, key, version, url, sha);
 	e->key.at = e->version.at = e->url.at = e->sha256.at = at;
+	e->unverified = json_is_true(json_object_get(val, "unverified"));
 	return check_entry(d, e);
 }
 
@@ -283,7 +284,14 @@ lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
 	e->version = (pstr){arena_strdup(a, version), at};
 	e->url = (pstr){arena_strdup(a, url), at};
 	e->sha256 = (pstr){arena_strdup(a, sha256), at};
+	e->unverified = false;
 	return e;
+}
+
+void lock_remove(lockfile *lf, size_t i)
+{
+	memmove(&lf->v[i], &lf->v[i + 1], (lf->n - i - 1) * sizeof *lf->v);
+	lf->n--;
 }
 
 static json_t *entry_json(const lock_entry *e)
@@ -292,6 +300,8 @@ static json_t *entry_json(const lock_entry *e)
 	json_object_set_new(o, "version", json_string(e->version.s));
 	json_object_set_new(o, "url", json_string(e->url.s));
 	json_object_set_new(o, "sha256", json_string(e->sha256.s));
+	if (e->unverified)
+		json_object_set_new(o, "unverified", json_true());
 	return o;
 }
 

@@ -713,24 +713,23 @@ bool outdir_write(const char *root, const outset *os, diag *d,
 
 /* --- check -------------------------------------------------------------- */
 
-/* 0 when the file at root/f->path holds f's content, else 1 (with a diff
- * while the budget lasts). The comparison reads the file a chunk at a
- * time; only a stale file is read whole, for its diff. */
+/* 0 when the file at root/f->path holds f's content, else 1, with its
+ * diff under the budget (which counts what it cannot show). The
+ * comparison reads the file a chunk at a time; only a stale file is read
+ * whole, for its diff. */
 static int check_file(const char *root, const outfile *f, buf *diff,
-		      size_t *budget, char *safe, size_t size)
+		      diff_budget *budget, char *safe, size_t size)
 {
 	if (unsafe_parents(root, f->path, safe, size)) {
-		if (*budget) {
-			char *path = join(root, f->path);
-			diff_unified(diff, path, NULL, 0, path,
-				     buf_str(&f->content), f->content.len, budget);
-			free(path);
-		}
+		char *path = join(root, f->path);
+		diff_unified(diff, path, NULL, 0, path, buf_str(&f->content),
+			     f->content.len, budget);
+		free(path);
 		return 1;
 	}
 	char *path = join(root, f->path);
 	bool same = same_bytes(path, f->content.data, f->content.len);
-	if (!same && *budget) {
+	if (!same) {
 		buf cur;
 		buf_init(&cur, LIMIT_FILE_BYTES * 16);
 		bool missing = file_read(path, &cur, LIMIT_FILE_BYTES * 16) != 0;
@@ -743,14 +742,13 @@ static int check_file(const char *root, const outfile *f, buf *diff,
 }
 
 int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
-		 size_t max_lines)
+		 diff_budget *budget)
 {
 	(void)d;
-	size_t budget = max_lines;
 	int stale = 0, manifest_stale = 1;
 	char safe[4096] = "";
 	for (size_t i = 0; i < os->n; i++) {
-		int st = check_file(root, &os->v[i], diff, &budget, safe,
+		int st = check_file(root, &os->v[i], diff, budget, safe,
 				    sizeof safe);
 		if (!strcmp(os->v[i].path, EMIT_MANIFEST))
 			manifest_stale = st;
@@ -769,11 +767,8 @@ int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
 		struct stat st;
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			stale = 1;
-			if (budget) {
-				buf_printf(diff, "Only in %s: %s (no longer generated)\n",
-					   root, old.v[i]);
-				budget--;
-			}
+			diff_note(diff, budget, "Only in %s: %s (no longer generated)",
+				  root, old.v[i]);
 		}
 		free(path);
 	}

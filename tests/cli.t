@@ -20,6 +20,25 @@ result $? "an unknown option exits 2"
 [ $? -eq 2 ]
 result $? "no command exits 2"
 
+# stray arguments and options: exit 2, the error and the command's synopsis
+# (run from an empty directory: nothing may be read or written)
+mkdir "$tmp/empty"
+for args in "generate extra-arg" "check --source x" "explain 3.13/wee --json" \
+	"explain" "explain a b" "list extra" "list -q" "-q check" "generate --json" \
+	"generate --diff-lines 5" "update -o out" "init -f m.yaml" "init a b" \
+	"list --keep-going" "generate --prune" "check --trust-unverified"; do
+	# shellcheck disable=SC2086 # a word list by design
+	(cd "$tmp/empty" && "$MATRIXC" $args >"$tmp/usage.out" 2>"$tmp/usage.err")
+	st=$?
+	cmd=$(echo "$args" | sed 's/^-q //; s/ .*//')
+	[ $st -eq 2 ] && [ ! -s "$tmp/usage.out" ] && [ "$(wc -l <"$tmp/usage.err")" -eq 2 ] &&
+		head -1 "$tmp/usage.err" | grep -q '^matrixc: error: ' &&
+		sed -n 2p "$tmp/usage.err" | grep -q "^usage: matrixc $cmd " &&
+		[ -z "$(ls -A "$tmp/empty")" ]
+	ok=$?
+	result $ok "'matrixc $args' is a usage error (exit $st)" "$tmp/usage.err"
+done
+
 # colour: only on a terminal, never with NO_COLOR
 cp -RL "$here/cases/warn-exclude-matches-nothing" "$tmp/warn"
 rm -rf "$tmp/warn/expected" "$tmp/warn/stderr"
@@ -70,6 +89,45 @@ diff -r generated "$tmp/elsewhere/deep/generated" >/dev/null
 result $? "output does not depend on the working directory or the -f path"
 ! grep -rq "$tmp" generated
 result $? "no absolute paths in generated files"
+
+# check on one pipe (stdout and stderr together, as pre-commit shows it):
+# the whole diff first, then the verdict and the fix, each on its own line
+mkdir "$tmp/onepipe" && cp -R "$root/matrix.yaml" "$root/matrix.lock.json" "$root/lua" "$tmp/onepipe/"
+cd "$tmp/onepipe" || exit 1
+"$MATRIXC" check --diff-lines 100000 2>&1 | cat >"$tmp/onepipe.out"
+n=$(wc -l <"$tmp/onepipe.out")
+ok=0
+[ "$(wc -c <"$tmp/onepipe.out")" -gt 65536 ] || ok=1
+[ "$(sed -n "$((n - 1))p" "$tmp/onepipe.out")" = "matrixc: generated is out of date" ] || ok=1
+[ "$(sed -n "${n}p" "$tmp/onepipe.out")" = "matrixc: to update it, run: matrixc generate" ] || ok=1
+# every line before them is a diff line
+head -n $((n - 2)) "$tmp/onepipe.out" | grep -Eq '^([^-+@ \\]|--[^-]|\+\+[^+]|@[^@])' && ok=1
+result $ok "check on one pipe: the diff, then the verdict and the fix" "$tmp/onepipe.out"
+
+# from a subdirectory, matrix.yaml is found by searching upward, as git
+# does, and its relative paths (output, lock, hooks) resolve from its own
+# directory: the same bytes as from the top
+mkdir -p "$tmp/up/lua" "$tmp/up/docs/deep"
+cp "$here/cases/hook-list-ops/matrix.yaml" "$here/cases/hook-list-ops/matrix.lock.json" "$tmp/up/"
+cp "$here/cases/hook-list-ops/lua/"*.lua "$tmp/up/lua/"
+(cd "$tmp/up/docs/deep" && "$MATRIXC" generate >"$tmp/up.out" 2>"$tmp/up.err")
+st=$?
+[ $st -eq 0 ] && [ -f "$tmp/up/generated/Makefile" ] && [ ! -e "$tmp/up/docs/deep/generated" ] &&
+	grep -q '^matrixc: \.\./\.\./generated: ' "$tmp/up.out" &&
+	diff -r "$here/cases/hook-list-ops/expected" "$tmp/up/generated" >/dev/null
+result $? "generate in a subdirectory finds ../../matrix.yaml and writes its generated/" "$tmp/up.err"
+(cd "$tmp/up/docs/deep" && "$MATRIXC" check && "$MATRIXC" list >/dev/null && "$MATRIXC" explain 3.13/wee >/dev/null)
+result $? "check, list and explain work from a subdirectory"
+sed -i 's/^image: python$/image: python\nbogus: 1/' "$tmp/up/matrix.yaml"
+(cd "$tmp/up/docs" && "$MATRIXC" check 2>"$tmp/up.err")
+[ $? -eq 2 ] && grep -q '^\.\./matrix\.yaml:[0-9]*:[0-9]*: error: ' "$tmp/up.err"
+result $? "an error in a matrix found upward names it as ../matrix.yaml" "$tmp/up.err"
+# the search stops at the top of a git work tree
+mkdir -p "$tmp/up/inner/.git" "$tmp/up/inner/sub"
+(cd "$tmp/up/inner/sub" && "$MATRIXC" list >/dev/null 2>"$tmp/up.err")
+[ $? -eq 2 ] && grep -q '^matrix.yaml: error: cannot read' "$tmp/up.err" &&
+	grep -q 'no matrix.yaml here nor in a parent directory' "$tmp/up.err"
+result $? "the upward search stops at the top of a git work tree" "$tmp/up.err"
 
 # a failed compile writes nothing
 cp -RL "$here/cases/err-many" "$tmp/bad" && cd "$tmp/bad"

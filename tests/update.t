@@ -8,7 +8,9 @@
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 matrixc=${MATRIXC:-$repo/build/matrixc}
+# shared/ sits beside the repository, or beside a worktree's parent
 tsv=$repo/../shared/data/cpython-source-checksums.tsv
+[ -f "$tsv" ] || tsv=$repo/../../shared/data/cpython-source-checksums.tsv
 
 tmp=$(mktemp -d)
 server=
@@ -284,11 +286,11 @@ sed 's/"3.15-rc"/"3.15"/' "$w/matrix.yaml" >"$tmp/pre/matrix.yaml"
 cp "$w/behind.json" "$tmp/pre/matrix.lock.json"
 (cd "$tmp/pre" && "$matrixc" update --source "$base/ok" >"$tmp/out" 2>"$tmp/err")
 st=$?
-if [ $st = 3 ] && grep -q "'3.15' has no final release yet" "$tmp/err" &&
+if [ $st = 2 ] && grep -q "'3.15' has no final release yet" "$tmp/err" &&
 	grep -q "write '3.15-rc'" "$tmp/err" && cmp -s "$w/behind.json" "$tmp/pre/matrix.lock.json"; then
-	ok "'3.15' without a final release: exit 3, suggests '3.15-rc'"
+	ok "'3.15' without a final release: bad input, exit 2, suggests '3.15-rc'"
 else
-	not_ok "'3.15' without a final release: exit 3 (status $st)" "$tmp/err"
+	not_ok "'3.15' without a final release: exit 2 (status $st)" "$tmp/err"
 fi
 
 # 34: bad network settings are a usage error
@@ -331,5 +333,133 @@ if [ "$(status)" = 0 ] && [ "$(cat "$tmp/out")" = "3.13: 3.13.4 -> $latest13" ];
 	ok "the {\"objects\": [...]} wrapping is accepted"
 else
 	not_ok "the objects wrapping is accepted (status $(status))" "$tmp/err"
+fi
+# every failing series in one run; bad input (exit 2) over the network's 3
+mkdir "$tmp/many"
+cat >"$tmp/many/matrix.yaml" <<'EOF'
+matrixc: 1
+image: python
+base: debian:bookworm-slim
+versions: ["3.17", "3.13", "3.15", "3.12", "3.99"]
+variants:
+  wee: {}
+EOF
+cp "$w/behind.json" "$tmp/many/matrix.lock.json"
+many() { # scenario args...: update in $tmp/many
+	sc=$1
+	shift
+	(cd "$tmp/many" && "$matrixc" update --source "$base/$sc" "$@" >"$tmp/out" 2>"$tmp/err")
+	echo $? >"$tmp/status"
+}
+many ok
+if [ "$(status)" = 2 ] && grep -q "no release matching '3.17'" "$tmp/err" &&
+	grep -q "'3.15' has no final release yet" "$tmp/err" &&
+	grep -q "no release matching '3.99'" "$tmp/err" &&
+	[ "$(grep -c ': error: ' "$tmp/err")" = 3 ] && [ ! -s "$tmp/out" ] &&
+	grep -q "the lock file is unchanged (--keep-going writes" "$tmp/err" &&
+	cmp -s "$w/behind.json" "$tmp/many/matrix.lock.json"; then
+	ok "three series without a release: all reported in one run, exit 2, lock untouched"
+else
+	not_ok "three series without a release: all reported, exit 2 (status $(status))" "$tmp/err"
+fi
+many ok --keep-going
+if [ "$(status)" = 2 ] && [ "$(cat "$tmp/out")" = "3.13: 3.13.4 -> $latest13" ] &&
+	grep -q "\"version\": \"$latest13\"" "$tmp/many/matrix.lock.json" &&
+	! grep -q '"3.17"' "$tmp/many/matrix.lock.json" &&
+	grep -q "no release matching '3.17'" "$tmp/err"; then
+	ok "--keep-going: writes the series that resolved, still exit 2"
+else
+	not_ok "--keep-going writes what resolved (status $(status))" "$tmp/out" "$tmp/err"
+fi
+cp "$w/behind.json" "$tmp/many/matrix.lock.json"
+many tar404 --keep-going
+if [ "$(status)" = 2 ] && grep -q "HTTP 404" "$tmp/err" &&
+	cmp -s "$w/behind.json" "$tmp/many/matrix.lock.json"; then
+	ok "--keep-going with nothing resolved: the lock is untouched"
+else
+	not_ok "--keep-going with nothing resolved (status $(status))" "$tmp/err"
+fi
+
+# no published checksum: refused (exit 3) unless --trust-unverified
+mkdir "$tmp/unv"
+sed 's/^versions: .*/versions: ["3.13"]/' "$w/matrix.yaml" >"$tmp/unv/matrix.yaml"
+tsv_lock() { # key version: a lock file with that one entry
+	printf '{\n  "matrixc": 1,\n  "releases": {\n'
+	tsv_entry "$1" "$2"
+	printf '\n  }\n}\n'
+}
+tsv_lock 3.13 3.13.4 >"$tmp/unv/before.json"
+cp "$tmp/unv/before.json" "$tmp/unv/matrix.lock.json"
+unv() { # scenario args...
+	sc=$1
+	shift
+	(cd "$tmp/unv" && "$matrixc" update --source "$base/$sc" "$@" >"$tmp/out" 2>"$tmp/err")
+	echo $? >"$tmp/status"
+}
+unv nochecksum
+if [ "$(status)" = 3 ] && grep -qF "$base/nochecksum$tar: no published sha256 or md5" "$tmp/err" &&
+	grep -q "refusing to lock it" "$tmp/err" &&
+	cmp -s "$tmp/unv/before.json" "$tmp/unv/matrix.lock.json" && [ ! -s "$tmp/out" ]; then
+	ok "no published checksum: refused, exit 3, lock untouched"
+else
+	not_ok "no published checksum: refused, exit 3 (status $(status))" "$tmp/err"
+fi
+unv nochecksum --trust-unverified
+if [ "$(status)" = 0 ] && grep -q "warning: .*no published sha256 or md5; locking the download unverified" "$tmp/err" &&
+	python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["releases"]["3.13"]; assert e["unverified"] is True and e["version"] == sys.argv[2]' \
+		"$tmp/unv/matrix.lock.json" "$latest13"; then
+	ok "--trust-unverified: a warning, and the entry says \"unverified\": true"
+else
+	not_ok "--trust-unverified records an unverified entry (status $(status))" "$tmp/err" "$tmp/unv/matrix.lock.json"
+fi
+(cd "$tmp/unv" && "$matrixc" list >/dev/null 2>"$tmp/err")
+if grep -q "warning: release '3.13' is unverified" "$tmp/err"; then
+	ok "an unverified entry is a warning in the commands that read the lock"
+else
+	not_ok "an unverified entry is a warning" "$tmp/err"
+fi
+
+# credentials in a tarball URL: used to download, never written or shown
+cp "$tmp/unv/before.json" "$tmp/unv/matrix.lock.json"
+unv creds
+if [ "$(status)" = 0 ] && ! grep -q secret "$tmp/unv/matrix.lock.json" "$tmp/err" "$tmp/out" &&
+	grep -qF "\"url\": \"$base/creds$tar\"" "$tmp/unv/matrix.lock.json" &&
+	grep -q "warning: the tarball URL carries a user name or password" "$tmp/err"; then
+	ok "credentials in a tarball URL: the lock records it without them"
+else
+	not_ok "credentials in a tarball URL stay out of the lock (status $(status))" "$tmp/err" "$tmp/unv/matrix.lock.json"
+fi
+
+# a Content-Length over the cap: refused before the body (which never comes)
+for sc in hugelist hugetar; do
+	cp "$tmp/unv/before.json" "$tmp/unv/matrix.lock.json"
+	start=$(date +%s)
+	MATRIXC_HTTP_TIMEOUT=30 unv $sc
+	took=$(($(date +%s) - start))
+	if [ "$(status)" = 3 ] && grep -q "response larger than [0-9]* bytes (Content-Length: 1000000000000; refused unread)" "$tmp/err" &&
+		[ $took -lt 4 ] && cmp -s "$tmp/unv/before.json" "$tmp/unv/matrix.lock.json"; then
+		ok "$sc: a Content-Length over the cap is refused at once (${took}s), exit 3"
+	else
+		not_ok "$sc: a Content-Length over the cap is refused at once (status $(status), ${took}s)" "$tmp/err"
+	fi
+done
+
+# --prune: entries no matrix entry uses
+cp "$w/behind.json" "$tmp/unv/matrix.lock.json"
+unv ok --check --prune
+if [ "$(status)" = 1 ] && grep -q '^3.12: .* -> (removed)$' "$tmp/out" &&
+	grep -q '^3.6.3: 3.6.3 -> (removed)$' "$tmp/out" &&
+	cmp -s "$w/behind.json" "$tmp/unv/matrix.lock.json"; then
+	ok "update --check --prune: lists the unused entries, exit 1, writes nothing"
+else
+	not_ok "update --check --prune (status $(status))" "$tmp/out" "$tmp/err"
+fi
+unv ok --prune
+if [ "$(status)" = 0 ] &&
+	[ "$(python3 -c 'import json,sys; print(sorted(json.load(open(sys.argv[1]))["releases"]))' "$tmp/unv/matrix.lock.json")" = "['3.13']" ] &&
+	grep -q '^3.15-rc: 3.15.0b4 -> (removed)$' "$tmp/out" && grep -q "^3.13: 3.13.4 -> $latest13\$" "$tmp/out"; then
+	ok "update --prune: removes the unused entries and updates the rest"
+else
+	not_ok "update --prune (status $(status))" "$tmp/out" "$tmp/err"
 fi
 tap_done

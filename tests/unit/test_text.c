@@ -45,7 +45,7 @@ static void quoting(void)
 static const char *diff(const char *a, const char *b)
 {
 	static buf out;
-	size_t budget = 100;
+	diff_budget budget = {100, 0};
 	buf_release(&out);
 	buf_init(&out, 0);
 	diff_unified(&out, "a/f", a, a ? strlen(a) : 0, "b/f", b, b ? strlen(b) : 0,
@@ -69,12 +69,18 @@ static void diffs(void)
 	       "+b\n\\ No newline at end of file\n",
 	       "no final newline is shown");
 	buf out;
-	size_t budget = 2;
+	diff_budget budget = {4, 0};
 	buf_init(&out, 0);
 	const char *a = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n";
 	const char *b = "x\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\ny\n";
 	diff_unified(&out, "a", a, strlen(a), "b", b, strlen(b), &budget);
-	ok(strstr(buf_str(&out), "diff cut short") != NULL, "the diff is capped");
+	is_str(buf_str(&out), "--- a\n+++ b\n@@ -1,4 +1,4 @@\n-1\n",
+	       "the diff is cut at the cap, inside a hunk");
+	ok(budget.left == 0 && budget.omitted == 10, "what was left out is counted");
+	buf_reset(&out);
+	diff_unified(&out, "a", NULL, 0, "b", b, strlen(b), &budget);
+	ok(out.len == 0 && budget.omitted == 10 + 17,
+	   "a new file under a spent budget is counted, not shown");
 	buf_release(&out);
 }
 

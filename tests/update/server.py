@@ -32,11 +32,19 @@ behaviour per run without restarting the server. Flags:
   bigtar    tarballs carry extra bytes beyond the published size
   slowtar   tarballs trickle out over about 3 s (progress on a terminal)
   redirect  the release list redirects to itself forever
+  nochecksum release files publish no sha256_sum, no md5_sum and no size
+  creds     release file URLs carry "user:secret@"; tarballs then answer
+            401 to a request without that user's Authorization header
+  hugelist  the release list announces a Content-Length of 1 TB, then
+            sends nothing for 5 s
+  hugetar   tarballs announce a Content-Length of 1 TB, then send nothing
+            for 5 s
 
 Requests without a User-Agent starting with "matrixc/" get 403. Every
 request is logged, one line each, as "PATH\tUSER-AGENT" to --log.
 """
 import argparse
+import base64
 import hashlib
 import io
 import json
@@ -132,6 +140,8 @@ class Handler(BaseHTTPRequestHandler):
                                     self.server.server_address[1], scenario)
         if not ua.startswith("matrixc/"):
             return self.send(403, b"forbidden\n", "text/plain")
+        self.authorized = self.headers.get("Authorization", "") == \
+            "Basic " + base64.b64encode(b"user:secret").decode()
         if "flaky" in flags and st.first_time((scenario, self.path)):
             return self.send(500, b"try again\n", "text/plain")
         query = parse_qs(parts.query)
@@ -158,6 +168,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if "badjson" in flags:
             return self.send(200, b'[{"name": "Python 3.13.5", "slug": ')
+        if "hugelist" in flags:
+            return self.announce_huge()
         if "shape" in flags:
             return self.send(200, b'{"meta": {"total_count": 0}}')
         out = []
@@ -197,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"[]")
         version, ftpdir, _ = st.by_id[int(rid)]
         release = "%s/api/v2/downloads/release/%s/" % (base, rid)
+        if "creds" in flags:
+            base = base.replace("http://", "http://user:secret@", 1)
         out = [{
             "name": "Windows installer (64-bit)", "os": base + "/api/v2/downloads/os/1/",
             "release": release, "is_source": False,
@@ -224,12 +238,19 @@ class Handler(BaseHTTPRequestHandler):
                 f["sha256_sum"] = hashlib.sha256(b"not this").hexdigest()
             if "badsize" in flags:
                 f["filesize"] = len(blob) + 7
+            if "nochecksum" in flags:
+                f["sha256_sum"] = f["md5_sum"] = ""
+                f["filesize"] = None
             out.append(f)
         return self.send(200, json.dumps(wrap(flags, out), indent=1).encode())
 
     def tar(self, flags, rest):
         if "tar404" in flags:
             return self.send(404, b"not found\n", "text/plain")
+        if "creds" in flags and not self.authorized:
+            return self.send(401, b"who are you\n", "text/plain")
+        if "hugetar" in flags:
+            return self.announce_huge()
         name = rest.rsplit("/", 1)[1]
         for ext in (".tar.xz", ".tgz"):
             if name.startswith("Python-") and name.endswith(ext):
@@ -241,6 +262,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, blob, "application/octet-stream")
         return self.send(404, b"not found\n", "text/plain")
 
+
+    def announce_huge(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(10 ** 12))
+        self.end_headers()
+        self.wfile.flush()
+        time.sleep(5)
+        self.close_connection = True
 
     def trickle(self, blob):
         self.send_response(200)
