@@ -177,6 +177,8 @@ d = yaml.safe_load(open("generated/.gitlab-ci.yml"))
 yaml.safe_dump({"probe": {"script": ["true"], "rules": d["workflow"]["rules"]}}, sys.stdout)
 ' >"$tmp/probe.yml"
 cp "$tmp/probe.yml" probe.yml
+grep -q '^probe:' probe.yml
+result $? "workflow: its rules make a valid probe job" probe.yml
 expect_jobs mr probe "workflow: a merge request pipeline runs" probe.yml
 expect_jobs feature probe "workflow: a branch pipeline runs when no merge request is open" probe.yml
 expect_jobs feature-with-mr - "workflow: no branch pipeline beside a merge request pipeline" probe.yml
@@ -219,6 +221,7 @@ expect_jobs default "lint $all" "a new registry: every cell publishes"
 
 # --- the Dockerfile label: recomputable, not circular ---------------------
 bad=0
+[ "$(git ls-files '*Dockerfile' | wc -l)" -eq 4 ] || { echo "# not 4 Dockerfiles"; bad=1; }
 for f in $(git ls-files '*Dockerfile'); do
 	label=$(sed -n 's/^LABEL io\.matrixc\.input=//p' "$f")
 	sum=$(grep -v '^LABEL io\.matrixc\.input=' "$f" | sha256sum | cut -d ' ' -f 1)
