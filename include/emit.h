@@ -52,6 +52,7 @@ typedef struct {
 extern const emitter emit_dockerfile;
 extern const emitter emit_makefile;
 extern const emitter emit_gitlab;
+extern const emitter emit_publish;
 
 /* Run every emitter over p, then add the manifest of owned files.
  * Returns false after reporting errors (an output over its size cap). */

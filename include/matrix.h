@@ -38,6 +38,7 @@ typedef struct {
 	bool pgo, lto, pip;
 	srcpos pgo_at, lto_at, pip_at;
 	strlist configure; /* extra ./configure flags */
+	pstr timeout;      /* CI job timeout ("3h 30m"); NULL s: by pgo, lto */
 } variant;
 
 /* An exclude or include: version (series or exact) and/or variant. */
@@ -55,6 +56,14 @@ typedef struct {
 	pstr tag;
 } alias_rule;
 
+/* The refs whose pipelines push (ci.publish); every other pipeline
+ * builds and pushes nothing. */
+typedef struct {
+	bool default_branch; /* default true */
+	bool tags;           /* any tag; default true */
+	strlist branches;    /* more branches, by exact name */
+} publish_refs;
+
 typedef struct {
 	pstr image;       /* job image for build jobs (docker:27) */
 	strlist services; /* docker:27-dind */
@@ -62,6 +71,7 @@ typedef struct {
 	pstr stage;       /* default "build" */
 	size_t max_jobs;  /* warn past this (GitLab's default: 500? see plan) */
 	srcpos max_jobs_at;
+	publish_refs publish;
 } ci_settings;
 
 typedef struct {

@@ -65,6 +65,12 @@ void yw_flow_seq_begin(yaml_writer *w);
 void yw_seq_end(yaml_writer *w);
 /* A scalar in the style libyaml chooses (plain when safe, quoted when not). */
 void yw_str(yaml_writer *w, const char *s);
+/* A scalar meant to read as a boolean or number (true, 2), written
+ * plain; for the writer's own constants, never for input values. */
+void yw_typed(yaml_writer *w, const char *s);
+/* A multi-line string as a literal block (|), which libyaml keeps only
+ * when the text allows it (no tabs, no trailing spaces); else it quotes. */
+void yw_literal(yaml_writer *w, const char *s);
 /* key: value helpers */
 void yw_kv(yaml_writer *w, const char *key, const char *val);
 

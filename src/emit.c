@@ -100,7 +100,7 @@ static void manifest(const plan *p, outset *out)
 bool emit_all(const plan *p, outset *out, diag *d)
 {
 	static const emitter *const emitters[] = {
-	    &emit_dockerfile, &emit_makefile, &emit_gitlab};
+	    &emit_dockerfile, &emit_publish, &emit_makefile, &emit_gitlab};
 	for (size_t i = 0; i < sizeof emitters / sizeof *emitters; i++) {
 		emit_ctx ctx = {p, out, d, NULL};
 		walk(emitters[i], &ctx);

@@ -244,16 +244,47 @@ static void load_versions(loader *l, const ynode *n)
 	}
 }
 
-/* variant -> {pgo: bool, lto: bool, pip: bool, configure: [flag]} */
+/* timeout -> part (" "? part)?, part -> [0-9]{1,3} ("h" | "m"): a
+ * duration GitLab's `timeout` reads, such as "90m" or "2h 30m" */
+static bool timeout_ok(const char *s)
+{
+	for (int parts = 0; parts < 2; parts++) {
+		size_t digits = strspn(s, "0123456789");
+		if (digits < 1 || digits > 3 || (s[digits] != 'h' && s[digits] != 'm'))
+			return false;
+		s += digits + 1;
+		if (!*s)
+			return true;
+		if (*s == ' ')
+			s++;
+	}
+	return false;
+}
+
+static void load_timeout(loader *l, const ynode *n, variant *v)
+{
+	pstr p = str_of(l, n, "timeout");
+	if (p.s && !timeout_ok(p.s))
+		diag_error(l->d, n->at,
+			   "invalid timeout '%s' (expected hours and/or "
+			   "minutes, like \"90m\", \"3h\" or \"2h 30m\")",
+			   p.s);
+	else if (p.s)
+		v->timeout = p;
+}
+
+/* variant -> {pgo: bool, lto: bool, pip: bool, configure: [flag],
+ *             timeout: duration} */
 static void load_variant(loader *l, const ynode *k, const ynode *n, variant *v)
 {
-	static const char *const keys[] = {"pgo", "lto", "pip", "configure"};
+	static const char *const keys[] = {"pgo", "lto", "pip", "configure",
+					   "timeout"};
 	v->name = name_of(l, k, "variant name", name_check_variant);
 	if (n->kind == YNODE_SCALAR && n->plain && n->len == 0)
 		return; /* "wee:" with nothing after it */
 	if (!expect(l, n, YNODE_MAP, "a variant"))
 		return;
-	check_keys(l, n, "a variant", keys, 4);
+	check_keys(l, n, "a variant", keys, 5);
 	const ynode *x;
 	if ((x = ynode_get(n, "pgo")) && bool_of(l, x, "pgo", &v->pgo))
 		v->pgo_at = x->at;
@@ -263,6 +294,8 @@ static void load_variant(loader *l, const ynode *k, const ynode *n, variant *v)
 		v->pip_at = x->at;
 	if ((x = ynode_get(n, "configure")))
 		list_of(l, x, "configure flag", name_check_flag, &v->configure);
+	if ((x = ynode_get(n, "timeout")))
+		load_timeout(l, x, v);
 	if (v->lto && !v->pgo)
 		diag_warning(l->d, v->lto_at,
 			     "variant '%s' has lto without pgo",
@@ -401,15 +434,37 @@ static void load_env(loader *l, const ynode *n)
 	}
 }
 
-/* ci -> {image, services, tags, stage, max_jobs} */
+/* publish -> {default_branch: bool, tags: bool, branches: [branch]}, a
+ * branch named by the path grammar (release/3.x), so that it can stand
+ * quoted in a rules:if expression */
+static void load_publish(loader *l, const ynode *n)
+{
+	static const char *const keys[] = {"default_branch", "tags", "branches"};
+	publish_refs *pr = &l->m->ci.publish;
+	if (!expect(l, n, YNODE_MAP, "ci.publish"))
+		return;
+	check_keys(l, n, "ci.publish", keys, 3);
+	const ynode *x;
+	if ((x = ynode_get(n, "default_branch")))
+		bool_of(l, x, "default_branch", &pr->default_branch);
+	if ((x = ynode_get(n, "tags")))
+		bool_of(l, x, "tags", &pr->tags);
+	if ((x = ynode_get(n, "branches")))
+		list_of(l, x, "branch name", name_check_path, &pr->branches);
+	if (!pr->default_branch && !pr->tags && !pr->branches.n)
+		diag_warning(l->d, n->at,
+			     "ci.publish names no ref: no pipeline will push");
+}
+
+/* ci -> {image, services, tags, stage, max_jobs, publish} */
 static void load_ci(loader *l, const ynode *n)
 {
 	static const char *const keys[] = {"image", "services", "tags", "stage",
-					   "max_jobs"};
+					   "max_jobs", "publish"};
 	ci_settings *ci = &l->m->ci;
 	if (!expect(l, n, YNODE_MAP, "ci"))
 		return;
-	check_keys(l, n, "ci", keys, 5);
+	check_keys(l, n, "ci", keys, 6);
 	const ynode *x;
 	if ((x = ynode_get(n, "image")))
 		ci->image = name_of(l, x, "CI image", name_check_image);
@@ -422,6 +477,8 @@ static void load_ci(loader *l, const ynode *n)
 	if ((x = ynode_get(n, "max_jobs")) &&
 	    count_of(l, x, "max_jobs", 1, 100000, &ci->max_jobs))
 		ci->max_jobs_at = x->at;
+	if ((x = ynode_get(n, "publish")))
+		load_publish(l, x);
 }
 
 /* limits -> {cells: N} */
@@ -580,6 +637,7 @@ static void set_defaults(matrix *m)
 	m->alias_series = m->alias_major = true;
 	m->max_cells = LIMIT_CELLS_DEFAULT;
 	m->ci.max_jobs = 500;
+	m->ci.publish.default_branch = m->ci.publish.tags = true;
 	m->output = (pstr){"generated", {0}};
 }
 

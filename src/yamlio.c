@@ -433,6 +433,22 @@ void yw_str(yaml_writer *w, const char *s)
 			  !reads_typed(s), 1, YAML_ANY_SCALAR_STYLE));
 }
 
+void yw_typed(yaml_writer *w, const char *s)
+{
+	yaml_event_t ev;
+	emit(w, &ev, yaml_scalar_event_initialize(
+			  &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1,
+			  1, YAML_PLAIN_SCALAR_STYLE));
+}
+
+void yw_literal(yaml_writer *w, const char *s)
+{
+	yaml_event_t ev;
+	emit(w, &ev, yaml_scalar_event_initialize(
+			  &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 0,
+			  1, YAML_LITERAL_SCALAR_STYLE));
+}
+
 void yw_kv(yaml_writer *w, const char *key, const char *val)
 {
 	yw_str(w, key);

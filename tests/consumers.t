@@ -1,8 +1,10 @@
 #!/bin/sh
 # The real consumers of generated output, on every golden case's expected/:
 #   - gitlab-ci-local --list (pinned npm package) accepts .gitlab-ci.yml and
-#     lists one job per Dockerfile; rules:changes selects only the job of
-#     the Dockerfile a commit touched;
+#     lists one job per Dockerfile (build: or publish:, as a pipeline on
+#     the default branch runs one of the two); rules:changes selects only
+#     the job of the Dockerfile a commit touched (tests/pipeline.t tries
+#     every kind of pipeline);
 #   - make -n accepts every target of the Makefile; a real `make -j8 push`
 #     with a logging stand-in for docker runs each cell's steps in order;
 #   - dockerfile-utils lint (pinned npm package) finds nothing in any
@@ -33,9 +35,9 @@ make_repo() { # make_repo DIR EXPECTED
 	git add -A && git_q commit -m generated
 }
 
-jobs_listed() { # the build jobs gitlab-ci-local lists in the current repo
+jobs_listed() { # the cells' jobs gitlab-ci-local lists in the current repo
 	"$bin/gitlab-ci-local" --list >"$tmp/gcl.out" 2>&1 || { sed 's/^/# /' "$tmp/gcl.out"; return 1; }
-	grep -c '^build:' "$tmp/gcl.out"
+	grep -c -E '^(build|publish):' "$tmp/gcl.out"
 }
 
 check_gitlab() { # check_gitlab NAME EXPECTED

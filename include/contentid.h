@@ -1,0 +1,28 @@
+/* contentid.h - the content identity of a generated Dockerfile.
+ *
+ * Every Dockerfile carries one line `LABEL io.matrixc.input=<hex>`, where
+ * <hex> is the lowercase sha256 of the Dockerfile's bytes with that line
+ * (and its newline) left out; no other line starts with the label's
+ * prefix. Anyone can recompute it:
+ *
+ *     grep -v '^LABEL io\.matrixc\.input=' Dockerfile | sha256sum
+ *
+ * The publishing job compares it with the label of the image already in
+ * the registry and skips the build when they match. The sha256 is plain
+ * C (FIPS 180-4) so that generate and check hash without loading
+ * libcrypto (sha256.h is for downloads).
+ */
+#ifndef MATRIXC_CONTENTID_H
+#define MATRIXC_CONTENTID_H
+
+#include <stddef.h>
+
+/* The label's key, and the prefix of its line in a Dockerfile. */
+#define CONTENTID_LABEL "io.matrixc.input"
+#define CONTENTID_LINE "LABEL " CONTENTID_LABEL "="
+
+/* The lowercase hex sha256 of len bytes at data, into out (65 bytes,
+ * NUL-terminated). */
+void contentid_sha256(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,29 @@
+/* emit_publish.c - one publish list per cell: <dir>/publish.
+ *
+ * The list names every registry:tag the cell's publishing job pushes,
+ * one a line, registries in matrix.yaml's order, the primary tag before
+ * the aliases. It is in that job's rules:changes beside the Dockerfile,
+ * so moving an alias or adding a registry, which leaves the Dockerfile
+ * alone, still runs the job (which then copies, not rebuilds: see
+ * emit_gitlab.c). Nothing reads it at run time.
+ */
+#include "emit.h"
+
+static void publish_cell(emit_ctx *ctx, const cell *c)
+{
+	const matrix *m = ctx->p->m;
+	buf path;
+	buf_init(&path, 0);
+	buf_printf(&path, "%s/publish", c->dir);
+	buf *b = outset_add(ctx->out, buf_str(&path));
+	buf_release(&path);
+	emit_header(b, ctx->p);
+	buf_printf(b, "# What the CI job of %s pushes: a change here runs it.\n",
+		   c->tag.s);
+	for (size_t i = 0; i < m->nregistries; i++)
+		for (size_t j = 0; j <= c->aliases.n; j++)
+			buf_printf(b, "%s:%s\n", m->registries[i].name.s,
+				   j ? c->aliases.v[j - 1].s : c->tag.s);
+}
+
+const emitter emit_publish = {"publish", NULL, publish_cell, NULL};
