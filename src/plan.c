@@ -91,37 +91,78 @@ static void derive_names(planner *p, cell *c)
 
 /* --- tag collisions ----------------------------------------------------- */
 
-static void claim_tag(planner *p, strtab *t, const cellset *cs, size_t owner,
-		      pstr tag)
+/* Every tag and alias claimed so far: which cell, and where the value was
+ * set. The table maps a tag to its claim. */
+typedef struct {
+	size_t owner;
+	srcpos at;
+} claim;
+
+/* A value set by a hook: its position names a file other than
+ * matrix.yaml (built-in defaults have none). */
+static bool from_hook(const planner *p, srcpos at)
 {
-	const cell *c = cs->v[owner];
-	size_t prev_i;
-	if (strtab_put(t, tag.s, owner, &prev_i))
-		return;
-	const cell *prev = cs->v[prev_i];
-	if (prev == c)
-		diag_error(p->d, tag.at, "cell %s/%s has tag '%s' twice",
-			   c->version_str, c->variant->name.s, tag.s);
+	return at.file && strcmp(at.file, p->m->file) != 0;
+}
+
+static bool same_place(srcpos a, srcpos b)
+{
+	return a.file && b.file && strcmp(a.file, b.file) == 0 &&
+	       a.line == b.line && a.col == b.col;
+}
+
+/* Two claims of one tag are blamed on the one a hook made, when one did:
+ * the hook ran last, so its line is the one to change (docs/hooks.md).
+ * The other claim gets a note, unless it is the same line. */
+static void collision(planner *p, const cellset *cs, const claim *prev,
+		      const claim *cur, const char *tag)
+{
+	const cell *a = cs->v[prev->owner], *b = cs->v[cur->owner];
+	bool swap = from_hook(p, prev->at) && !from_hook(p, cur->at);
+	srcpos blame = swap ? prev->at : cur->at;
+	srcpos other = swap ? cur->at : prev->at;
+	if (a == b)
+		diag_error(p->d, blame, "cell %s/%s has tag '%s' twice",
+			   a->version_str, a->variant->name.s, tag);
 	else
-		diag_error(p->d, tag.at,
+		diag_error(p->d, blame,
 			   "cells %s/%s and %s/%s would both be tagged '%s'",
-			   prev->version_str, prev->variant->name.s,
-			   c->version_str, c->variant->name.s, tag.s);
+			   a->version_str, a->variant->name.s, b->version_str,
+			   b->variant->name.s, tag);
+	if (other.file && !same_place(other, blame))
+		diag_note(p->d, other, "cell %s/%s gets '%s' here",
+			  (swap ? b : a)->version_str,
+			  (swap ? b : a)->variant->name.s, tag);
+}
+
+static void claim_tag(planner *p, strtab *t, claim *claims, size_t *n,
+		      const cellset *cs, size_t owner, pstr tag)
+{
+	size_t prev;
+	claims[*n] = (claim){owner, tag.at};
+	if (strtab_put(t, tag.s, *n, &prev)) {
+		(*n)++;
+		return;
+	}
+	collision(p, cs, &claims[prev], &claims[*n], tag.s);
 }
 
 static void check_collisions(planner *p, const cellset *cs)
 {
-	size_t tags = 0;
+	size_t tags = 0, n = 0;
 	for (size_t i = 0; i < cs->n; i++)
 		tags += 1 + cs->v[i]->aliases.n;
+	claim *claims = xrealloc(NULL, (tags + 1) * sizeof *claims);
 	strtab t;
 	strtab_init(&t, tags);
 	for (size_t i = 0; i < cs->n; i++) {
-		claim_tag(p, &t, cs, i, cs->v[i]->tag);
+		claim_tag(p, &t, claims, &n, cs, i, cs->v[i]->tag);
 		for (size_t j = 0; j < cs->v[i]->aliases.n; j++)
-			claim_tag(p, &t, cs, i, cs->v[i]->aliases.v[j]);
+			claim_tag(p, &t, claims, &n, cs, i,
+				  cs->v[i]->aliases.v[j]);
 	}
 	strtab_release(&t);
+	free(claims);
 }
 
 /* The Makefile has group targets named after each series and variant
