@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lock.h"
 #include "names.h"
 #include "strtab.h"
 
@@ -67,7 +68,13 @@ static void check_cell(planner *p, const cell *c)
 	check_value(p, c, "tag", c->tag, name_check_tag);
 	check_list(p, c, "alias", &c->aliases, name_check_tag);
 	check_value(p, c, "base image", c->base, name_check_image);
-	check_value(p, c, "url", c->url, name_check_url);
+	const char *why = c->url.s ? lock_check_source_url(c->url.s,
+							   c->version_str)
+				   : NULL;
+	if (why)
+		diag_error(p->d, c->url.at, "cell %s/%s: invalid url '%s': %s",
+			   c->version_str, c->variant->name.s,
+			   shown(p->a, c->url.s), why);
 	check_value(p, c, "sha256", c->sha256, name_check_sha256);
 	check_list(p, c, "configure flag", &c->configure, name_check_flag);
 	check_list(p, c, "make flag", &c->make_flags, name_check_flag);
