@@ -1,7 +1,8 @@
 /* emit_gitlab.c - generated/.gitlab-ci.yml through libyaml's emitter.
  *
  * One concrete job per cell, named build:TAG: it runs when that cell's own
- * Dockerfile changes, builds it, logs in to the registries that have
+ * Dockerfile changes (paths from the repository root, where GitLab reads
+ * rules:changes and runs scripts: plan.h), builds it, logs in to the registries that have
  * credentials, and pushes every tag and alias to every registry. No job
  * depends on another (needs: []), so GitLab starts them all at once. All
  * quoting is libyaml's; the shell words in scripts are validated names.
@@ -124,9 +125,9 @@ static void script(gitlab *g, const plan *p, const cell *c)
 	const matrix *m = p->m;
 	yw_str(g->w, "script");
 	yw_seq_begin(g->w);
-	yw_str(g->w, line(g, "docker build --pull -t %s:%s -f %s/%s %s/%s",
-			  m->image.s, c->tag.s, m->output.s, c->dockerfile,
-			  m->output.s, c->dir));
+	yw_str(g->w, line(g, "docker build --pull -t %s:%s -f %s%s/%s %s%s/%s",
+			  m->image.s, c->tag.s, p->repo_dir, m->output.s,
+			  c->dockerfile, p->repo_dir, m->output.s, c->dir));
 	login_lines(g, m);
 	push_lines(g, m, c);
 	yw_seq_end(g->w);
@@ -146,15 +147,16 @@ static void string_list(yaml_writer *w, const char *key, const strlist *l,
 	yw_seq_end(w);
 }
 
-static void rules(gitlab *g, const matrix *m, const cell *c)
+static void rules(gitlab *g, const plan *p, const cell *c)
 {
+	const matrix *m = p->m;
 	yaml_writer *w = g->w;
 	yw_str(w, "rules");
 	yw_seq_begin(w);
 	yw_map_begin(w);
 	yw_str(w, "changes");
 	yw_seq_begin(w);
-	yw_str(w, line(g, "%s/%s", m->output.s, c->dockerfile));
+	yw_str(w, line(g, "%s%s/%s", p->repo_dir, m->output.s, c->dockerfile));
 	yw_seq_end(w);
 	yw_map_end(w);
 	yw_seq_end(w);
@@ -177,7 +179,7 @@ static void job(emit_ctx *ctx, const cell *c)
 	yw_str(w, "needs");
 	yw_flow_seq_begin(w);
 	yw_seq_end(w);
-	rules(g, m, c);
+	rules(g, ctx->p, c);
 	script(g, ctx->p, c);
 	yw_map_end(w);
 }

@@ -47,7 +47,8 @@ static void begin(emit_ctx *ctx)
 	buf *b = outset_add(ctx->out, "Makefile");
 	ctx->state = b;
 	emit_header(b, ctx->p);
-	buf_puts(b, "# Usage: make -f generated/Makefile help\n");
+	buf_printf(b, "# Usage: make -f %s%s/Makefile help\n", ctx->p->repo_dir,
+		   ctx->p->m->output.s);
 	variables(b, ctx->p);
 }
 

@@ -7,8 +7,10 @@
  */
 #include "plan.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "lock.h"
@@ -215,6 +217,59 @@ static void note_skips(planner *p, const cellset *all)
 			  all->n - SHOWN);
 }
 
+/* --- the repository root ----------------------------------------------- */
+
+static bool has_git(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof path, "%s/.git", dir);
+	return n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0;
+}
+
+const char *plan_repo_dir(arena *a, const char *dir)
+{
+	char *abs = realpath(dir ? dir : ".", NULL);
+	if (!abs)
+		return NULL;
+	const char *found = NULL;
+	size_t len = strlen(abs);
+	/* abs, then each parent: cut at the last '/' each time */
+	for (size_t end = len;;) {
+		char keep = abs[end];
+		abs[end] = '\0';
+		bool git = has_git(end ? abs : "/");
+		abs[end] = keep;
+		if (git) {
+			found = end == len ? ""
+					   : arena_printf(a, "%s/", abs + end + 1);
+			break;
+		}
+		while (end > 0 && abs[end - 1] != '/')
+			end--;
+		if (end == 0)
+			break;
+		end--; /* the '/' itself */
+	}
+	free(abs);
+	return found;
+}
+
+/* Where the generated files name their paths from; see plan_build. */
+static const char *repo_dir(diag *d, arena *a, const matrix *m)
+{
+	const char *dir = m->dir ? m->dir : ".";
+	const char *r = plan_repo_dir(a, dir);
+	if (r)
+		return r;
+	if (strcmp(dir, ".") != 0)
+		diag_warning(d, srcpos_file(m->file),
+			     "no git work tree holds '%s': generated files name "
+			     "their paths from '%s', taken as the repository "
+			     "root", dir, dir);
+	return "";
+}
+
 bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		plan *out)
 {
@@ -222,6 +277,7 @@ bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 	unsigned errors = diag_errors(d);
 	memset(out, 0, sizeof *out);
 	out->m = m;
+	out->repo_dir = repo_dir(d, a, m);
 	for (size_t i = 0; i < all->n; i++) {
 		cell *c = all->v[i];
 		if (c->skip)
