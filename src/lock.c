@@ -149,7 +149,8 @@ static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
 			    !memcmp(raw, name, n)) {
 				while (s.p < s.end && *s.p != ':')
 					advance(&s);
-				advance(&s);
+				if (s.p < s.end)
+					advance(&s);
 				while (s.p < s.end && strchr(" \t\r\n", *s.p))
 					advance(&s);
 				return (srcpos){at.file, s.line, s.col};
