@@ -3,7 +3,11 @@
  * Runs after the hooks, so everything a hook set is checked here against
  * the grammars of names.h before any emitter sees it. Tag collisions are
  * found with one hash table over every tag and alias: linear in the
- * number of tags, whatever the matrix size.
+ * number of tags, whatever the matrix size; a collision is blamed on the
+ * hook line that made it, when a hook did. The plan also records where
+ * matrix.yaml sits in its repository, so that the emitters write paths
+ * from the root (the only file-system look-up of this phase: a stat per
+ * directory upward, no git).
  */
 #include "plan.h"
 
