@@ -63,6 +63,13 @@ bool emit_all(const plan *p, outset *out, diag *d);
  * comments (valid in all three formats). No timestamps, no paths. */
 void emit_header(buf *b, const plan *p);
 
+/* The path of a source tarball under PYTHON_MIRROR, appended to out:
+ * python.org URLs keep their path under /ftp/python/; any other URL keeps
+ * its last two path components (version directory and file name), which
+ * is python.org's layout as a mirror reproduces it. Query and fragment are
+ * dropped. The Dockerfile downloads url itself when no mirror is set. */
+void emit_mirror_path(buf *out, const char *url);
+
 /* Name of the manifest file matrixc keeps in the output directory. */
 #define EMIT_MANIFEST ".matrixc-manifest"
 

@@ -52,6 +52,12 @@ lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
 		     const char *version, const char *url, const char *sha256);
 /* Remove the entry at index i (keeps the order). */
 void lock_remove(lockfile *lf, size_t i);
+/* Why url cannot be the source of CPython version (any version when
+ * NULL), or NULL when it can: an http(s) URL (names.h) whose path holds
+ * no "." or ".." segment and no percent-encoding, and whose file name is
+ * a CPython source tarball's, Python-VERSION.tgz, .tar.xz or .tar.bz2 (so
+ * that it can never be read as an option either). */
+const char *lock_check_source_url(const char *url, const char *version);
 /* Serialize, sorted and stable. false on failure. */
 bool lock_format(const lockfile *lf, buf *out);
 

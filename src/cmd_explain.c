@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "emit.h"
 
 #define VALUE_COLUMN_MAX 48
 #define FIELD_COLUMN 14 /* get_pip_sha256 */
@@ -72,6 +73,21 @@ static void add_list(rows *r, const char *field, const strlist *l)
 		    provenance(r->a, l->v[i].at));
 }
 
+/* What the Dockerfile downloads: the url itself, or its path under
+ * PYTHON_MIRROR when the build sets that argument. */
+static void add_fetch(rows *r, const cell *c)
+{
+	if (!c->url.s)
+		return;
+	buf path;
+	buf_init(&path, 0);
+	emit_mirror_path(&path, c->url.s);
+	add(r, "fetches", c->url.s, "(the url, unless PYTHON_MIRROR is set)");
+	add(r, NULL, arena_printf(r->a, "or $PYTHON_MIRROR/%s", buf_str(&path)),
+	    "");
+	buf_release(&path);
+}
+
 static void collect(rows *r, const cell *c)
 {
 	add(r, "version", c->version_str, provenance(r->a, c->origin));
@@ -84,6 +100,7 @@ static void collect(rows *r, const cell *c)
 	add_bool(r, "pip", c->pip);
 	add_str(r, "base", c->base);
 	add_str(r, "url", c->url);
+	add_fetch(r, c);
 	add_str(r, "sha256", c->sha256);
 	add_str(r, "get_pip_url", c->get_pip_url);
 	add_str(r, "get_pip_sha256", c->get_pip_sha256);

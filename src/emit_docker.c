@@ -1,8 +1,10 @@
 /* emit_docker.c - one multi-stage Dockerfile per cell.
  *
  * The builder stage installs the build packages, downloads the tarball from
- * PYTHON_MIRROR (python.org's layout), verifies its sha256 in a step of its
- * own (so a mismatch is the last thing in the build log), configures with
+ * the lock file's URL (or, when the PYTHON_MIRROR build argument is set,
+ * from the same path under that mirror, in python.org's layout), verifies
+ * its sha256 in the same step (so a mismatch is the last thing in the
+ * build log), configures with
  * the cell's flags, builds, installs and strips, and drops what users never
  * import: the test suite, static libraries, bytecode caches, Tcl/Tk tools.
  * The runtime stage installs the run-time packages, copies /usr/local and
@@ -21,8 +23,7 @@
 #include "names.h"
 #include "quote.h"
 
-#define MIRROR_DEFAULT "https://www.python.org/ftp/python"
-#define PYORG_PREFIX MIRROR_DEFAULT "/"
+#define PYORG_PREFIX "https://www.python.org/ftp/python/"
 #define SRC_DIR "/usr/src/python"
 
 /* What the Dockerfile's own steps run besides the cell's build packages:
@@ -55,12 +56,10 @@ static const smoke_module smoke_modules[] = {
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 /* --- the source path under PYTHON_MIRROR ----------------------------- */
+/* (The Dockerfile downloads the lock's URL itself unless PYTHON_MIRROR is
+ * set: the mirror replaces python.org only when the user asks for it.) */
 
-/* python.org URLs keep their path under /ftp/python/; any other URL keeps
- * its last two path components (version directory and file name), which
- * is python.org's layout as a mirror reproduces it. Query and fragment are
- * dropped. The path is appended to out. */
-static void mirror_path(buf *out, const char *url)
+void emit_mirror_path(buf *out, const char *url)
 {
 	const char *end = url + strcspn(url, "?#");
 	const char *start = url;
@@ -153,7 +152,7 @@ static bool names_a_file(const char *url)
 {
 	buf path;
 	buf_init(&path, 0);
-	mirror_path(&path, url);
+	emit_mirror_path(&path, url);
 	bool ok = *last_component(buf_str(&path)) != '\0';
 	buf_release(&path);
 	return ok;
@@ -301,7 +300,8 @@ static void builder_head(buf *b, const cell *c)
 	buf_puts(b, c->base.s);
 	buf_puts(b, " AS builder\n");
 	buf_puts(b, "ARG PKG_PROXY=\"\"\n");
-	buf_puts(b, "ARG PYTHON_MIRROR=\"" MIRROR_DEFAULT "\"\n");
+	/* empty: the lock's URL; else a mirror in python.org's layout */
+	buf_puts(b, "ARG PYTHON_MIRROR=\"\"\n");
 	for (size_t i = 0; i < c->build_args.n; i++) {
 		buf_puts(b, "ARG ");
 		docker_assignment(b, c->build_args.v[i].s);
@@ -323,25 +323,33 @@ static void verify_step(buf *b, const char *sha, const char *file)
 	buf_release(&line);
 }
 
+/* The lock's URL, unless PYTHON_MIRROR is set. File names go after "--"
+ * wherever a command takes operands (the lock loader already refuses a
+ * name that is not Python-VERSION.EXT, so this is a second fence). */
 static void download(buf *b, const cell *c)
 {
 	buf path;
 	buf_init(&path, 0);
-	mirror_path(&path, c->url.s);
+	emit_mirror_path(&path, c->url.s);
 	const char *file = last_component(buf_str(&path));
-	buf_puts(b, "\n# Fetch and verify the source; a sha256 mismatch stops "
-		    "the build here.\n");
+	buf_puts(b, "\n# Fetch and verify the source (the lock file's URL, or "
+		    "the same file under\n# PYTHON_MIRROR when it is set); a "
+		    "sha256 mismatch stops the build here.\n");
 	buf_puts(b, "WORKDIR /usr/src\n");
 	buf_puts(b, "RUN set -eu");
 	proxy_step(b);
-	buf_puts(b, "; \\\n\tcurl -fsSL --retry 3 -o ");
-	quote_sh_word(b, file);
-	buf_puts(b, " \"${PYTHON_MIRROR%/}\"/");
+	buf_puts(b, "; \\\n\turl=");
+	quote_sh(b, c->url.s);
+	buf_puts(b, "; \\\n\tif [ -n \"$PYTHON_MIRROR\" ]; then "
+		    "url=\"${PYTHON_MIRROR%/}\"/");
 	quote_sh_word(b, buf_str(&path));
+	buf_puts(b, "; fi; \\\n\tcurl -fsSL --retry 3 -o ");
+	quote_sh_word(b, file);
+	buf_puts(b, " -- \"$url\"");
 	verify_step(b, c->sha256.s, file);
 	buf_puts(b, "; \\\n\tmkdir " SRC_DIR "; \\\n\ttar -xf ");
 	quote_sh_word(b, file);
-	buf_puts(b, " -C " SRC_DIR " --strip-components=1; \\\n\trm ");
+	buf_puts(b, " -C " SRC_DIR " --strip-components=1; \\\n\trm -f -- ");
 	quote_sh_word(b, file);
 	buf_putc(b, '\n');
 	buf_release(&path);

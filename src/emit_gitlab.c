@@ -21,7 +21,9 @@
  * two pipelines. The file declares no stages unless ci.stage names one
  * GitLab lacks by default, so that it does not replace the stages of a
  * root file that includes it. All quoting is libyaml's; the words in
- * scripts are validated names (names.h).
+ * scripts are validated names (names.h). Every path is written from the
+ * repository root, where GitLab reads rules:changes and runs scripts
+ * (plan.h: repo_dir), never from -o.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,6 +60,7 @@ typedef struct {
 	buf branches;  /* the rules:if expression of the publishing branches */
 	buf refs;      /* ... of every publishing ref (branches and tags) */
 	bool default_publishes; /* the default branch is among them */
+	const char *root; /* plan's repo_dir: paths are from the repository root */
 } gitlab;
 
 /* line, formatted into g's one scratch buffer: valid until the next call */
@@ -149,6 +152,7 @@ static void begin(emit_ctx *ctx)
 	if (!g)
 		abort();
 	ctx->state = g;
+	g->root = ctx->p->repo_dir;
 	buf_init(&g->line, 0);
 	buf_init(&g->branches, 0);
 	buf_init(&g->refs, 0);
@@ -238,9 +242,9 @@ static void changes(gitlab *g, const matrix *m, const cell *c,
 		yw_str(w, "paths");
 	}
 	yw_seq_begin(w);
-	yw_str(w, line(g, "%s/%s", m->output.s, c->dockerfile));
+	yw_str(w, line(g, "%s%s/%s", g->root, m->output.s, c->dockerfile));
 	if (with_publish)
-		yw_str(w, line(g, "%s/%s/publish", m->output.s, c->dir));
+		yw_str(w, line(g, "%s%s/%s/publish", g->root, m->output.s, c->dir));
 	yw_seq_end(w);
 	if (compare_to) {
 		yw_kv(w, "compare_to", compare_to);
@@ -298,9 +302,10 @@ static void build_job(gitlab *g, const matrix *m, const cell *c)
 	buf_init(&cache, 0);
 	if (m->nregistries)
 		buf_printf(&cache, " --cache-from %s", published(g, m, c));
-	yw_str(w, line(g, "docker build --pull%s -t %s:%s -f %s/%s %s/%s",
-		       buf_str(&cache), m->image.s, c->tag.s, m->output.s,
-		       c->dockerfile, m->output.s, c->dir));
+	yw_str(w, line(g, "docker build --pull%s -t %s:%s -f %s%s/%s %s%s/%s",
+		       buf_str(&cache), m->image.s, c->tag.s, g->root,
+		       m->output.s, c->dockerfile, g->root, m->output.s,
+		       c->dir));
 	buf_release(&cache);
 	yw_seq_end(w);
 	yw_map_end(w);
@@ -382,9 +387,10 @@ static void publish_script(gitlab *g, const matrix *m, const cell *c)
 	buf_init(&s, 0);
 	buf_printf(&s,
 		   "# Build %s only if the registry lacks this Dockerfile's image.\n"
-		   "dockerfile=%s/%s\n"
+		   "dockerfile=%s%s/%s\n"
 		   "published=%s\n",
-		   c->tag.s, m->output.s, c->dockerfile, published(g, m, c));
+		   c->tag.s, g->root, m->output.s, c->dockerfile,
+		   published(g, m, c));
 	buf_puts(&s,
 		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
 		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
@@ -411,8 +417,8 @@ static void publish_script(gitlab *g, const matrix *m, const cell *c)
 	buf_printf(&s,
 		   "  docker build --pull --cache-from \"$published\" "
 		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
-		   "    -t %s:%s -f \"$dockerfile\" %s/%s\n",
-		   m->image.s, c->tag.s, m->output.s, c->dir);
+		   "    -t %s:%s -f \"$dockerfile\" %s%s/%s\n",
+		   m->image.s, c->tag.s, g->root, m->output.s, c->dir);
 	push_lines(&s, m, c);
 	buf_puts(&s, "fi\n");
 	yw_literal(g->w, buf_str(&s));

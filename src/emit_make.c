@@ -4,9 +4,12 @@
  * for every registry), push-TAG (push those). Groups: build, image, push,
  * and the same per series (build-3.13) and per variant (build-wee). Every
  * target is phony and depends only on what it needs, so `make -j` is safe.
- * DOCKER, IMAGE, REGISTRIES, BUILD_FLAGS, PYTHON_MIRROR and PKG_PROXY can be
- * overridden from the command line. Every value in a recipe was checked
- * against names.h (tags, repositories), so none needs quoting.
+ * DOCKER, PULL, IMAGE, REGISTRIES, BUILD_FLAGS, PYTHON_MIRROR and PKG_PROXY
+ * can be overridden from the command line. PULL is --pull, the CI's policy
+ * (a build starts from the newest base image), unless set empty; an empty
+ * PYTHON_MIRROR downloads each tarball from the lock file's URL. Every
+ * value in a recipe was checked against names.h (tags, repositories), so
+ * none needs quoting.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +25,16 @@ static void variables(buf *b, const plan *p)
 	const matrix *m = p->m;
 	buf_puts(b, "\n# Override on the command line: make build DOCKER=podman\n");
 	buf_puts(b, "DOCKER ?= docker\nBUILD_FLAGS ?=\n");
+	buf_puts(b, "# --pull, as in the CI: build on the newest base image "
+		    "(PULL= builds offline)\nPULL ?= --pull\n");
 	buf_printf(b, "IMAGE ?= %s\n", m->image.s);
 	buf_puts(b, "REGISTRIES ?=");
 	for (size_t i = 0; i < m->nregistries; i++)
 		buf_printf(b, " %s", m->registries[i].name.s);
-	buf_puts(b, "\nPYTHON_MIRROR ?= https://www.python.org/ftp/python\n"
+	buf_puts(b, "\n# Empty: each tarball from the lock file's URL; else a "
+		    "mirror in python.org's\n# layout "
+		    "(PYTHON_MIRROR=https://mirror.example/ftp/python)\n"
+		    "PYTHON_MIRROR ?=\n"
 		    "PKG_PROXY ?=\n\n"
 		    "HERE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))\n"
 		    "BUILD_ARGS = --build-arg PYTHON_MIRROR=$(PYTHON_MIRROR) "
@@ -39,7 +47,8 @@ static void begin(emit_ctx *ctx)
 	buf *b = outset_add(ctx->out, "Makefile");
 	ctx->state = b;
 	emit_header(b, ctx->p);
-	buf_puts(b, "# Usage: make -f generated/Makefile help\n");
+	buf_printf(b, "# Usage: make -f %s%s/Makefile help\n", ctx->p->repo_dir,
+		   ctx->p->m->output.s);
 	variables(b, ctx->p);
 }
 
@@ -57,7 +66,7 @@ static void cell_targets(emit_ctx *ctx, const cell *c)
 	const char *t = c->tag.s;
 	buf_printf(b, "\n# %s/%s\n", c->version_str, c->variant->name.s);
 	buf_printf(b, ".PHONY: build-%s image-%s push-%s\n", t, t, t);
-	buf_printf(b, "build-%s:\n\t$(DOCKER) build $(BUILD_FLAGS) $(BUILD_ARGS) "
+	buf_printf(b, "build-%s:\n\t$(DOCKER) build $(PULL) $(BUILD_FLAGS) $(BUILD_ARGS) "
 		      "-t $(IMAGE):%s -f $(HERE)/%s $(HERE)/%s\n",
 		   t, t, c->dockerfile, c->dir);
 	buf_printf(b, "image-%s: build-%s\n", t, t);
@@ -174,7 +183,7 @@ static void help(buf *b, const plan *p, const grouping *series,
 		buf_puts(b, p->cells.v[i]->tag.s);
 		buf_puts(b, "'\n");
 	}
-	buf_puts(b, "\t@echo 'Variables: DOCKER IMAGE REGISTRIES BUILD_FLAGS "
+	buf_puts(b, "\t@echo 'Variables: DOCKER PULL IMAGE REGISTRIES BUILD_FLAGS "
 		    "PYTHON_MIRROR PKG_PROXY'\n");
 }
 

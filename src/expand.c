@@ -226,6 +226,32 @@ static bool within_cap(expander *x)
 
 /* --- aliases ------------------------------------------------------------ */
 
+/* Moving aliases (the series and the major ones) follow the newest release
+ * of a series, so only cells whose versions entry is a series get them:
+ * an exact pin (3.11.4) keeps its exact tag while 3.11.15 exists. A
+ * pre-release is tagged as docker-library does, 3.16-rc-wee, and never
+ * gets the major alias. */
+
+static bool is_prerelease(const cell *c)
+{
+	return c->version.pre != PRE_FINAL;
+}
+
+/* The cell's versions entry (or include rule) names one release: 3.11.4 */
+static bool is_pinned(const cell *c)
+{
+	pyversion v;
+	bool pre;
+	return version_parse_spec(c->spec, &v, &pre) && v.has_patch;
+}
+
+/* "3.16-rc" for a pre-release, "3.16" otherwise: the series part of a
+ * moving tag */
+static const char *series_word(arena *a, const cell *c)
+{
+	return is_prerelease(c) ? arena_printf(a, "%s-rc", c->series) : c->series;
+}
+
 static int by_group(const void *pa, const void *pb)
 {
 	const cell *a = *(cell *const *)pa, *b = *(cell *const *)pb;
@@ -247,7 +273,7 @@ static const char *format_tag(arena *a, const char *fmt, const cell *c)
 		if (!strncmp(p, "{version}", 9))
 			buf_puts(&b, c->version_str), p += 8;
 		else if (!strncmp(p, "{series}", 8))
-			buf_puts(&b, c->series), p += 7;
+			buf_puts(&b, series_word(a, c)), p += 7;
 		else if (!strncmp(p, "{major}", 7))
 			buf_printf(&b, "%u", c->version.major), p += 6;
 		else if (!strncmp(p, "{variant}", 9))
@@ -277,7 +303,7 @@ static void series_aliases(arena *a, const matrix *m, cell **v, size_t n)
 {
 	for (size_t i = 0; i < n; i = run_end(v, n, i, true))
 		strlist_add(a, &v[i]->aliases,
-			    arena_printf(a, "%s-%s", v[i]->series,
+			    arena_printf(a, "%s-%s", series_word(a, v[i]),
 					 v[i]->variant->name.s),
 			    m->alias_series_at);
 }
@@ -288,7 +314,7 @@ static void major_aliases(arena *a, const matrix *m, cell **v, size_t n)
 	for (size_t i = 0, j; i < n; i = j) {
 		j = run_end(v, n, i, false);
 		for (size_t k = i; k < j; k++) {
-			if (v[k]->version.pre != PRE_FINAL)
+			if (is_prerelease(v[k]))
 				continue;
 			strlist_add(a, &v[k]->aliases,
 				    arena_printf(a, "%u-%s", v[k]->version.major,
@@ -299,25 +325,96 @@ static void major_aliases(arena *a, const matrix *m, cell **v, size_t n)
 	}
 }
 
-/* the default aliases of every cell, then the matrix alias rules */
-static void expand_aliases(arena *a, const matrix *m, cellset *cs)
+/* What a rule's tag follows: one release ({version}), the newest of a
+ * series ({series}), or anything newer (latest, {major}-{variant}). */
+typedef enum { TAG_EXACT, TAG_SERIES, TAG_MOVING } tag_kind;
+
+static tag_kind kind_of(const char *fmt)
 {
-	cell **sorted = malloc((cs->n ? cs->n : 1) * sizeof *sorted);
-	if (!sorted)
+	if (strstr(fmt, "{version}"))
+		return TAG_EXACT;
+	return strstr(fmt, "{series}") ? TAG_SERIES : TAG_MOVING;
+}
+
+/* Does the rule's version name the cell itself: the cell's own versions
+ * entry ("3.16-rc", "3.11.4") or its exact version ("3.16.0a1")? */
+static bool rule_names(const match_rule *r, const cell *c)
+{
+	pyversion v;
+	bool pre;
+	if (!r->version.s)
+		return false;
+	if (strcmp(r->version.s, c->spec) == 0)
+		return true;
+	return version_parse_spec(r->version.s, &v, &pre) && v.has_patch &&
+	       version_cmp(&v, &c->version) == 0;
+}
+
+/* Why a rule that matches c does not give it its tag, warned about when
+ * the rule names a version (a rule for every cell skips quietly). */
+static void not_applied(diag *d, const alias_rule *ar, const cell *c,
+			const char *what)
+{
+	if (ar->match.version.s)
+		diag_warning(d, ar->tag.at,
+			     "'%s' is not given to %s/%s: a tag that moves with "
+			     "new releases goes to %s only when the rule names "
+			     "it (version: \"%s\")",
+			     ar->tag.s, c->version_str, c->variant->name.s, what,
+			     c->spec);
+}
+
+/* Whether alias rule ar gives its tag to c (which it matches): a tag that
+ * moves goes to an exact pin or a pre-release only when the rule names
+ * that cell, and a pre-release so tagged is warned about. */
+static bool rule_applies(diag *d, const alias_rule *ar, const cell *c)
+{
+	tag_kind k = kind_of(ar->tag.s);
+	bool named = rule_names(&ar->match, c);
+	if (k == TAG_EXACT || named) {
+		if (k == TAG_MOVING && is_prerelease(c))
+			diag_warning(d, ar->tag.at,
+				     "pre-release %s/%s gets the moving tag "
+				     "'%s', which users take for a final "
+				     "release",
+				     c->version_str, c->variant->name.s,
+				     ar->tag.s);
+		return true;
+	}
+	if (is_pinned(c)) {
+		not_applied(d, ar, c, "an exact pin");
+		return false;
+	}
+	if (is_prerelease(c) && k == TAG_MOVING) {
+		not_applied(d, ar, c, "a pre-release");
+		return false;
+	}
+	return true;
+}
+
+/* the default aliases of every cell, then the matrix alias rules */
+static void expand_aliases(arena *a, diag *d, const matrix *m, cellset *cs)
+{
+	cell **moving = malloc((cs->n ? cs->n : 1) * sizeof *moving);
+	size_t n = 0;
+	if (!moving)
 		abort();
-	memcpy(sorted, cs->v, cs->n * sizeof *sorted);
-	qsort(sorted, cs->n, sizeof *sorted, by_group);
-	for (size_t i = 0; i < cs->n; i++)
-		strlist_clear(&sorted[i]->aliases);
+	for (size_t i = 0; i < cs->n; i++) {
+		strlist_clear(&cs->v[i]->aliases);
+		if (!is_pinned(cs->v[i]))
+			moving[n++] = cs->v[i];
+	}
+	qsort(moving, n, sizeof *moving, by_group);
 	if (m->alias_series)
-		series_aliases(a, m, sorted, cs->n);
+		series_aliases(a, m, moving, n);
 	if (m->alias_major)
-		major_aliases(a, m, sorted, cs->n);
-	free(sorted);
+		major_aliases(a, m, moving, n);
+	free(moving);
 	for (size_t r = 0; r < m->naliases; r++) {
 		const alias_rule *ar = &m->aliases[r];
 		for (size_t i = 0; ar->tag.s && i < cs->n; i++)
-			if (rule_matches(&ar->match, cs->v[i]))
+			if (rule_matches(&ar->match, cs->v[i]) &&
+			    rule_applies(d, ar, cs->v[i]))
 				strlist_add_unique(a, &cs->v[i]->aliases,
 						   format_tag(a, ar->tag.s, cs->v[i]),
 						   ar->tag.at);
@@ -341,6 +438,6 @@ bool expand_cells(arena *a, diag *d, matrix *m, const lockfile *lf,
 				     "this exclude matches no cell");
 	if (diag_errors(d) != errors)
 		return false;
-	expand_aliases(a, m, out);
+	expand_aliases(a, d, m, out);
 	return true;
 }

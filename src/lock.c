@@ -92,9 +92,10 @@ static bool is_key(const scanner *s)
 }
 
 /* Positions of the keys of the top-level "releases" object, in document
- * order, into at[max]; returns how many. */
+ * order, into at[max] (and their offsets in text into off[max]); returns
+ * how many. */
 static size_t release_keys(const char *file, const char *text, size_t len,
-			   srcpos *at, size_t max)
+			   srcpos *at, size_t *off, size_t max)
 {
 	scanner s = {text, text + len, 1, 1};
 	int depth = 0, releases_depth = -1;
@@ -107,8 +108,10 @@ static size_t release_keys(const char *file, const char *text, size_t len,
 			size_t rn;
 			const char *raw = skip_string(&s, &rn);
 			bool key = is_key(&s);
-			if (key && depth == releases_depth && n < max)
+			if (key && depth == releases_depth && n < max) {
+				off[n] = (size_t)(raw - 1 - text);
 				at[n++] = here;
+			}
 			next_is_releases = key && depth == 1 && rn == 8 &&
 					   !memcmp(raw, "releases", 8);
 			continue;
@@ -128,6 +131,41 @@ static size_t release_keys(const char *file, const char *text, size_t len,
 	return n;
 }
 
+/* The position of the value of key name in the object that follows the
+ * release key at text[off] (position at), or at itself when it is not
+ * found. Only called for an error, so a scan per call costs nothing. */
+static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
+			const char *name)
+{
+	scanner s = {text + off, text + len, at.line, at.col};
+	size_t n;
+	int depth = 0;
+	skip_string(&s, &n); /* the release key */
+	while (s.p < s.end) {
+		char c = *s.p;
+		if (c == '"') {
+			const char *raw = skip_string(&s, &n);
+			if (depth == 1 && is_key(&s) && n == strlen(name) &&
+			    !memcmp(raw, name, n)) {
+				while (s.p < s.end && *s.p != ':')
+					advance(&s);
+				if (s.p < s.end)
+					advance(&s);
+				while (s.p < s.end && strchr(" \t\r\n", *s.p))
+					advance(&s);
+				return (srcpos){at.file, s.line, s.col};
+			}
+			continue;
+		}
+		if (c == '{' || c == '[')
+			depth++;
+		else if ((c == '}' || c == ']') && --depth <= 0)
+			break;
+		advance(&s);
+	}
+	return at;
+}
+
 static const char *field(arena *a, diag *d, json_t *obj, const char *name,
 			 srcpos at, const char *key)
 {
@@ -139,7 +177,88 @@ static const char *field(arena *a, diag *d, json_t *obj, const char *name,
 	return arena_strdup(a, json_string_value(v));
 }
 
-static bool check_entry(diag *d, const lock_entry *e)
+/* The lock file's text, for the positions of errors in one entry. */
+typedef struct {
+	const char *text;
+	size_t len;
+	size_t off; /* of the entry's key */
+	srcpos at;  /* of the entry's key */
+} entry_src;
+
+/* --- the source URL ------------------------------------------------------ */
+
+static bool has_suffix(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* Why file[0..n) is not a CPython source tarball name for version (any
+ * version when NULL): Python-VERSION.tgz, .tar.xz or .tar.bz2. */
+static const char *check_tarball_name(const char *file, size_t n,
+				      const char *version)
+{
+	static const char *const exts[] = {".tgz", ".tar.xz", ".tar.bz2"};
+	static const char why[] = "the file name is not a CPython source "
+				  "tarball's (Python-VERSION.tgz, .tar.xz or "
+				  ".tar.bz2)";
+	size_t ext = 0;
+	for (size_t i = 0; i < sizeof exts / sizeof *exts && !ext; i++)
+		if (has_suffix(file, n, exts[i]))
+			ext = strlen(exts[i]);
+	if (!ext || n < 7 + ext || memcmp(file, "Python-", 7) != 0)
+		return why;
+	char v[64];
+	size_t vn = n - 7 - ext;
+	if (vn == 0 || vn >= sizeof v)
+		return why;
+	memcpy(v, file + 7, vn);
+	v[vn] = '\0';
+	pyversion pv;
+	if (!version_parse(v, &pv) || !pv.has_patch)
+		return why;
+	if (version && strcmp(v, version) != 0)
+		return "the file name is the tarball of another version";
+	return NULL;
+}
+
+/* Characters of a path: unreserved ones, and a few sub-delimiters that
+ * mirrors use. No '%': an encoded "." or "/" would hide a segment. */
+static bool path_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("._~+-/@=,:", c);
+}
+
+const char *lock_check_source_url(const char *url, const char *version)
+{
+	const char *why = name_check_url(url);
+	if (why)
+		return why;
+	const char *p = strstr(url, "://") + 3;
+	size_t end = strcspn(p, "?#");
+	const char *path = memchr(p, '/', end);
+	if (!path || (size_t)(path - p) + 1 >= end)
+		return "the URL names no file";
+	const char *stop = p + end, *seg = path + 1;
+	for (const char *q = path; q < stop; q++)
+		if (!path_char(*q))
+			return "the URL's path may hold only letters, digits "
+			       "and . _ ~ + - / @ = , : (no percent-encoding)";
+	for (const char *q = seg;; q++) {
+		if (q < stop && *q != '/')
+			continue;
+		size_t n = (size_t)(q - seg);
+		if ((n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return "the URL's path has a '.' or '..' segment";
+		if (q == stop)
+			return check_tarball_name(seg, n, version);
+		seg = q + 1;
+	}
+}
+
+static bool check_entry(diag *d, const lock_entry *e, const entry_src *src)
 {
 	pyversion v;
 	const char *why;
@@ -149,9 +268,12 @@ static bool check_entry(diag *d, const lock_entry *e)
 			   e->key.s, e->version.s);
 		ok = false;
 	}
-	if ((why = name_check_url(e->url.s))) {
-		diag_error(d, e->key.at, "release '%s': invalid url: %s",
-			   e->key.s, why);
+	if ((why = lock_check_source_url(e->url.s, ok ? e->version.s : NULL))) {
+		srcpos at = src ? value_pos(src->text, src->len, src->off,
+					    src->at, "url")
+				: e->key.at;
+		diag_error(d, at, "release '%s': invalid url: %s", e->key.s,
+			   why);
 		ok = false;
 	}
 	if ((why = name_check_sha256(e->sha256.s))) {
@@ -162,9 +284,10 @@ static bool check_entry(diag *d, const lock_entry *e)
 	return ok;
 }
 
-static bool parse_entry(arena *a, diag *d, srcpos at, const char *key,
-			json_t *val, lockfile *lf)
+static bool parse_entry(arena *a, diag *d, const entry_src *src,
+			const char *key, json_t *val, lockfile *lf)
 {
+	srcpos at = src->at;
 	if (!json_is_object(val)) {
 		diag_error(d, at, "release '%s' must be an object", key);
 		return false;
@@ -177,7 +300,7 @@ static bool parse_entry(arena *a, diag *d, srcpos at, const char *key,
 	lock_entry *e = lock_set(a, lf, key, version, url, sha);
 	e->key.at = e->version.at = e->url.at = e->sha256.at = at;
 	e->unverified = json_is_true(json_object_get(val, "unverified"));
-	return check_entry(d, e);
+	return check_entry(d, e, src->text ? src : NULL);
 }
 
 static bool parse_root(arena *a, diag *d, const char *file, const char *text,
@@ -202,13 +325,16 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 	}
 	size_t count = json_object_size(rel), i = 0;
 	srcpos *at = arena_alloc(a, (count + 1) * sizeof *at);
-	size_t found = release_keys(file, text, len, at, count);
+	size_t *off = arena_alloc(a, (count + 1) * sizeof *off);
+	size_t found = release_keys(file, text, len, at, off, count);
 	bool ok = true;
 	const char *key;
 	json_t *val;
 	json_object_foreach(rel, key, val) {
-		srcpos here = found == count ? at[i] : top;
-		if (!parse_entry(a, d, here, key, val, lf))
+		entry_src src = {NULL, len, 0, top};
+		if (found == count)
+			src = (entry_src){text, len, off[i], at[i]};
+		if (!parse_entry(a, d, &src, key, val, lf))
 			ok = false;
 		i++;
 	}

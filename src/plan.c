@@ -3,14 +3,21 @@
  * Runs after the hooks, so everything a hook set is checked here against
  * the grammars of names.h before any emitter sees it. Tag collisions are
  * found with one hash table over every tag and alias: linear in the
- * number of tags, whatever the matrix size.
+ * number of tags, whatever the matrix size; a collision is blamed on the
+ * hook line that made it, when a hook did. The plan also records where
+ * matrix.yaml sits in its repository, so that the emitters write paths
+ * from the root (the only file-system look-up of this phase: a stat per
+ * directory upward, no git).
  */
 #include "plan.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
+#include "lock.h"
 #include "names.h"
 #include "strtab.h"
 
@@ -67,7 +74,13 @@ static void check_cell(planner *p, const cell *c)
 	check_value(p, c, "tag", c->tag, name_check_tag);
 	check_list(p, c, "alias", &c->aliases, name_check_tag);
 	check_value(p, c, "base image", c->base, name_check_image);
-	check_value(p, c, "url", c->url, name_check_url);
+	const char *why = c->url.s ? lock_check_source_url(c->url.s,
+							   c->version_str)
+				   : NULL;
+	if (why)
+		diag_error(p->d, c->url.at, "cell %s/%s: invalid url '%s': %s",
+			   c->version_str, c->variant->name.s,
+			   shown(p->a, c->url.s), why);
 	check_value(p, c, "sha256", c->sha256, name_check_sha256);
 	check_list(p, c, "configure flag", &c->configure, name_check_flag);
 	check_list(p, c, "make flag", &c->make_flags, name_check_flag);
@@ -91,37 +104,78 @@ static void derive_names(planner *p, cell *c)
 
 /* --- tag collisions ----------------------------------------------------- */
 
-static void claim_tag(planner *p, strtab *t, const cellset *cs, size_t owner,
-		      pstr tag)
+/* Every tag and alias claimed so far: which cell, and where the value was
+ * set. The table maps a tag to its claim. */
+typedef struct {
+	size_t owner;
+	srcpos at;
+} claim;
+
+/* A value set by a hook: its position names a file other than
+ * matrix.yaml (built-in defaults have none). */
+static bool from_hook(const planner *p, srcpos at)
 {
-	const cell *c = cs->v[owner];
-	size_t prev_i;
-	if (strtab_put(t, tag.s, owner, &prev_i))
-		return;
-	const cell *prev = cs->v[prev_i];
-	if (prev == c)
-		diag_error(p->d, tag.at, "cell %s/%s has tag '%s' twice",
-			   c->version_str, c->variant->name.s, tag.s);
+	return at.file && strcmp(at.file, p->m->file) != 0;
+}
+
+static bool same_place(srcpos a, srcpos b)
+{
+	return a.file && b.file && strcmp(a.file, b.file) == 0 &&
+	       a.line == b.line && a.col == b.col;
+}
+
+/* Two claims of one tag are blamed on the one a hook made, when one did:
+ * the hook ran last, so its line is the one to change (docs/hooks.md).
+ * The other claim gets a note, unless it is the same line. */
+static void collision(planner *p, const cellset *cs, const claim *prev,
+		      const claim *cur, const char *tag)
+{
+	const cell *a = cs->v[prev->owner], *b = cs->v[cur->owner];
+	bool swap = from_hook(p, prev->at) && !from_hook(p, cur->at);
+	srcpos blame = swap ? prev->at : cur->at;
+	srcpos other = swap ? cur->at : prev->at;
+	if (a == b)
+		diag_error(p->d, blame, "cell %s/%s has tag '%s' twice",
+			   a->version_str, a->variant->name.s, tag);
 	else
-		diag_error(p->d, tag.at,
+		diag_error(p->d, blame,
 			   "cells %s/%s and %s/%s would both be tagged '%s'",
-			   prev->version_str, prev->variant->name.s,
-			   c->version_str, c->variant->name.s, tag.s);
+			   a->version_str, a->variant->name.s, b->version_str,
+			   b->variant->name.s, tag);
+	if (other.file && !same_place(other, blame))
+		diag_note(p->d, other, "cell %s/%s gets '%s' here",
+			  (swap ? b : a)->version_str,
+			  (swap ? b : a)->variant->name.s, tag);
+}
+
+static void claim_tag(planner *p, strtab *t, claim *claims, size_t *n,
+		      const cellset *cs, size_t owner, pstr tag)
+{
+	size_t prev;
+	claims[*n] = (claim){owner, tag.at};
+	if (strtab_put(t, tag.s, *n, &prev)) {
+		(*n)++;
+		return;
+	}
+	collision(p, cs, &claims[prev], &claims[*n], tag.s);
 }
 
 static void check_collisions(planner *p, const cellset *cs)
 {
-	size_t tags = 0;
+	size_t tags = 0, n = 0;
 	for (size_t i = 0; i < cs->n; i++)
 		tags += 1 + cs->v[i]->aliases.n;
+	claim *claims = xrealloc(NULL, (tags + 1) * sizeof *claims);
 	strtab t;
 	strtab_init(&t, tags);
 	for (size_t i = 0; i < cs->n; i++) {
-		claim_tag(p, &t, cs, i, cs->v[i]->tag);
+		claim_tag(p, &t, claims, &n, cs, i, cs->v[i]->tag);
 		for (size_t j = 0; j < cs->v[i]->aliases.n; j++)
-			claim_tag(p, &t, cs, i, cs->v[i]->aliases.v[j]);
+			claim_tag(p, &t, claims, &n, cs, i,
+				  cs->v[i]->aliases.v[j]);
 	}
 	strtab_release(&t);
+	free(claims);
 }
 
 /* The Makefile has group targets named after each series and variant
@@ -167,6 +221,59 @@ static void note_skips(planner *p, const cellset *all)
 			  all->n - SHOWN);
 }
 
+/* --- the repository root ----------------------------------------------- */
+
+static bool has_git(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof path, "%s/.git", dir);
+	return n > 0 && (size_t)n < sizeof path && lstat(path, &st) == 0;
+}
+
+const char *plan_repo_dir(arena *a, const char *dir)
+{
+	char *abs = realpath(dir ? dir : ".", NULL);
+	if (!abs)
+		return NULL;
+	const char *found = NULL;
+	size_t len = strlen(abs);
+	/* abs, then each parent: cut at the last '/' each time */
+	for (size_t end = len;;) {
+		char keep = abs[end];
+		abs[end] = '\0';
+		bool git = has_git(end ? abs : "/");
+		abs[end] = keep;
+		if (git) {
+			found = end == len ? ""
+					   : arena_printf(a, "%s/", abs + end + 1);
+			break;
+		}
+		while (end > 0 && abs[end - 1] != '/')
+			end--;
+		if (end == 0)
+			break;
+		end--; /* the '/' itself */
+	}
+	free(abs);
+	return found;
+}
+
+/* Where the generated files name their paths from; see plan_build. */
+static const char *repo_dir(diag *d, arena *a, const matrix *m)
+{
+	const char *dir = m->dir ? m->dir : ".";
+	const char *r = plan_repo_dir(a, dir);
+	if (r)
+		return r;
+	if (strcmp(dir, ".") != 0)
+		diag_warning(d, srcpos_file(m->file),
+			     "no git work tree holds '%s': generated files name "
+			     "their paths from '%s', taken as the repository "
+			     "root", dir, dir);
+	return "";
+}
+
 bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		plan *out)
 {
@@ -174,6 +281,7 @@ bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 	unsigned errors = diag_errors(d);
 	memset(out, 0, sizeof *out);
 	out->m = m;
+	out->repo_dir = repo_dir(d, a, m);
 	for (size_t i = 0; i < all->n; i++) {
 		cell *c = all->v[i];
 		if (c->skip)

@@ -18,12 +18,20 @@ result $? "init into a new directory succeeds"
 drift=0
 for f in matrix.yaml matrix.lock.json lua/python2.lua lua/quirks.lua \
 	lua/types/matrixc.lua; do
-	if ! cmp -s "$repo/$f" "$tmp/new/$f"; then
+	# matrix.yaml: the shipped one with placeholder registries
+	python3 "$repo/tests/gen-init-files.py" --print "$f" >"$tmp/starter"
+	if ! cmp -s "$tmp/starter" "$tmp/new/$f"; then
 		echo "# $f differs from the shipped one: run python3 tests/gen-init-files.py"
 		drift=1
 	fi
 done
 result $drift "init's files are the shipped ones (src/init_files.c is in step)"
+
+# 2b: init's registries are placeholders (reserved names), not ours
+sed -n 's/^  - name: //p' "$tmp/new/matrix.yaml" >"$tmp/registries"
+! grep -v -e '^registry\.example\.com/' -e '^docker\.io/your-namespace/' \
+	"$tmp/registries" >"$tmp/real" && [ -s "$tmp/registries" ]
+result $? "init writes placeholder registries, not a real company's" "$tmp/real"
 
 # 3: the starter project generates offline, and check agrees
 (cd "$tmp/new" && "$matrixc" -q generate && "$matrixc" check) \

@@ -1,5 +1,6 @@
 /* The lock file's entries: found by key whatever order they were read or
  * set in, replaced in place, and written sorted. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,8 +111,45 @@ static void set_between(arena *a, diag *d)
 	buf_release(&out);
 }
 
+/* A source URL: the path's segments and the file name (lock.h). */
+static void source_urls(void)
+{
+	static const struct {
+		const char *url, *version;
+		bool good;
+	} cases[] = {
+	    {"https://www.python.org/ftp/python/3.13.5/Python-3.13.5.tar.xz",
+	     "3.13.5", true},
+	    {"https://mirror.internal.example/cpython/Python-3.8.20.tgz", "3.8.20",
+	     true},
+	    {"http://m.example:8080/Python-2.7.3.tar.bz2?x=1", "2.7.3", true},
+	    {"https://www.python.org/ftp/python/3.15.0/Python-3.15.0b4.tar.xz",
+	     NULL, true},
+	    {"https://m.example/a/../Python-3.13.5.tar.xz", "3.13.5", false},
+	    {"https://m.example/a/./Python-3.13.5.tar.xz", "3.13.5", false},
+	    {"https://m.example/%2e%2e/Python-3.13.5.tar.xz", "3.13.5", false},
+	    {"https://m.example/a/..", NULL, false},
+	    {"https://m.example/--checkpoint-action=exec=id", NULL, false},
+	    {"https://m.example/Python-3.13.5.tar.xz.sh", NULL, false},
+	    {"https://m.example/Python-3.13.tar.xz", NULL, false},
+	    {"https://m.example/Python-.tar.xz", NULL, false},
+	    {"https://m.example/Python-3.13.4.tar.xz", "3.13.5", false},
+	    {"https://m.example/", NULL, false},
+	    {"https://m.example", NULL, false},
+	    {"ftp://m.example/Python-3.13.5.tar.xz", NULL, false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *why =
+		    lock_check_source_url(cases[i].url, cases[i].version);
+		ok((why == NULL) == cases[i].good, "%s %s%s%s", cases[i].url,
+		   cases[i].good ? "is accepted" : "is refused",
+		   why ? ": " : "", why ? why : "");
+	}
+}
+
 int main(void)
 {
+	source_urls();
 	arena *a = arena_new();
 	diag *d = diag_new(50);
 	parsed_out_of_order(a, d);
