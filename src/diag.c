@@ -8,10 +8,17 @@
  *
  * Tabs in the quoted line are kept so that the caret lines up, and control
  * characters are shown as '?', so a hostile input cannot drive the terminal.
+ * "Control characters" are more than C0 here: C1, the line and paragraph
+ * separators, the bidirectional and invisible formatting characters (which
+ * reorder or hide what the terminal shows: "Trojan Source") and bytes that
+ * are not UTF-8. In a message each is escaped (\x1b, \u202e, \xff); in a
+ * quoted line it is one '?', and the caret counts characters, as libyaml's
+ * columns do.
  */
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,24 +95,74 @@ void diag_add_source(diag *d, const char *name, const char *text, size_t len)
 	s->len = len;
 }
 
+/* The length of the UTF-8 character at p (at most avail bytes), with its
+ * code point in *cp; 0 when the bytes there are not UTF-8 (a stray or
+ * missing continuation byte, an overlong form, a surrogate, past
+ * U+10FFFF). */
+static size_t utf8_char(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+				 : (p[0] & 0xf0) == 0xe0	   ? 3
+				 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+								 : 0;
+	if (n == 0 || n > avail)
+		return 0;
+	uint32_t c = n == 1 ? p[0] : p[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* A character a terminal must not be given as it is: C0 and DEL, C1
+ * (NEL among them), the line and paragraph separators, and the
+ * bidirectional and invisible formatting characters. */
+static bool unsafe_char(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
 /* A value quoted from the input (a hook's string, a lock file's field)
- * must not forge lines of the report or drive the terminal: control bytes
- * are written as \n or \xNN. out has room for 4 bytes per byte of in. */
+ * must not forge lines of the report or drive the terminal: unsafe
+ * characters are written as \n, \xNN or \uNNNN, a byte that is not
+ * UTF-8 as \xNN. out has room for 4 bytes per byte of in (\uNNNN
+ * stands for at least 2 bytes). */
 static void escape_controls(const char *in, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (*p == '\n') {
+	const unsigned char *p = (const unsigned char *)in;
+	const unsigned char *end = p + strlen(in);
+	while (p < end) {
+		uint32_t c = 0;
+		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		if (n && !unsafe_char(c)) {
+			memcpy(out, p, n);
+			out += n;
+		} else if (n && c == '\n') {
 			*out++ = '\\';
 			*out++ = 'n';
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (n && c >= 0x80) {
+			*out++ = '\\';
+			*out++ = 'u';
+			for (int shift = 12; shift >= 0; shift -= 4)
+				*out++ = hex[(c >> shift) & 15];
+		} else {
+			/* a C0 byte, DEL, or a byte that is not UTF-8 */
 			*out++ = '\\';
 			*out++ = 'x';
 			*out++ = hex[*p >> 4];
 			*out++ = hex[*p & 15];
-		} else {
-			*out++ = (char)*p;
+			n = 1;
 		}
+		p += n;
 	}
 	*out = '\0';
 }
@@ -197,17 +254,31 @@ static void print_excerpt(FILE *out, const struct source *s, srcpos at,
 		return;
 	if (len > 200)
 		len = 200;
+	/* one column per character: the character, a tab, or '?' */
+	const unsigned char *p = (const unsigned char *)line, *end = p + len;
+	unsigned col = 1;
 	fprintf(out, "%5u | ", at.line);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-		fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);
+	while (p < end) {
+		uint32_t c = 0;
+		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		if (n && (c == '\t' || !unsafe_char(c)))
+			fwrite(p, 1, n, out);
+		else
+			fputc('?', out);
+		p += n ? n : 1;
+		col++;
 	}
 	fputc('\n', out);
 	if (at.col == 0)
 		return;
 	fputs("      | ", out);
-	for (size_t i = 0; i + 1 < at.col && i < len; i++)
-		fputc(line[i] == '\t' ? '\t' : ' ', out);
+	p = (const unsigned char *)line;
+	for (unsigned i = 1; i < at.col && i < col; i++) {
+		uint32_t c = 0;
+		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		fputc(*p == '\t' ? '\t' : ' ', out);
+		p += n ? n : 1;
+	}
 	fputs(color ? "\033[1;32m^\033[0m\n" : "^\n", out);
 }
 

@@ -95,10 +95,61 @@ static void diagnostics(void)
 	free(text);
 }
 
+/* what diag_print writes for one error at (line, col) of src, with the
+ * message "x 'arg'" */
+static char *printed(const char *src, unsigned line, unsigned col,
+		     const char *arg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	diag *d = diag_new(10);
+	diag_add_source(d, "m.yaml", src, strlen(src));
+	diag_error(d, (srcpos){"m.yaml", line, col}, "x '%s'", arg);
+	diag_print(d, f, false);
+	fclose(f);
+	diag_free(d);
+	return text;
+}
+
+/* Trojan Source: bidirectional controls, the line and paragraph
+ * separators, C1 and bytes that are not UTF-8 reorder, hide or break what
+ * the terminal shows. Each is escaped in a message and shown as one '?'
+ * in a quoted line, whose caret counts characters. */
+static void diagnostics_unicode(void)
+{
+	char *t = printed("k: v\n", 1, 1,
+			  "a\u202eb\u2028c\u2029d\u2066e\u200bf\xc2\x85" "g"
+			  "\xc2\x9b" "h\xef\xbb\xbf" "i");
+	is_str(t, "m.yaml:1:1: error: x 'a\\u202eb\\u2028c\\u2029d\\u2066e"
+		  "\\u200bf\\u0085g\\u009bh\\ufeffi'\n"
+		  "    1 | k: v\n      | ^\n",
+	       "bidi, separators, invisible and C1 characters escaped in a message");
+	free(t);
+	t = printed("k: v\n", 1, 1, "a\xff" "b\xc3(c\xe2\x80" "d\xed\xa0\x80" "e\xc0\xaf");
+	is_str(t, "m.yaml:1:1: error: x 'a\\xffb\\xc3(c\\xe2\\x80d"
+		  "\\xed\\xa0\\x80e\\xc0\\xaf'\n    1 | k: v\n      | ^\n",
+	       "bytes that are not UTF-8 escaped one by one in a message");
+	free(t);
+	t = printed("caf\xc3\xa9 \xe4\xb8\xad: x\n", 1, 1, "\xc3\xa9\xe4\xb8\xad");
+	is_str(t, "m.yaml:1:1: error: x '\xc3\xa9\xe4\xb8\xad'\n"
+		  "    1 | caf\xc3\xa9 \xe4\xb8\xad: x\n      | ^\n",
+	       "other non-ASCII text is shown as it is");
+	free(t);
+	t = printed("a: \"\xe2\x80\xae" "b\xff\xc2\x85\" \xc3\xa9" "x: 1\n", 1, 12, "v");
+	is_str(t, "m.yaml:1:12: error: x 'v'\n"
+		  "    1 | a: \"?b??\" \xc3\xa9" "x: 1\n"
+		  "      |            ^\n",
+	       "a quoted line shows each unsafe character or stray byte as "
+	       "one '?', and the caret counts characters");
+	free(t);
+}
+
 int main(void)
 {
 	quoting();
 	diagnostics();
+	diagnostics_unicode();
 	diffs();
 	return tap_done();
 }
