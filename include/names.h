@@ -22,6 +22,8 @@ const char *name_check_variant(const char *s);
 const char *name_check_env_name(const char *s);
 /* Free text that will be quoted: printable, no control characters */
 const char *name_check_text(const char *s);
+/* GitLab runner tag: text, not empty or blank */
+const char *name_check_runner_tag(const char *s);
 /* ./configure or make argument: --opt[=value] or NAME=value, value text */
 const char *name_check_flag(const char *s);
 /* Relative path inside a tree: component ("/" component)*, where a

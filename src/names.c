@@ -186,8 +186,28 @@ const char *name_check_variant(const char *s)
 	return NULL;
 }
 
-/* env name -> [A-Za-z_][A-Za-z0-9_]* */
+static const char *env_name(const char *s);
+
+/* env name -> [A-Za-z_][A-Za-z0-9_]*; "$NAME" and "${NAME}" are told to
+ * drop the '$' (the value is the name of a variable, not its value) */
 const char *name_check_env_name(const char *s)
+{
+	const char *why = env_name(s);
+	if (!why || s[0] != '$')
+		return why;
+	size_t n = strlen(s);
+	char inner[130];
+	bool braced = s[1] == '{' && n > 3 && s[n - 1] == '}';
+	size_t len = braced ? n - 3 : n - 1;
+	if (len == 0 || len >= sizeof inner)
+		return why;
+	memcpy(inner, s + (braced ? 2 : 1), len);
+	inner[len] = '\0';
+	return env_name(inner) ? why
+			       : "write the variable's name without the '$'";
+}
+
+static const char *env_name(const char *s)
 {
 	if (!*s || is_digit(s[0]))
 		return "a variable name must start with a letter or '_'";
@@ -223,6 +243,15 @@ const char *name_check_flag(const char *s)
 			return NULL;
 	}
 	return "a flag must be '--option[=value]' or 'NAME=value'";
+}
+
+/* runner tag -> text, not blank (GitLab wants a string; an empty one
+ * would be written as a YAML null, a blank one matches no runner) */
+const char *name_check_runner_tag(const char *s)
+{
+	if (s[strspn(s, " ")] == '\0')
+		return "a runner tag cannot be empty or blank";
+	return name_check_text(s);
 }
 
 const char *name_check_path(const char *s)
