@@ -363,22 +363,31 @@ static size_t min3(size_t a, size_t b, size_t c)
 	return m < c ? m : c;
 }
 
-/* Levenshtein distance, capped at 64 characters of either word */
-static size_t distance(const char *a, const char *b)
+/* Levenshtein distance between a and b if it is at most k, else k + 1.
+ * Only the band of cells within k of the diagonal can hold a distance
+ * up to k, so only they are computed: (2k + 1) per row, not the whole
+ * row (a "did you mean" among thousands of names stays cheap). Words of
+ * more than 64 characters are never close (k + 1). */
+static size_t distance_within(const char *a, const char *b, size_t k)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > k)
+		return k + 1;
 	size_t row[65];
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		row[j] = j < k + 1 ? j : k + 1;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag_prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
+		size_t lo = i > k ? i - k : 1, hi = i + k < lb ? i + k : lb;
+		size_t diag_prev = row[lo - 1];
+		/* left of the band: i in the first column, else too far */
+		row[lo - 1] = lo == 1 && i < k + 1 ? i : k + 1;
+		for (size_t j = lo; j <= hi; j++) {
+			/* row[hi] was never in a band before: still its
+			 * first value, hi >= k + 1, so capped at k + 1 */
 			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			row[j] = min3(row[j] + 1, row[j - 1] + 1, diag_prev + cost);
+			size_t d = min3(up + 1, row[j - 1] + 1, diag_prev + cost);
+			row[j] = d < k + 1 ? d : k + 1;
 			diag_prev = up;
 		}
 	}
@@ -388,16 +397,16 @@ static size_t distance(const char *a, const char *b)
 const char *diag_suggest(const char *word, const char *const *candidates,
 			 size_t n)
 {
+	size_t len = strlen(word);
+	size_t limit = len < 4 ? 1 : len < 8 ? 2 : 3;
 	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (size_t i = 0; i < n; i++) {
-		size_t dist = distance(word, candidates[i]);
+	size_t best_d = limit + 1;
+	for (size_t i = 0; i < n && best_d > 0; i++) {
+		size_t dist = distance_within(word, candidates[i], limit);
 		if (dist < best_d) {
 			best_d = dist;
 			best = candidates[i];
 		}
 	}
-	size_t len = strlen(word);
-	size_t limit = len < 4 ? 1 : len < 8 ? 2 : 3;
-	return best_d <= limit ? best : NULL;
+	return best;
 }

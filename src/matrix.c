@@ -18,7 +18,7 @@ typedef struct {
 	matrix *m;
 	const char *suggested[8]; /* keys offered as "did you mean" */
 	size_t nsuggested;
-	size_t nunknown; /* unknown variant names in rules so far */
+	size_t nsuggest; /* "did you mean"s looked for so far */
 } loader;
 
 static const char *kind_name(const ynode *n)
@@ -40,7 +40,9 @@ static bool expect(loader *l, const ynode *n, ynode_kind kind, const char *what)
 	return false;
 }
 
-/* Reject keys not in allowed[], suggesting the closest allowed key. */
+/* Reject keys not in allowed[], suggesting the closest allowed key (for
+ * the first LIMIT_DIAGNOSTICS unknown names only: the rest are not shown,
+ * and a suggestion costs an edit distance per candidate). */
 static void check_keys(loader *l, const ynode *map, const char *where,
 		       const char *const *allowed, size_t n)
 {
@@ -51,7 +53,9 @@ static void check_keys(loader *l, const ynode *map, const char *where,
 			ok = strcmp(k->str, allowed[j]) == 0;
 		if (ok)
 			continue;
-		const char *near = diag_suggest(k->str, allowed, n);
+		const char *near = l->nsuggest++ < LIMIT_DIAGNOSTICS
+				       ? diag_suggest(k->str, allowed, n)
+				       : NULL;
 		if (near && l->nsuggested < 8)
 			l->suggested[l->nsuggested++] = near;
 		if (near)
@@ -611,9 +615,9 @@ static void check_configure_sizes(loader *l)
 }
 
 /* Rules must name a variant that exists. A suggestion compares the name
- * with every variant's, so only the first LIMIT_DIAGNOSTICS unknown
- * names get one: the rest would not be shown, and a thousand rules
- * against a thousand variants would cost seconds. */
+ * with every variant's: as in check_keys, only the first unknown names
+ * get one (a thousand rules against a thousand variants would cost
+ * seconds). */
 static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
 				const char *what)
 {
@@ -621,7 +625,7 @@ static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
 		const pstr *v = &rules[i].variant;
 		if (!v->s || matrix_variant(l->m, v->s))
 			continue;
-		if (l->nunknown++ >= LIMIT_DIAGNOSTICS) {
+		if (l->nsuggest++ >= LIMIT_DIAGNOSTICS) {
 			diag_error(l->d, v->at, "unknown variant '%s' in %s",
 				   v->s, what);
 			continue;

@@ -6,9 +6,11 @@
  * LIMIT_YAML_NODES, (3) stop at LIMIT_YAML_DEPTH before recursing, and
  * (4) stop a mapping or list at LIMIT_YAML_ENTRIES entries.
  *
- * Every check is linear in the size of the text: duplicate keys are found
- * through a hash of the keys (struct keyset), which only answers "seen
- * before?", so the errors come out in document order whatever the hash.
+ * Every step is linear in the size of the text: duplicate keys are found
+ * through a hash of the keys (struct keyset), aliases through a hash of
+ * the anchors' names (struct anchors); each table only answers "seen
+ * before?" or "which node?", so errors come out in document order
+ * whatever the hash.
  *
  * What the reader sees must be what matrixc uses, so the loader rejects
  * what libyaml would read differently from a person: a line break other
@@ -27,9 +29,17 @@
 
 struct anchor {
 	const char *name;
+	uint64_t hash;
 	ynode *node;
 	size_t weight; /* nodes in the subtree, aliases expanded */
-	struct anchor *next;
+};
+
+/* Anchors by name: open addressing over their hash, so that a document of
+ * many anchors and many aliases is read in linear time. A name defined
+ * again refers to its latest node from then on, as YAML says. */
+struct anchors {
+	struct anchor **slot;
+	size_t size, n;
 };
 
 struct loader {
@@ -37,7 +47,7 @@ struct loader {
 	diag *d;
 	const char *file;
 	yaml_parser_t parser;
-	struct anchor *anchors;
+	struct anchors anchors;
 	size_t weight; /* nodes so far, aliases expanded */
 	bool failed;   /* stop: the tree is not usable */
 	bool rejected; /* carry on to report more, then return no tree */
@@ -83,17 +93,57 @@ static bool count(struct loader *l, size_t w, srcpos at)
 	return false;
 }
 
+/* FNV-1a over n bytes */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* the slot of the anchor called name, or the empty slot where it goes */
+static struct anchor **anchor_slot(const struct anchors *t, const char *name,
+				   uint64_t h)
+{
+	size_t j = (size_t)h & (t->size - 1);
+	while (t->slot[j] &&
+	       (t->slot[j]->hash != h || strcmp(t->slot[j]->name, name) != 0))
+		j = (j + 1) & (t->size - 1);
+	return &t->slot[j];
+}
+
+static void anchors_grow(struct loader *l)
+{
+	struct anchors *t = &l->anchors, bigger = {0};
+	bigger.size = t->size ? t->size * 2 : 16;
+	bigger.slot = arena_alloc(l->a, bigger.size * sizeof *bigger.slot);
+	bigger.n = t->n;
+	for (size_t i = 0; i < t->size; i++)
+		if (t->slot[i])
+			*anchor_slot(&bigger, t->slot[i]->name,
+				     t->slot[i]->hash) = t->slot[i];
+	*t = bigger;
+}
+
 static void remember(struct loader *l, const yaml_char_t *anchor, ynode *n,
 		     size_t weight)
 {
 	if (!anchor)
 		return;
-	struct anchor *an = arena_alloc(l->a, sizeof *an);
-	an->name = arena_strdup(l->a, (const char *)anchor);
-	an->node = n;
-	an->weight = weight;
-	an->next = l->anchors;
-	l->anchors = an;
+	if ((l->anchors.n + 1) * 2 > l->anchors.size)
+		anchors_grow(l);
+	const char *name = (const char *)anchor;
+	uint64_t h = hash_bytes(name, strlen(name));
+	struct anchor **slot = anchor_slot(&l->anchors, name, h);
+	if (!*slot) {
+		*slot = arena_alloc(l->a, sizeof **slot);
+		(*slot)->name = arena_strdup(l->a, name);
+		(*slot)->hash = h;
+		l->anchors.n++;
+	}
+	(*slot)->node = n;
+	(*slot)->weight = weight;
 }
 
 static ynode *parse_node(struct loader *l, yaml_event_t *ev, int depth);
@@ -102,8 +152,10 @@ static ynode *parse_alias(struct loader *l, yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	srcpos at = mark_pos(l, ev->start_mark);
-	for (struct anchor *an = l->anchors; an; an = an->next) {
-		if (strcmp(an->name, name) == 0)
+	if (l->anchors.n) {
+		const struct anchor *an =
+		    *anchor_slot(&l->anchors, name, hash_bytes(name, strlen(name)));
+		if (an)
 			return count(l, an->weight, at) ? an->node : NULL;
 	}
 	diag_error(l->d, at, "unknown alias '%s'", name);
@@ -173,10 +225,7 @@ struct keyset {
 
 static uint64_t key_hash(const ynode *k)
 {
-	uint64_t h = 1469598103934665603u;
-	for (size_t i = 0; i < k->len; i++)
-		h = (h ^ (unsigned char)k->str[i]) * 1099511628211u;
-	return h;
+	return hash_bytes(k->str, k->len);
 }
 
 static void keyset_grow(struct loader *l, struct keyset *ks,

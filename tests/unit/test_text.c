@@ -145,11 +145,69 @@ static void diagnostics_unicode(void)
 	free(t);
 }
 
+/* the full Levenshtein table, to check diag_suggest's banded one */
+static size_t naive_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[20][20];
+	for (size_t i = 0; i <= la; i++)
+		for (size_t j = 0; j <= lb; j++) {
+			if (!i || !j) {
+				d[i][j] = i + j;
+				continue;
+			}
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* "did you mean": a candidate within 1, 2 or 3 edits (by the word's
+ * length), the first of the closest; computed in a band around the
+ * diagonal, which must agree with the full table */
+static void suggestions(void)
+{
+	const char *const keys[] = {"variants", "versions", "registries"};
+	is_str(diag_suggest("varients", keys, 3), "variants", "a typo is suggested");
+	is_str(diag_suggest("xyz", keys, 3), NULL, "nothing close: no suggestion");
+	unsigned seed = 1, bad = 0;
+	char w[20], c[20];
+	for (int t = 0; t < 20000; t++) {
+		size_t lw = 0, lc = 0;
+		seed = seed * 1103515245 + 12345;
+		lw = (seed >> 16) % 12;
+		seed = seed * 1103515245 + 12345;
+		lc = (seed >> 16) % 12;
+		for (size_t i = 0; i < lw; i++) {
+			seed = seed * 1103515245 + 12345;
+			w[i] = (char)('a' + (seed >> 16) % 3);
+		}
+		for (size_t i = 0; i < lc; i++) {
+			seed = seed * 1103515245 + 12345;
+			c[i] = (char)('a' + (seed >> 16) % 3);
+		}
+		w[lw] = c[lc] = '\0';
+		size_t limit = lw < 4 ? 1 : lw < 8 ? 2 : 3;
+		const char *cand[] = {c};
+		const char *got = diag_suggest(w, cand, 1);
+		bool want = naive_distance(w, c) <= limit;
+		if ((got != NULL) != want && bad++ < 5)
+			printf("# '%s' '%s': distance %zu, suggested: %s\n", w, c,
+			       naive_distance(w, c), got ? "yes" : "no");
+	}
+	ok(bad == 0, "the banded distance agrees with the full table on 20000 "
+		     "random pairs (%u differ)", bad);
+}
+
 int main(void)
 {
 	quoting();
 	diagnostics();
 	diagnostics_unicode();
+	suggestions();
 	diffs();
 	return tap_done();
 }
