@@ -20,5 +20,6 @@
 #define LIMIT_CELL_LIST 500           /* a cell's configure, env or packages
                                        * from matrix.yaml (hooks may grow
                                        * them to 1000) */
+#define LIMIT_ALIAS_TAGS 100000       /* tags from alias rules, all cells */
 
 #endif
