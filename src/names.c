@@ -16,11 +16,53 @@ static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_alnum_lower(char c) { return is_lower(c) || is_digit(c); }
 static bool is_alnum(char c) { return is_lower(c) || is_upper(c) || is_digit(c); }
 
+/* The UTF-8 character at p: its length, with its code point in *cp; 0
+ * when the bytes are not UTF-8 (stray or missing continuation bytes, an
+ * overlong form, a surrogate, past U+10FFFF). p is NUL-terminated, so a
+ * truncated sequence stops at the NUL. (diag.c has the same decoder.) */
+static size_t utf8_char(const unsigned char *p, unsigned long *cp)
+{
+	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+				 : (p[0] & 0xf0) == 0xe0	   ? 3
+				 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+								 : 0;
+	if (n == 0)
+		return 0;
+	unsigned long c = n == 1 ? p[0] : p[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3fu);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* text -> UTF-8 without control characters: C0, DEL, C1 (NEL among them),
+ * the line and paragraph separators, and the bidirectional and invisible
+ * formatting characters, which make a value read differently from what
+ * it is (in a diff, an editor, a terminal) */
 const char *name_check_text(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned long c = 0;
+		size_t n = utf8_char(p, &c);
+		if (n == 0)
+			return "text must be UTF-8";
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
 			return "control characters (such as a newline) are not allowed";
+		if (c == 0x61c || (c >= 0x200b && c <= 0x200f) ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
+		    c == 0xfeff)
+			return "invisible and bidirectional formatting characters "
+			       "(such as U+202E) are not allowed";
+		p += n;
+	}
 	return NULL;
 }
 
