@@ -17,4 +17,10 @@
 #define LIMIT_CELLS_MAX 1000000
 #define LIMIT_DIAGNOSTICS 50
 
+#define LIMIT_YAML_ENTRIES 1000       /* entries in one YAML mapping or list */
+#define LIMIT_CELL_LIST 500           /* a cell's configure, env or packages
+                                       * from matrix.yaml (hooks may grow
+                                       * them to 1000) */
+#define LIMIT_ALIAS_TAGS 100000       /* tags from alias rules, all cells */
+
 #endif

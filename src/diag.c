@@ -8,10 +8,17 @@
  *
  * Tabs in the quoted line are kept so that the caret lines up, and control
  * characters are shown as '?', so a hostile input cannot drive the terminal.
+ * "Control characters" are more than C0 here: C1, the line and paragraph
+ * separators, the bidirectional and invisible formatting characters (which
+ * reorder or hide what the terminal shows: "Trojan Source") and bytes that
+ * are not UTF-8. In a message each is escaped (\x1b, \u202e, \xff); in a
+ * quoted line it is one '?', and the caret counts characters, as libyaml's
+ * columns do.
  */
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,24 +95,74 @@ void diag_add_source(diag *d, const char *name, const char *text, size_t len)
 	s->len = len;
 }
 
+/* The length of the UTF-8 character at p (at most avail bytes), with its
+ * code point in *cp; 0 when the bytes there are not UTF-8 (a stray or
+ * missing continuation byte, an overlong form, a surrogate, past
+ * U+10FFFF). */
+static size_t utf8_char(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+				 : (p[0] & 0xf0) == 0xe0	   ? 3
+				 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+								 : 0;
+	if (n == 0 || n > avail)
+		return 0;
+	uint32_t c = n == 1 ? p[0] : p[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* A character a terminal must not be given as it is: C0 and DEL, C1
+ * (NEL among them), the line and paragraph separators, and the
+ * bidirectional and invisible formatting characters. */
+static bool unsafe_char(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
 /* A value quoted from the input (a hook's string, a lock file's field)
- * must not forge lines of the report or drive the terminal: control bytes
- * are written as \n or \xNN. out has room for 4 bytes per byte of in. */
+ * must not forge lines of the report or drive the terminal: unsafe
+ * characters are written as \n, \xNN or \uNNNN, a byte that is not
+ * UTF-8 as \xNN. out has room for 4 bytes per byte of in (\uNNNN
+ * stands for at least 2 bytes). */
 static void escape_controls(const char *in, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (*p == '\n') {
+	const unsigned char *p = (const unsigned char *)in;
+	const unsigned char *end = p + strlen(in);
+	while (p < end) {
+		uint32_t c = 0;
+		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		if (n && !unsafe_char(c)) {
+			memcpy(out, p, n);
+			out += n;
+		} else if (n && c == '\n') {
 			*out++ = '\\';
 			*out++ = 'n';
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (n && c >= 0x80) {
+			*out++ = '\\';
+			*out++ = 'u';
+			for (int shift = 12; shift >= 0; shift -= 4)
+				*out++ = hex[(c >> shift) & 15];
+		} else {
+			/* a C0 byte, DEL, or a byte that is not UTF-8 */
 			*out++ = '\\';
 			*out++ = 'x';
 			*out++ = hex[*p >> 4];
 			*out++ = hex[*p & 15];
-		} else {
-			*out++ = (char)*p;
+			n = 1;
 		}
+		p += n;
 	}
 	*out = '\0';
 }
@@ -197,17 +254,31 @@ static void print_excerpt(FILE *out, const struct source *s, srcpos at,
 		return;
 	if (len > 200)
 		len = 200;
+	/* one column per character: the character, a tab, or '?' */
+	const unsigned char *p = (const unsigned char *)line, *end = p + len;
+	unsigned col = 1;
 	fprintf(out, "%5u | ", at.line);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-		fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', out);
+	while (p < end) {
+		uint32_t c = 0;
+		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		if (n && (c == '\t' || !unsafe_char(c)))
+			fwrite(p, 1, n, out);
+		else
+			fputc('?', out);
+		p += n ? n : 1;
+		col++;
 	}
 	fputc('\n', out);
 	if (at.col == 0)
 		return;
 	fputs("      | ", out);
-	for (size_t i = 0; i + 1 < at.col && i < len; i++)
-		fputc(line[i] == '\t' ? '\t' : ' ', out);
+	p = (const unsigned char *)line;
+	for (unsigned i = 1; i < at.col && i < col; i++) {
+		uint32_t c = 0;
+		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		fputc(*p == '\t' ? '\t' : ' ', out);
+		p += n ? n : 1;
+	}
 	fputs(color ? "\033[1;32m^\033[0m\n" : "^\n", out);
 }
 
@@ -292,22 +363,31 @@ static size_t min3(size_t a, size_t b, size_t c)
 	return m < c ? m : c;
 }
 
-/* Levenshtein distance, capped at 64 characters of either word */
-static size_t distance(const char *a, const char *b)
+/* Levenshtein distance between a and b if it is at most k, else k + 1.
+ * Only the band of cells within k of the diagonal can hold a distance
+ * up to k, so only they are computed: (2k + 1) per row, not the whole
+ * row (a "did you mean" among thousands of names stays cheap). Words of
+ * more than 64 characters are never close (k + 1). */
+static size_t distance_within(const char *a, const char *b, size_t k)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > k)
+		return k + 1;
 	size_t row[65];
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		row[j] = j < k + 1 ? j : k + 1;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag_prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
+		size_t lo = i > k ? i - k : 1, hi = i + k < lb ? i + k : lb;
+		size_t diag_prev = row[lo - 1];
+		/* left of the band: i in the first column, else too far */
+		row[lo - 1] = lo == 1 && i < k + 1 ? i : k + 1;
+		for (size_t j = lo; j <= hi; j++) {
+			/* row[hi] was never in a band before: still its
+			 * first value, hi >= k + 1, so capped at k + 1 */
 			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			row[j] = min3(row[j] + 1, row[j - 1] + 1, diag_prev + cost);
+			size_t d = min3(up + 1, row[j - 1] + 1, diag_prev + cost);
+			row[j] = d < k + 1 ? d : k + 1;
 			diag_prev = up;
 		}
 	}
@@ -317,16 +397,16 @@ static size_t distance(const char *a, const char *b)
 const char *diag_suggest(const char *word, const char *const *candidates,
 			 size_t n)
 {
+	size_t len = strlen(word);
+	size_t limit = len < 4 ? 1 : len < 8 ? 2 : 3;
 	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (size_t i = 0; i < n; i++) {
-		size_t dist = distance(word, candidates[i]);
+	size_t best_d = limit + 1;
+	for (size_t i = 0; i < n && best_d > 0; i++) {
+		size_t dist = distance_within(word, candidates[i], limit);
 		if (dist < best_d) {
 			best_d = dist;
 			best = candidates[i];
 		}
 	}
-	size_t len = strlen(word);
-	size_t limit = len < 4 ? 1 : len < 8 ? 2 : 3;
-	return best_d <= limit ? best : NULL;
+	return best;
 }

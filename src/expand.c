@@ -392,9 +392,12 @@ static bool rule_applies(diag *d, const alias_rule *ar, const cell *c)
 	return true;
 }
 
-/* the default aliases of every cell, then the matrix alias rules */
-static void expand_aliases(arena *a, diag *d, const matrix *m, cellset *cs)
+/* the default aliases of every cell, then the matrix alias rules. The
+ * rules' tags are counted: a thousand rules over 20,000 cells would make
+ * 20 million (minutes, gigabytes) from a 30 KB matrix.yaml. */
+static bool expand_aliases(arena *a, diag *d, const matrix *m, cellset *cs)
 {
+	size_t made = 0;
 	cell **moving = malloc((cs->n ? cs->n : 1) * sizeof *moving);
 	size_t n = 0;
 	if (!moving)
@@ -412,13 +415,23 @@ static void expand_aliases(arena *a, diag *d, const matrix *m, cellset *cs)
 	free(moving);
 	for (size_t r = 0; r < m->naliases; r++) {
 		const alias_rule *ar = &m->aliases[r];
-		for (size_t i = 0; ar->tag.s && i < cs->n; i++)
-			if (rule_matches(&ar->match, cs->v[i]) &&
-			    rule_applies(d, ar, cs->v[i]))
-				strlist_add_unique(a, &cs->v[i]->aliases,
-						   format_tag(a, ar->tag.s, cs->v[i]),
-						   ar->tag.at);
+		for (size_t i = 0; ar->tag.s && i < cs->n; i++) {
+			if (!rule_matches(&ar->match, cs->v[i]) ||
+			    !rule_applies(d, ar, cs->v[i]))
+				continue;
+			if (++made > LIMIT_ALIAS_TAGS) {
+				diag_error(d, ar->tag.at,
+					   "the alias rules give more than %u "
+					   "tags in all (the limit)",
+					   LIMIT_ALIAS_TAGS);
+				return false;
+			}
+			strlist_add_unique(a, &cs->v[i]->aliases,
+					   format_tag(a, ar->tag.s, cs->v[i]),
+					   ar->tag.at);
+		}
 	}
+	return true;
 }
 
 bool expand_cells(arena *a, diag *d, matrix *m, const lockfile *lf,
@@ -438,6 +451,5 @@ bool expand_cells(arena *a, diag *d, matrix *m, const lockfile *lf,
 				     "this exclude matches no cell");
 	if (diag_errors(d) != errors)
 		return false;
-	expand_aliases(a, d, m, out);
-	return true;
+	return expand_aliases(a, d, m, out);
 }

@@ -19,6 +19,7 @@ typedef struct {
 	matrix *m;
 	const char *suggested[8]; /* keys offered as "did you mean" */
 	size_t nsuggested;
+	size_t nsuggest; /* "did you mean"s looked for so far */
 } loader;
 
 static const char *kind_name(const ynode *n)
@@ -40,7 +41,9 @@ static bool expect(loader *l, const ynode *n, ynode_kind kind, const char *what)
 	return false;
 }
 
-/* Reject keys not in allowed[], suggesting the closest allowed key. */
+/* Reject keys not in allowed[], suggesting the closest allowed key (for
+ * the first LIMIT_DIAGNOSTICS unknown names only: the rest are not shown,
+ * and a suggestion costs an edit distance per candidate). */
 static void check_keys(loader *l, const ynode *map, const char *where,
 		       const char *const *allowed, size_t n)
 {
@@ -51,7 +54,9 @@ static void check_keys(loader *l, const ynode *map, const char *where,
 			ok = strcmp(k->str, allowed[j]) == 0;
 		if (ok)
 			continue;
-		const char *near = diag_suggest(k->str, allowed, n);
+		const char *near = l->nsuggest++ < LIMIT_DIAGNOSTICS
+				       ? diag_suggest(k->str, allowed, n)
+				       : NULL;
 		if (near && l->nsuggested < 8)
 			l->suggested[l->nsuggested++] = near;
 		if (near)
@@ -107,12 +112,13 @@ static bool bool_of(loader *l, const ynode *n, const char *what, bool *out)
 	return false;
 }
 
-/* count -> plain decimal integer in [lo, hi] */
+/* count -> plain decimal integer in [lo, hi]; a quoted "5" is a string */
 static bool count_of(loader *l, const ynode *n, const char *what, size_t lo,
 		     size_t hi, size_t *out)
 {
 	size_t v = 0;
-	bool ok = n->kind == YNODE_SCALAR && n->len > 0 && n->len <= 9;
+	bool ok = n->kind == YNODE_SCALAR && n->plain && n->len > 0 &&
+		  n->len <= 9;
 	for (size_t i = 0; ok && i < n->len; i++) {
 		ok = n->str[i] >= '0' && n->str[i] <= '9';
 		v = v * 10 + (size_t)(n->str[i] - '0');
@@ -126,11 +132,28 @@ static bool count_of(loader *l, const ynode *n, const char *what, size_t lo,
 	return false;
 }
 
+/* A list that becomes a cell's list (or one like it) has at most
+ * LIMIT_CELL_LIST entries, so that the shipped hooks, which add a few,
+ * stay within their own cap and never get the blame for matrix.yaml's
+ * size. at: the first entry past the limit. */
+static bool within_list_cap(loader *l, size_t n, srcpos at,
+			    const char *plural)
+{
+	if (n <= LIMIT_CELL_LIST)
+		return true;
+	diag_error(l->d, at, "more than %u %s", LIMIT_CELL_LIST, plural);
+	return false;
+}
+
 /* list -> "[" item* "]", each item checked by check (NULL: free text) */
 static void list_of(loader *l, const ynode *n, const char *what,
 		    const char *(*check)(const char *), strlist *out)
 {
 	if (!expect(l, n, YNODE_SEQ, what))
+		return;
+	if (n->n > LIMIT_CELL_LIST &&
+	    !within_list_cap(l, n->n, n->items[LIMIT_CELL_LIST]->at,
+			     arena_printf(l->a, "%ss", what)))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
 		pstr p = check ? name_of(l, n->items[i], what, check)
@@ -140,11 +163,17 @@ static void list_of(loader *l, const ynode *n, const char *what,
 	}
 }
 
-/* schema -> "matrixc: 1" */
+/* schema -> "matrixc: 1", the number (a quoted "1" is a string) */
 static void load_schema(loader *l, const ynode *n)
 {
-	if (n->kind == YNODE_SCALAR && strcmp(n->str, "1") == 0) {
+	if (n->kind == YNODE_SCALAR && strcmp(n->str, "1") == 0 && n->plain) {
 		l->m->schema = 1;
+		return;
+	}
+	if (n->kind == YNODE_SCALAR && strcmp(n->str, "1") == 0) {
+		diag_error(l->d, n->at,
+			   "matrixc must be the number 1, not a string "
+			   "(write it without quotes)");
 		return;
 	}
 	diag_error(l->d, n->at,
@@ -168,12 +197,17 @@ static void load_registry(loader *l, const ynode *n, registry *r)
 		r->name = name_of(l, v, "registry", name_check_repository);
 	else
 		diag_error(l->d, n->at, "a registry needs a 'name'");
-	if ((v = ynode_get(n, "user")))
-		r->user_var = name_of(l, v, "variable name", name_check_env_name);
-	if ((v = ynode_get(n, "password")))
-		r->password_var =
-		    name_of(l, v, "variable name", name_check_env_name);
-	if (!r->user_var.s != !r->password_var.s)
+	const ynode *user = ynode_get(n, "user");
+	const ynode *password = ynode_get(n, "password");
+	if (user)
+		r->user_var = name_of(l, user, "variable name",
+				      name_check_env_name);
+	if (password)
+		r->password_var = name_of(l, password, "variable name",
+					  name_check_env_name);
+	/* whether each is there, not whether it is valid: an invalid one
+	 * has its own error already */
+	if (!user != !password)
 		diag_error(l->d, n->at,
 			   "a registry needs both 'user' and 'password', or neither");
 }
@@ -319,6 +353,19 @@ static void load_variants(loader *l, const ynode *n)
 	l->m->nvariants = n->n;
 }
 
+/* A rule's version: a series or an exact version, as in versions. */
+static pstr rule_version(loader *l, const ynode *x)
+{
+	pstr p = str_of(l, x, "version");
+	pyversion v;
+	bool pre;
+	if (p.s && !version_parse_spec(p.s, &v, &pre)) {
+		diag_error(l->d, x->at, "malformed version '%s'", p.s);
+		p.s = NULL;
+	}
+	return p;
+}
+
 /* rule -> {version: spec, variant: name} with at least one of the two */
 static void load_rule(loader *l, const ynode *n, const char *what,
 		      match_rule *r)
@@ -329,16 +376,8 @@ static void load_rule(loader *l, const ynode *n, const char *what,
 		return;
 	check_keys(l, n, what, keys, 2);
 	const ynode *x;
-	if ((x = ynode_get(n, "version"))) {
-		r->version = str_of(l, x, "version");
-		pyversion v;
-		bool pre;
-		if (r->version.s && !version_parse_spec(r->version.s, &v, &pre)) {
-			diag_error(l->d, x->at, "malformed version '%s'",
-				   r->version.s);
-			r->version.s = NULL;
-		}
-	}
+	if ((x = ynode_get(n, "version")))
+		r->version = rule_version(l, x);
 	if ((x = ynode_get(n, "variant")))
 		r->variant = name_of(l, x, "variant name", name_check_variant);
 	if (!ynode_get(n, "version") && !ynode_get(n, "variant"))
@@ -368,7 +407,7 @@ static void load_alias(loader *l, const ynode *n, alias_rule *r)
 	check_keys(l, n, "an alias", keys, 3);
 	const ynode *x;
 	if ((x = ynode_get(n, "version")))
-		r->match.version = str_of(l, x, "version");
+		r->match.version = rule_version(l, x);
 	if ((x = ynode_get(n, "variant")))
 		r->match.variant = name_of(l, x, "variant name", name_check_variant);
 	if ((x = ynode_get(n, "tag")))
@@ -424,6 +463,10 @@ static void load_env(loader *l, const ynode *n)
 {
 	if (!expect(l, n, YNODE_MAP, "env"))
 		return;
+	if (n->n > LIMIT_CELL_LIST &&
+	    !within_list_cap(l, n->n, n->pairs[LIMIT_CELL_LIST].key->at,
+			     "environment variables"))
+		return;
 	for (size_t i = 0; i < n->n; i++) {
 		pstr k = name_of(l, n->pairs[i].key, "variable name",
 				 name_check_env_name);
@@ -471,7 +514,8 @@ static void load_ci(loader *l, const ynode *n)
 	if ((x = ynode_get(n, "services")))
 		list_of(l, x, "CI service image", name_check_image, &ci->services);
 	if ((x = ynode_get(n, "tags")))
-		list_of(l, x, "runner tag", NULL, &ci->runner_tags);
+		list_of(l, x, "runner tag", name_check_runner_tag,
+			&ci->runner_tags);
 	if ((x = ynode_get(n, "stage")))
 		ci->stage = name_of(l, x, "stage name", name_check_variant);
 	if ((x = ynode_get(n, "max_jobs")) &&
@@ -608,7 +652,30 @@ static const variant *matrix_variant(const matrix *m, const char *name)
 	return NULL;
 }
 
-/* Rules must name a variant that exists. */
+/* A cell's configure flags are the top-level ones and its variant's:
+ * together within LIMIT_CELL_LIST, reported at the variant's first flag
+ * past it. */
+static void check_configure_sizes(loader *l)
+{
+	const matrix *m = l->m;
+	size_t top = m->configure.n;
+	for (size_t i = 0; i < m->nvariants && top < LIMIT_CELL_LIST; i++) {
+		const variant *v = &m->variants[i];
+		if (top + v->configure.n <= LIMIT_CELL_LIST)
+			continue;
+		const char *what = arena_printf(
+		    l->a, "configure flags in variant '%s', with the top-level "
+			  "ones",
+		    v->name.s ? v->name.s : "?");
+		within_list_cap(l, top + v->configure.n,
+				v->configure.v[LIMIT_CELL_LIST - top].at, what);
+	}
+}
+
+/* Rules must name a variant that exists. A suggestion compares the name
+ * with every variant's: as in check_keys, only the first unknown names
+ * get one (a thousand rules against a thousand variants would cost
+ * seconds). */
 static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
 				const char *what)
 {
@@ -616,6 +683,11 @@ static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
 		const pstr *v = &rules[i].variant;
 		if (!v->s || matrix_variant(l->m, v->s))
 			continue;
+		if (l->nsuggest++ >= LIMIT_DIAGNOSTICS) {
+			diag_error(l->d, v->at, "unknown variant '%s' in %s",
+				   v->s, what);
+			continue;
+		}
 		const char *names[LIMIT_VARIANTS];
 		size_t k = 0;
 		for (size_t j = 0; j < l->m->nvariants; j++)
@@ -653,6 +725,7 @@ bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 	if (!expect(&l, root, YNODE_MAP, "matrix.yaml"))
 		return false;
 	load_top(&l, root);
+	check_configure_sizes(&l);
 	check_rule_variants(&l, m->excludes, m->nexcludes, "an exclude");
 	check_rule_variants(&l, m->includes, m->nincludes, "an include");
 	for (size_t i = 0; i < m->naliases; i++)

@@ -16,11 +16,53 @@ static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_alnum_lower(char c) { return is_lower(c) || is_digit(c); }
 static bool is_alnum(char c) { return is_lower(c) || is_upper(c) || is_digit(c); }
 
+/* The UTF-8 character at p: its length, with its code point in *cp; 0
+ * when the bytes are not UTF-8 (stray or missing continuation bytes, an
+ * overlong form, a surrogate, past U+10FFFF). p is NUL-terminated, so a
+ * truncated sequence stops at the NUL. (diag.c has the same decoder.) */
+static size_t utf8_char(const unsigned char *p, unsigned long *cp)
+{
+	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+				 : (p[0] & 0xf0) == 0xe0	   ? 3
+				 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+								 : 0;
+	if (n == 0)
+		return 0;
+	unsigned long c = n == 1 ? p[0] : p[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3fu);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* text -> UTF-8 without control characters: C0, DEL, C1 (NEL among them),
+ * the line and paragraph separators, and the bidirectional and invisible
+ * formatting characters, which make a value read differently from what
+ * it is (in a diff, an editor, a terminal) */
 const char *name_check_text(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned long c = 0;
+		size_t n = utf8_char(p, &c);
+		if (n == 0)
+			return "text must be UTF-8";
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
 			return "control characters (such as a newline) are not allowed";
+		if (c == 0x61c || (c >= 0x200b && c <= 0x200f) ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
+		    c == 0xfeff)
+			return "invisible and bidirectional formatting characters "
+			       "(such as U+202E) are not allowed";
+		p += n;
+	}
 	return NULL;
 }
 
@@ -186,8 +228,28 @@ const char *name_check_variant(const char *s)
 	return NULL;
 }
 
-/* env name -> [A-Za-z_][A-Za-z0-9_]* */
+static const char *env_name(const char *s);
+
+/* env name -> [A-Za-z_][A-Za-z0-9_]*; "$NAME" and "${NAME}" are told to
+ * drop the '$' (the value is the name of a variable, not its value) */
 const char *name_check_env_name(const char *s)
+{
+	const char *why = env_name(s);
+	if (!why || s[0] != '$')
+		return why;
+	size_t n = strlen(s);
+	char inner[130];
+	bool braced = s[1] == '{' && n > 3 && s[n - 1] == '}';
+	size_t len = braced ? n - 3 : n - 1;
+	if (len == 0 || len >= sizeof inner)
+		return why;
+	memcpy(inner, s + (braced ? 2 : 1), len);
+	inner[len] = '\0';
+	return env_name(inner) ? why
+			       : "write the variable's name without the '$'";
+}
+
+static const char *env_name(const char *s)
 {
 	if (!*s || is_digit(s[0]))
 		return "a variable name must start with a letter or '_'";
@@ -223,6 +285,15 @@ const char *name_check_flag(const char *s)
 			return NULL;
 	}
 	return "a flag must be '--option[=value]' or 'NAME=value'";
+}
+
+/* runner tag -> text, not blank (GitLab wants a string; an empty one
+ * would be written as a YAML null, a blank one matches no runner) */
+const char *name_check_runner_tag(const char *s)
+{
+	if (s[strspn(s, " ")] == '\0')
+		return "a runner tag cannot be empty or blank";
+	return name_check_text(s);
 }
 
 const char *name_check_path(const char *s)

@@ -3,10 +3,24 @@
  * The loader is event driven rather than built on yaml_document_t so that
  * it can (1) keep the raw text and style of each scalar, (2) share aliased
  * subtrees instead of copying them, counting their expanded size against
- * LIMIT_YAML_NODES, and (3) stop at LIMIT_YAML_DEPTH before recursing.
+ * LIMIT_YAML_NODES, (3) stop at LIMIT_YAML_DEPTH before recursing, and
+ * (4) stop a mapping or list at LIMIT_YAML_ENTRIES entries.
+ *
+ * Every step is linear in the size of the text: duplicate keys are found
+ * through a hash of the keys (struct keyset), aliases through a hash of
+ * the anchors' names (struct anchors); each table only answers "seen
+ * before?" or "which node?", so errors come out in document order
+ * whatever the hash.
+ *
+ * What the reader sees must be what matrixc uses, so the loader rejects
+ * what libyaml would read differently from a person: a line break other
+ * than LF or CRLF (NEL, U+2028, U+2029, a lone CR), a NUL in a scalar
+ * (written "\0" in a quoted one; C strings would cut the value there), and
+ * any YAML tag other than !!str, !!seq or !!map on a node of that kind.
  */
 #include "yamlio.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -15,9 +29,17 @@
 
 struct anchor {
 	const char *name;
+	uint64_t hash;
 	ynode *node;
 	size_t weight; /* nodes in the subtree, aliases expanded */
-	struct anchor *next;
+};
+
+/* Anchors by name: open addressing over their hash, so that a document of
+ * many anchors and many aliases is read in linear time. A name defined
+ * again refers to its latest node from then on, as YAML says. */
+struct anchors {
+	struct anchor **slot;
+	size_t size, n;
 };
 
 struct loader {
@@ -25,9 +47,10 @@ struct loader {
 	diag *d;
 	const char *file;
 	yaml_parser_t parser;
-	struct anchor *anchors;
+	struct anchors anchors;
 	size_t weight; /* nodes so far, aliases expanded */
-	bool failed;
+	bool failed;   /* stop: the tree is not usable */
+	bool rejected; /* carry on to report more, then return no tree */
 };
 
 static srcpos mark_pos(const struct loader *l, yaml_mark_t m)
@@ -70,17 +93,57 @@ static bool count(struct loader *l, size_t w, srcpos at)
 	return false;
 }
 
+/* FNV-1a over n bytes */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+/* the slot of the anchor called name, or the empty slot where it goes */
+static struct anchor **anchor_slot(const struct anchors *t, const char *name,
+				   uint64_t h)
+{
+	size_t j = (size_t)h & (t->size - 1);
+	while (t->slot[j] &&
+	       (t->slot[j]->hash != h || strcmp(t->slot[j]->name, name) != 0))
+		j = (j + 1) & (t->size - 1);
+	return &t->slot[j];
+}
+
+static void anchors_grow(struct loader *l)
+{
+	struct anchors *t = &l->anchors, bigger = {0};
+	bigger.size = t->size ? t->size * 2 : 16;
+	bigger.slot = arena_alloc(l->a, bigger.size * sizeof *bigger.slot);
+	bigger.n = t->n;
+	for (size_t i = 0; i < t->size; i++)
+		if (t->slot[i])
+			*anchor_slot(&bigger, t->slot[i]->name,
+				     t->slot[i]->hash) = t->slot[i];
+	*t = bigger;
+}
+
 static void remember(struct loader *l, const yaml_char_t *anchor, ynode *n,
 		     size_t weight)
 {
 	if (!anchor)
 		return;
-	struct anchor *an = arena_alloc(l->a, sizeof *an);
-	an->name = arena_strdup(l->a, (const char *)anchor);
-	an->node = n;
-	an->weight = weight;
-	an->next = l->anchors;
-	l->anchors = an;
+	if ((l->anchors.n + 1) * 2 > l->anchors.size)
+		anchors_grow(l);
+	const char *name = (const char *)anchor;
+	uint64_t h = hash_bytes(name, strlen(name));
+	struct anchor **slot = anchor_slot(&l->anchors, name, h);
+	if (!*slot) {
+		*slot = arena_alloc(l->a, sizeof **slot);
+		(*slot)->name = arena_strdup(l->a, name);
+		(*slot)->hash = h;
+		l->anchors.n++;
+	}
+	(*slot)->node = n;
+	(*slot)->weight = weight;
 }
 
 static ynode *parse_node(struct loader *l, yaml_event_t *ev, int depth);
@@ -89,8 +152,10 @@ static ynode *parse_alias(struct loader *l, yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	srcpos at = mark_pos(l, ev->start_mark);
-	for (struct anchor *an = l->anchors; an; an = an->next) {
-		if (strcmp(an->name, name) == 0)
+	if (l->anchors.n) {
+		const struct anchor *an =
+		    *anchor_slot(&l->anchors, name, hash_bytes(name, strlen(name)));
+		if (an)
 			return count(l, an->weight, at) ? an->node : NULL;
 	}
 	diag_error(l->d, at, "unknown alias '%s'", name);
@@ -98,9 +163,37 @@ static ynode *parse_alias(struct loader *l, yaml_event_t *ev)
 	return NULL;
 }
 
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/* A node's explicit tag: none, or the core tag of its own kind (core:
+ * "str", "seq" or "map"). Any other tag would be dropped silently, so
+ * `!!float 1` or `!foo x` is an error rather than a string. */
+static void check_tag(struct loader *l, const yaml_char_t *tag,
+		      const char *core, yaml_mark_t m)
+{
+	const char *t = (const char *)tag;
+	size_t n = sizeof CORE_TAG - 1;
+	if (!t || (strncmp(t, CORE_TAG, n) == 0 && strcmp(t + n, core) == 0))
+		return;
+	bool short_form = strncmp(t, CORE_TAG, n) == 0;
+	diag_error(l->d, mark_pos(l, m),
+		   "YAML tag '%s%.100s' is not supported (write the value "
+		   "without a tag; quote it to make it a string)",
+		   short_form ? "!!" : "", short_form ? t + n : t);
+	l->rejected = true;
+}
+
 static ynode *parse_scalar(struct loader *l, yaml_event_t *ev)
 {
 	srcpos at = mark_pos(l, ev->start_mark);
+	check_tag(l, ev->data.scalar.tag, "str", ev->start_mark);
+	/* libyaml returns the length: a "\0" escape must not cut the value
+	 * short where it is used as a C string */
+	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
+		diag_error(l->d, at, "a string cannot contain a NUL character "
+				     "(\\0)");
+		l->rejected = true;
+	}
 	if (ev->data.scalar.length > LIMIT_STRING_BYTES) {
 		diag_error(l->d, at, "string longer than %u bytes",
 			   LIMIT_STRING_BYTES);
@@ -112,21 +205,79 @@ static ynode *parse_scalar(struct loader *l, yaml_event_t *ev)
 	ynode *n = new_node(l, YNODE_SCALAR, ev->start_mark);
 	n->len = ev->data.scalar.length;
 	n->str = arena_strndup(l->a, (const char *)ev->data.scalar.value, n->len);
-	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	/* a !!str scalar is a string even when written plain */
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		   !ev->data.scalar.tag;
 	remember(l, ev->data.scalar.anchor, n, 1);
 	return n;
 }
 
-static bool key_seen(const ynode *map, const ynode *key)
+/* The keys of one mapping, for duplicates in linear time: open addressing
+ * over their FNV-1a hash, each slot a pair index + 1 (0: empty). A key is
+ * compared by hash, length and bytes, so a key holding a NUL is still
+ * itself. The table only answers "seen before?": nothing is ever read out
+ * of it in hash order. */
+struct keyset {
+	size_t *slot;
+	uint64_t *hash;
+	size_t size, n;
+};
+
+static uint64_t key_hash(const ynode *k)
 {
-	if (key->kind != YNODE_SCALAR)
-		return false;
+	return hash_bytes(k->str, k->len);
+}
+
+static void keyset_grow(struct loader *l, struct keyset *ks,
+			const ynode *map)
+{
+	size_t size = ks->size ? ks->size * 2 : 16;
+	ks->slot = arena_alloc(l->a, size * sizeof *ks->slot);
+	ks->hash = arena_alloc(l->a, size * sizeof *ks->hash);
+	ks->size = size;
+	/* re-insert: the map's keys are all distinct */
 	for (size_t i = 0; i < map->n; i++) {
-		const ynode *k = map->pairs[i].key;
-		if (k->kind == YNODE_SCALAR && k->len == key->len &&
+		uint64_t h = key_hash(map->pairs[i].key);
+		size_t j = (size_t)h & (size - 1);
+		while (ks->slot[j])
+			j = (j + 1) & (size - 1);
+		ks->slot[j] = i + 1;
+		ks->hash[j] = h;
+	}
+}
+
+/* Has map a key equal to key? If not, key is recorded as the key of pair
+ * map->n, the one about to be appended. */
+static bool key_seen(struct loader *l, struct keyset *ks, const ynode *map,
+		     const ynode *key)
+{
+	if ((map->n + 1) * 2 > ks->size)
+		keyset_grow(l, ks, map);
+	uint64_t h = key_hash(key);
+	size_t j = (size_t)h & (ks->size - 1);
+	for (; ks->slot[j]; j = (j + 1) & (ks->size - 1)) {
+		const ynode *k = map->pairs[ks->slot[j] - 1].key;
+		if (ks->hash[j] == h && k->len == key->len &&
 		    memcmp(k->str, key->str, key->len) == 0)
 			return true;
 	}
+	ks->slot[j] = map->n + 1;
+	ks->hash[j] = h;
+	return false;
+}
+
+/* One more entry in the collection n, or an error at the entry (at) that
+ * passes LIMIT_YAML_ENTRIES: what a hostile file can make every later
+ * phase do is bounded here, and the error points into matrix.yaml. */
+static bool room_for(struct loader *l, const ynode *n, srcpos at)
+{
+	if (n->n < LIMIT_YAML_ENTRIES)
+		return true;
+	diag_error(l->d, at, "more than %u entries in the %s that starts at "
+			     "line %u",
+		   LIMIT_YAML_ENTRIES, n->kind == YNODE_MAP ? "mapping" : "list",
+		   n->at.line);
+	l->failed = true;
 	return false;
 }
 
@@ -161,6 +312,7 @@ static ynode *parse_seq(struct loader *l, yaml_event_t *start, int depth)
 	yaml_char_t *anchor = start->data.sequence_start.anchor;
 	const yaml_char_t *anchor_name =
 	    anchor ? (yaml_char_t *)arena_strdup(l->a, (char *)anchor) : NULL;
+	check_tag(l, start->data.sequence_start.tag, "seq", start->start_mark);
 	if (!count(l, 1, n->at))
 		return NULL;
 	for (;;) {
@@ -170,6 +322,10 @@ static ynode *parse_seq(struct loader *l, yaml_event_t *start, int depth)
 		if (ev.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&ev);
 			break;
+		}
+		if (!room_for(l, n, mark_pos(l, ev.start_mark))) {
+			yaml_event_delete(&ev);
+			return NULL;
 		}
 		ynode *item = parse_node(l, &ev, depth + 1);
 		yaml_event_delete(&ev);
@@ -186,9 +342,11 @@ static ynode *parse_map(struct loader *l, yaml_event_t *start, int depth)
 {
 	ynode *n = new_node(l, YNODE_MAP, start->start_mark);
 	size_t before = l->weight, cap = 0;
+	struct keyset keys = {0};
 	yaml_char_t *anchor = start->data.mapping_start.anchor;
 	const yaml_char_t *anchor_name =
 	    anchor ? (yaml_char_t *)arena_strdup(l->a, (char *)anchor) : NULL;
+	check_tag(l, start->data.mapping_start.tag, "map", start->start_mark);
 	if (!count(l, 1, n->at))
 		return NULL;
 	for (;;) {
@@ -199,6 +357,10 @@ static ynode *parse_map(struct loader *l, yaml_event_t *start, int depth)
 			yaml_event_delete(&ev);
 			break;
 		}
+		if (!room_for(l, n, mark_pos(l, ev.start_mark))) {
+			yaml_event_delete(&ev);
+			return NULL;
+		}
 		ynode *key = parse_node(l, &ev, depth + 1);
 		yaml_event_delete(&ev);
 		if (!key || !next_event(l, &ev))
@@ -207,10 +369,11 @@ static ynode *parse_map(struct loader *l, yaml_event_t *start, int depth)
 		yaml_event_delete(&ev);
 		if (!val)
 			return NULL;
-		if (key_seen(n, key))
-			diag_error(l->d, key->at, "duplicate key '%s'", key->str);
-		else if (key->kind != YNODE_SCALAR)
+		if (key->kind != YNODE_SCALAR)
 			diag_error(l->d, key->at, "mapping keys must be strings");
+		else if (key_seen(l, &keys, n, key))
+			diag_error(l->d, key->at, "duplicate key '%.100s%s'",
+				   key->str, key->len > 100 ? "..." : "");
 		else
 			append_pair(l, n, key, val, &cap);
 	}
@@ -277,11 +440,56 @@ static ynode *parse_stream(struct loader *l)
 	return root;
 }
 
+/* The length of the line break at p that libyaml takes for one but a
+ * person (an editor, a terminal, diag's excerpts) may not: NEL (U+0085),
+ * LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029), a CR not followed
+ * by LF. 0 for anything else. */
+static size_t odd_break(const unsigned char *p, const unsigned char *end)
+{
+	if (p[0] == '\r')
+		return p + 1 < end && p[1] == '\n' ? 0 : 1;
+	if (p[0] == 0xc2 && p + 1 < end && p[1] == 0x85)
+		return 2;
+	if (p[0] == 0xe2 && p + 2 < end && p[1] == 0x80 &&
+	    (p[2] == 0xa8 || p[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+/* Report every odd line break in text, at the line and column a person
+ * sees (lines end at LF only; columns count characters, as libyaml's do).
+ * Returns false when there was one. */
+static bool check_breaks(struct loader *l, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	srcpos at = {l->file, 1, 1};
+	bool ok = true;
+	for (; p < end; p++) {
+		size_t n = odd_break(p, end);
+		if (n) {
+			diag_error(l->d, at, "%s is a line break that not every "
+					     "reader sees: use a plain newline",
+				   n == 1   ? "a carriage return without a newline"
+				   : n == 2 ? "U+0085 (NEL)"
+				   : p[2] == 0xa8 ? "U+2028 (LINE SEPARATOR)"
+						  : "U+2029 (PARAGRAPH SEPARATOR)");
+			ok = false;
+		}
+		if (*p == '\n')
+			at.line++, at.col = 1;
+		else if ((*p & 0xc0) != 0x80)
+			at.col++;
+	}
+	return ok;
+}
+
 ynode *yaml_load(arena *a, diag *d, const char *file, const char *text,
 		 size_t len)
 {
 	struct loader l = {.a = a, .d = d, .file = file};
 	unsigned errors = diag_errors(d);
+	if (!check_breaks(&l, text, len))
+		return NULL;
 	if (!yaml_parser_initialize(&l.parser)) {
 		diag_error(d, srcpos_file(file), "cannot initialise libyaml");
 		return NULL;
@@ -293,7 +501,7 @@ ynode *yaml_load(arena *a, diag *d, const char *file, const char *text,
 	yaml_parser_delete(&l.parser);
 	/* a duplicate key is reported but leaves a usable tree, so that
 	 * validation can report the rest of the file's problems too */
-	if (l.failed || (!root && diag_errors(d) != errors))
+	if (l.failed || l.rejected || (!root && diag_errors(d) != errors))
 		return NULL;
 	return root;
 }

@@ -122,10 +122,15 @@ if measured "$t"; then
 	result $? "$t (${secs}s, ${rss_mb} MB peak; under 2 s and 400 MB)"
 fi
 
-# One anchor of 5000 items referred to 100 times: quadratic, not exponential.
+# One anchor of 5000 items (5 lists of 1000: a list holds at most 1000)
+# referred to 100 times: quadratic, not exponential.
 awk 'BEGIN {
 	printf "big: &big ["
-	for (i = 0; i < 5000; i++) printf "%sx", (i ? ", " : "")
+	for (j = 0; j < 5; j++) {
+		printf "%s[", (j ? ", " : "")
+		for (i = 0; i < 1000; i++) printf "%sx", (i ? ", " : "")
+		printf "]"
+	}
 	print "]"
 	printf "refs: ["
 	for (i = 0; i < 100; i++) printf "%s*big", (i ? ", " : "")
@@ -141,11 +146,17 @@ timed "$w" generate
 expect_error 2 '^matrix\.yaml:1:[0-9]+: error: nesting deeper than 64 levels' \
 	"100000 nested lists: positioned error, exit 2, no stack overflow"
 
-# 300000 scalars in one list: the node cap, not the memory, stops it.
-awk 'BEGIN { printf "versions: ["; for (i = 0; i < 300000; i++) printf "%s1", (i ? "," : ""); print "]" }' >"$w/matrix.yaml"
+# 300000 scalars in 300 lists: the node cap, not the memory, stops it.
+awk 'BEGIN { printf "versions: ["; for (j = 0; j < 300; j++) { printf "%s[", (j ? "," : ""); for (i = 0; i < 1000; i++) printf "%s1", (i ? "," : ""); printf "]" }; print "]" }' >"$w/matrix.yaml"
 timed "$w" generate
 expect_error 2 '^matrix\.yaml:1:[0-9]+: error: document too large' \
 	"300000 scalars: rejected by the node count"
+
+# 300000 scalars in one list: the entry cap stops it at the 1001st.
+awk 'BEGIN { printf "versions: ["; for (i = 0; i < 300000; i++) printf "%s1", (i ? "," : ""); print "]" }' >"$w/matrix.yaml"
+run "$w" generate
+expect_error 2 '^matrix\.yaml:1:2012: error: more than 1000 entries in the list that starts at line 1$' \
+	"300000 scalars in one list: rejected at the 1001st entry"
 
 # --- values that are accepted must stay inert -----------------------------
 

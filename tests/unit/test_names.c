@@ -1,4 +1,6 @@
 /* The grammars every output value must pass. */
+#include <string.h>
+
 #include "names.h"
 #include "tap.h"
 
@@ -123,8 +125,45 @@ static void paths(void)
 	BAD(name_check_path, "a\nb");
 }
 
+/* Free text (env and configure values, runner tags): what a reviewer
+ * sees must be what is used, so no character that breaks a line, hides
+ * or reorders text, and nothing that is not UTF-8. */
+static void texts(void)
+{
+	GOOD(name_check_text, "plain text; $(not run) 'quoted'");
+	GOOD(name_check_text, "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x90\x8d");
+	BAD(name_check_text, "a\nb");
+	BAD(name_check_text, "a\x7f" "b");
+	BAD(name_check_text, "NEL \xc2\x85 here");
+	BAD(name_check_text, "CSI \xc2\x9b" "2J");
+	BAD(name_check_text, "LS \xe2\x80\xa8 here");
+	BAD(name_check_text, "PS \xe2\x80\xa9 here");
+	BAD(name_check_text, "RLO \xe2\x80\xae here");
+	BAD(name_check_text, "RLI \xe2\x81\xa7 here");
+	BAD(name_check_text, "ZWSP \xe2\x80\x8b here");
+	BAD(name_check_text, "BOM \xef\xbb\xbf here");
+	BAD(name_check_text, "ALM \xd8\x9c here");
+	BAD(name_check_text, "stray \xff byte");
+	BAD(name_check_text, "cut \xe2\x80");
+	BAD(name_check_text, "overlong \xc0\xaf");
+	BAD(name_check_text, "surrogate \xed\xa0\x80");
+	BAD(name_check_flag, "--with-x=\xe2\x80\xae" "evil");
+	BAD(name_check_runner_tag, "");
+	BAD(name_check_runner_tag, "  ");
+	BAD(name_check_runner_tag, "docker\xe2\x80\xae");
+	GOOD(name_check_runner_tag, "docker linux");
+	BAD(name_check_env_name, "$CI_REGISTRY_USER");
+	ok(strstr(name_check_env_name("$CI_REGISTRY_USER"), "without the '$'") != NULL,
+	   "a $NAME variable name is told to drop the '$'");
+	ok(strstr(name_check_env_name("${HUB_TOKEN}"), "without the '$'") != NULL,
+	   "a ${NAME} variable name is told to drop the '$'");
+	ok(strstr(name_check_env_name("$(id)"), "without the '$'") == NULL,
+	   "$(id) is not a variable name with a '$' in front");
+}
+
 int main(void)
 {
+	texts();
 	paths();
 	tags();
 	repositories();

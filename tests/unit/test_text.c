@@ -101,10 +101,119 @@ static void diagnostics(void)
 	free(text);
 }
 
+/* what diag_print writes for one error at (line, col) of src, with the
+ * message "x 'arg'" */
+static char *printed(const char *src, unsigned line, unsigned col,
+		     const char *arg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	diag *d = diag_new(10);
+	diag_add_source(d, "m.yaml", src, strlen(src));
+	diag_error(d, (srcpos){"m.yaml", line, col}, "x '%s'", arg);
+	diag_print(d, f, false);
+	fclose(f);
+	diag_free(d);
+	return text;
+}
+
+/* Trojan Source: bidirectional controls, the line and paragraph
+ * separators, C1 and bytes that are not UTF-8 reorder, hide or break what
+ * the terminal shows. Each is escaped in a message and shown as one '?'
+ * in a quoted line, whose caret counts characters. */
+static void diagnostics_unicode(void)
+{
+	char *t = printed("k: v\n", 1, 1,
+			  "a\u202eb\u2028c\u2029d\u2066e\u200bf\xc2\x85" "g"
+			  "\xc2\x9b" "h\xef\xbb\xbf" "i");
+	is_str(t, "m.yaml:1:1: error: x 'a\\u202eb\\u2028c\\u2029d\\u2066e"
+		  "\\u200bf\\u0085g\\u009bh\\ufeffi'\n"
+		  "    1 | k: v\n      | ^\n",
+	       "bidi, separators, invisible and C1 characters escaped in a message");
+	free(t);
+	t = printed("k: v\n", 1, 1, "a\xff" "b\xc3(c\xe2\x80" "d\xed\xa0\x80" "e\xc0\xaf");
+	is_str(t, "m.yaml:1:1: error: x 'a\\xffb\\xc3(c\\xe2\\x80d"
+		  "\\xed\\xa0\\x80e\\xc0\\xaf'\n    1 | k: v\n      | ^\n",
+	       "bytes that are not UTF-8 escaped one by one in a message");
+	free(t);
+	t = printed("caf\xc3\xa9 \xe4\xb8\xad: x\n", 1, 1, "\xc3\xa9\xe4\xb8\xad");
+	is_str(t, "m.yaml:1:1: error: x '\xc3\xa9\xe4\xb8\xad'\n"
+		  "    1 | caf\xc3\xa9 \xe4\xb8\xad: x\n      | ^\n",
+	       "other non-ASCII text is shown as it is");
+	free(t);
+	t = printed("a: \"\xe2\x80\xae" "b\xff\xc2\x85\" \xc3\xa9" "x: 1\n", 1, 12, "v");
+	is_str(t, "m.yaml:1:12: error: x 'v'\n"
+		  "    1 | a: \"?b??\" \xc3\xa9" "x: 1\n"
+		  "      |            ^\n",
+	       "a quoted line shows each unsafe character or stray byte as "
+	       "one '?', and the caret counts characters");
+	free(t);
+}
+
+/* the full Levenshtein table, to check diag_suggest's banded one */
+static size_t naive_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[20][20];
+	for (size_t i = 0; i <= la; i++)
+		for (size_t j = 0; j <= lb; j++) {
+			if (!i || !j) {
+				d[i][j] = i + j;
+				continue;
+			}
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* "did you mean": a candidate within 1, 2 or 3 edits (by the word's
+ * length), the first of the closest; computed in a band around the
+ * diagonal, which must agree with the full table */
+static void suggestions(void)
+{
+	const char *const keys[] = {"variants", "versions", "registries"};
+	is_str(diag_suggest("varients", keys, 3), "variants", "a typo is suggested");
+	is_str(diag_suggest("xyz", keys, 3), NULL, "nothing close: no suggestion");
+	unsigned seed = 1, bad = 0;
+	char w[20], c[20];
+	for (int t = 0; t < 20000; t++) {
+		size_t lw = 0, lc = 0;
+		seed = seed * 1103515245 + 12345;
+		lw = (seed >> 16) % 12;
+		seed = seed * 1103515245 + 12345;
+		lc = (seed >> 16) % 12;
+		for (size_t i = 0; i < lw; i++) {
+			seed = seed * 1103515245 + 12345;
+			w[i] = (char)('a' + (seed >> 16) % 3);
+		}
+		for (size_t i = 0; i < lc; i++) {
+			seed = seed * 1103515245 + 12345;
+			c[i] = (char)('a' + (seed >> 16) % 3);
+		}
+		w[lw] = c[lc] = '\0';
+		size_t limit = lw < 4 ? 1 : lw < 8 ? 2 : 3;
+		const char *cand[] = {c};
+		const char *got = diag_suggest(w, cand, 1);
+		bool want = naive_distance(w, c) <= limit;
+		if ((got != NULL) != want && bad++ < 5)
+			printf("# '%s' '%s': distance %zu, suggested: %s\n", w, c,
+			       naive_distance(w, c), got ? "yes" : "no");
+	}
+	ok(bad == 0, "the banded distance agrees with the full table on 20000 "
+		     "random pairs (%u differ)", bad);
+}
+
 int main(void)
 {
 	quoting();
 	diagnostics();
+	diagnostics_unicode();
+	suggestions();
 	diffs();
 	return tap_done();
 }
