@@ -11,10 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "limits_input.h"
 #include "buf.h"
+#include "limits_input.h"
 #include "matrix.h"
 #include "tap.h"
+#include "yamlio.h"
 
 typedef struct {
 	bool loaded;       /* yaml_load and matrix_load both succeeded */
