@@ -440,7 +440,8 @@ static int mx_skip(lua_State *L)
 {
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return hook_fail(L, "mx.skip: needs a reason string, not %s "
-				 "(mx.skip(c, \"why\"))", a_type(L, 2));
+				 "(mx.skip(c, \"why\"))",
+				 lua_isnoneornil(L, 2) ? "nil" : a_type(L, 2));
 	lua_settop(L, 2);
 	lua_setfield(L, 1, "skip");
 	return 0;
