@@ -52,10 +52,6 @@ done | { pids=; while read -r c o; do
 	# shellcheck disable=SC2086
 	$cc $cflags -fsanitize=fuzzer-no-link -c "$c" -o "$o" & pids="$pids $!"
 done; st=0; for p in $pids; do wait "$p" || st=1; done; exit $st; }
-# the shipped hook files compiled at build time (include/frozen.h): data
-# only, so the Makefile's own rule builds it, with no instrumentation
-make -s -C "$repo" BUILD="$out" "$out/obj/frozen.o"
-objs="$objs $out/obj/frozen.o"
 bin=$out/fuzz_$target
 # shellcheck disable=SC2086
 $cc $cflags -Werror -fsanitize=fuzzer "$src" $objs $libs -o "$bin"

@@ -20,8 +20,9 @@
 #ifndef MATRIXC_WATCHDOG_H
 #define MATRIXC_WATCHDOG_H
 
-/* Start: a step of more than period seconds of CPU time, and less than
- * twice that, ends the process with exit status status. */
+/* Start: a step of more than period seconds of CPU time (and less than
+ * a period and a quarter) ends the process with exit status status.
+ * The caller (cmd) starts it around the hook phase. */
 void watchdog_start(double period, int status);
 
 /* A new step begins: what it is, at file:line (line 0: the file alone;

@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "limits_input.h"
 #include "outdir.h"
+#include "watchdog.h"
 #include "yamlio.h"
 
 /* dir of path, or "." */
@@ -210,7 +211,15 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 		return r;
 	if (!expand_cells(c->a, c->d, &c->m, &c->lock, &c->all))
 		return EXIT_INPUT;
-	if (!hooks_run(c->a, c->d, &c->m, &c->all))
+	/* the watchdog ends the process, with EXIT_INPUT, in a step of the
+	 * hooks that no limit of theirs can stop (watchdog.h) */
+	bool hooked = true;
+	if (c->m.hooks.n) {
+		watchdog_start(hooks_watchdog_period(), EXIT_INPUT);
+		hooked = hooks_run(c->a, c->d, &c->m, &c->all);
+		watchdog_stop();
+	}
+	if (!hooked)
 		return EXIT_INPUT;
 	if (!plan_build(c->a, c->d, &c->m, &c->all, &c->p))
 		return EXIT_INPUT;

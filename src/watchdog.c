@@ -7,12 +7,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#define TICKS 4 /* per period */
+
 /* The step in progress, written by watchdog_step, read by the handler. */
 static const char *volatile w_file;
 static volatile unsigned w_line;
 static const char *volatile w_what;
 static volatile sig_atomic_t w_steps; /* steps begun */
 static sig_atomic_t w_seen;           /* w_steps at the last tick */
+static unsigned w_idle;   /* ticks since, without a new step */
 static unsigned w_tenths; /* the period, in tenths of a second */
 static int w_status;
 static struct sigaction w_old;
@@ -41,15 +44,19 @@ static void put_unsigned(unsigned v)
 	put(p);
 }
 
-/* Every period of CPU time: a step that began before the last tick and
- * is still running has run for more than a period. */
+/* Every quarter of a period of CPU time: a step that began before the
+ * first of the last four ticks and is still running has run for more
+ * than a period (and less than a period and a quarter). */
 static void tick(int sig)
 {
 	(void)sig;
 	if (w_steps != w_seen) {
 		w_seen = w_steps;
+		w_idle = 0;
 		return;
 	}
+	if (++w_idle < TICKS)
+		return;
 	put(w_file ? w_file : "matrixc");
 	if (w_file && w_line) {
 		put(":");
@@ -87,13 +94,14 @@ void watchdog_start(double period, int status)
 	w_file = NULL;
 	w_what = NULL;
 	w_seen = w_steps;
+	w_idle = 0;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = tick;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPROF, &sa, &w_old);
-	set_timer(period);
+	set_timer(period / TICKS);
 }
 
 void watchdog_step(const char *file, unsigned line, const char *what)

@@ -9,7 +9,6 @@
 #   stderr    exact standard error (absent: must be empty)
 #   stdout    exact standard output (absent: not compared)
 #   status    exit status (absent: 0)
-#   frozen-only  present: not run again with the hook files edited (below)
 #
 # Inputs shared by many cases are symbolic links, which the copy follows:
 # lua/ files to the shipped lua/, and matrix.lock.json to lock-3.13.json
@@ -17,12 +16,6 @@
 # The run happens in a fresh copy of the folder, with NO_COLOR set, under
 # $MATRIXC_WRAPPER when set (tests/valgrind.sh sets it to valgrind).
 #
-# matrixc loads a hook file whose path and text are those of a shipped one
-# (lua/*.lua) from the chunk compiled into it at build time
-# (include/frozen.h). Each case with such a file runs a second time with its
-# hook files edited (a newline appended, no line changed), so that they are
-# compiled from their text, and must give the same results, unless the case
-# has a file named frozen-only (it is about what only the frozen files do).
 # UPDATE=1 rewrites expected/, stderr, stdout and status from what the run
 # produced, for a person to review with git diff.
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
@@ -37,7 +30,7 @@ copy_input() {
 	mkdir -p "$2"
 	(cd "$1" && find . -mindepth 1 -maxdepth 1 \
 		! -name expected ! -name stderr ! -name stdout ! -name status \
-		! -name cmd ! -name setup ! -name README ! -name frozen-only -exec cp -RL {} "$2/" \;)
+		! -name cmd ! -name setup ! -name README -exec cp -RL {} "$2/" \;)
 }
 
 # compare file $1 (expected) with $2 (got), printing a diff on failure
@@ -49,12 +42,9 @@ same() {
 
 run_case() {
 	dir=$1
-	name=$(basename "$dir")${edit_hooks:+.edited}
+	name=$(basename "$dir")
 	work=$tmp/$name
 	copy_input "$dir" "$work"
-	if [ -n "$edit_hooks" ]; then
-		for f in "$work"/lua/*.lua; do printf '\n' >>"$f"; done
-	fi
 	if [ -f "$dir/setup" ] && ! (cd "$work" && MATRIXC=$MATRIXC sh "$dir/setup" >/dev/null 2>&1); then
 		echo "# setup failed"
 		return 1
@@ -108,28 +98,10 @@ update_case() {
 	fi
 }
 
-# has case $1 a hook file that is a shipped one, byte for byte?
-shipped_hooks() {
-	[ -f "$1/frozen-only" ] && return 1
-	for f in "$1"/lua/*.lua; do
-		[ -f "$f" ] && cmp -s "$f" "$here/../lua/$(basename "$f")" && return 0
-	done
-	return 1
-}
-
-# one test: case $1, titled $2; with $3 = edited, its hook files edited
-report() {
-	edit_hooks=${3:-}
-	run_case "$1"
-	result $? "$2"
-}
-
 for dir in "$cases"/*/; do
 	dir=${dir%/}
 	[ -f "$dir/matrix.yaml" ] || [ -f "$dir/cmd" ] || continue
-	report "$dir" "$(basename "$dir")"
-	if [ -z "$UPDATE" ] && shipped_hooks "$dir"; then
-		report "$dir" "$(basename "$dir") (hooks compiled, not frozen)" edited
-	fi
+	run_case "$dir"
+	result $? "$(basename "$dir")"
 done
 tap_done

@@ -4,9 +4,10 @@
 #   make valgrind                                  (all of it)
 #   MATRIXC=build/valgrind/matrixc tests/valgrind.sh  (CASES=dir for a subset)
 #
-# Use the binary `make valgrind` builds (HEAP_DIRECT): in a normal build
-# the Lua heap carves small blocks out of slabs, inside which memcheck
-# sees nothing.
+# Use the binary `make valgrind` builds: the hooks' CPU-time backstop is
+# raised there, since memcheck runs a hook tens of times slower than it
+# would run (a hook that exhausts its instruction budget would meet the
+# backstop first).
 # Runs tests/cases.t with MATRIXC_WRAPPER set to valgrind: any memory error
 # or leak (definite, indirect or possible) makes that run exit 99 and print
 # valgrind's report on stderr, so the case fails on its status and stderr.
