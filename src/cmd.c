@@ -16,6 +16,7 @@
 #include "expand.h"
 #include "hooks.h"
 #include "bounds.h"
+#include "fileio.h"
 #include "outdir.h"
 
 /* dir of path, or "." */

@@ -12,7 +12,7 @@
 #include "cmd.h"
 #include "init_files.h"
 #include "bounds.h"
-#include "outdir.h"
+#include "fileio.h"
 
 static const char *join(arena *a, const char *dir, const char *name)
 {

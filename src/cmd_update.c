@@ -23,7 +23,7 @@
 #include "http.h"
 #include "bounds.h"
 #include "names.h"
-#include "outdir.h"
+#include "fileio.h"
 #include "pyorg.h"
 #include "update.h"
 

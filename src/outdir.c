@@ -27,7 +27,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -35,171 +34,11 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "fileio.h"
 #include "names.h"
 #include "bounds.h"
 
 #define MANIFEST_MAX ((size_t)64 << 20)
-
-#ifdef MATRIXC_FAULTS
-/* Test builds only (tests/faults.t): MATRIXC_FAULT=OP:N makes the Nth call
- * of OP (write, rename or fsync) fail, as a full disk or a failing device
- * would; MATRIXC_FAULT=OP:N:kill kills the process there instead, as a
- * crash or a power cut would. The counter is the only global state, and
- * release builds have neither it nor the getenv. */
-static bool fault(const char *op)
-{
-	static unsigned seen;
-	const char *spec = getenv("MATRIXC_FAULT");
-	size_t n = strlen(op);
-	char *end;
-	if (!spec || strncmp(spec, op, n) != 0 || spec[n] != ':')
-		return false;
-	if (++seen != strtoul(spec + n + 1, &end, 10))
-		return false;
-	if (strcmp(end, ":kill") == 0)
-		raise(SIGKILL);
-	errno = strcmp(op, "write") == 0 ? ENOSPC : EIO;
-	return true;
-}
-#else
-#define fault(op) false
-#endif
-
-int file_read(const char *path, buf *out, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return -1;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		return -2;
-	}
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return n < 0 ? -1 : 0;
-		}
-		if (out->len + (size_t)n > max) {
-			close(fd);
-			return -2;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-}
-
-static bool write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = fault("write") ? -1 : write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = (!fault("fsync") && fsync(fd) == 0) || errno == EINVAL;
-	close(fd);
-	return ok;
-}
-
-/* The directory part of path ("." for none), in out (PATH_MAX bytes). */
-static void dir_of(const char *path, char *out, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(out, size, ".");
-	else if (slash == path)
-		snprintf(out, size, "/");
-	else
-		snprintf(out, size, "%.*s", (int)(slash - path), path);
-}
-
-/* Write data to a new temporary file beside path, named in tmp (4096
- * bytes). Returns its descriptor, still open, or -1 after reporting (and
- * removing the file). */
-static int write_temp(const char *path, const char *data, size_t len,
-		      char *tmp, diag *d)
-{
-	const char *slash = strrchr(path, '/');
-	int n = slash ? snprintf(tmp, 4096, "%.*s/.%s.tmp.XXXXXX",
-				 (int)(slash - path), path, slash + 1)
-		      : snprintf(tmp, 4096, ".%s.tmp.XXXXXX", path);
-	if (n < 0 || n >= 4096) {
-		diag_error(d, srcpos_file(path), "path too long");
-		return -1;
-	}
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		diag_error(d, srcpos_file(path), "cannot create a temporary file: %s",
-			   strerror(errno));
-		return -1;
-	}
-	/* mkstemp makes the file 0600; generated files are for everyone to
-	 * read, like the ones they replace */
-	if (fchmod(fd, 0644) == 0 && write_all(fd, data, len))
-		return fd;
-	int err = errno;
-	close(fd);
-	unlink(tmp);
-	diag_error(d, srcpos_file(path), "cannot write: %s", strerror(err));
-	return -1;
-}
-
-/* Write data to a new temporary file beside path, fsync it, then rename
- * it over path. Does not fsync the directory (the caller does). */
-static bool replace_file(const char *path, const char *data, size_t len,
-			 diag *d)
-{
-	char tmp[4096];
-	int fd = write_temp(path, data, len, tmp, d);
-	if (fd < 0)
-		return false;
-	bool ok = !fault("fsync") && fsync(fd) == 0;
-	int err = ok ? 0 : errno;
-	ok = close(fd) == 0 && ok;
-	if (ok && !fault("rename") && rename(tmp, path) == 0)
-		return true;
-	err = err ? err : errno;
-	unlink(tmp);
-	diag_error(d, srcpos_file(path), "cannot write: %s", strerror(err));
-	return false;
-}
-
-bool file_write_atomic(const char *path, const char *data, size_t len,
-		       diag *d)
-{
-	char dir[4096];
-	if (!replace_file(path, data, len, d))
-		return false;
-	dir_of(path, dir, sizeof dir);
-	if (!fsync_dir(dir)) {
-		diag_error(d, srcpos_file(dir), "cannot sync directory: %s",
-			   strerror(errno));
-		return false;
-	}
-	return true;
-}
 
 /* --- paths inside the output directory ---------------------------------- */
 
@@ -451,7 +290,7 @@ static void batch_release(batch *b, size_t renamed)
 static bool sync_fs(const batch *b, const char *root, diag *d)
 {
 #ifdef __linux__
-	if (!fault("fsync") && syncfs(b->root_fd) == 0)
+	if (!file_fault("fsync") && syncfs(b->root_fd) == 0)
 		return true;
 	diag_error(d, srcpos_file(root), "cannot sync the file system: %s",
 		   strerror(errno));
@@ -468,7 +307,7 @@ static bool sync_fs(const batch *b, const char *root, diag *d)
 static bool stage_file(batch *b, char *path, const buf *content, diag *d)
 {
 	char tmp[4096];
-	int fd = write_temp(path, content->data, content->len, tmp, d);
+	int fd = file_write_temp(path, content->data, content->len, tmp, d);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -478,7 +317,7 @@ static bool stage_file(batch *b, char *path, const buf *content, diag *d)
 #else
 	(void)st;
 #endif
-	bool ok = !own || (!fault("fsync") && fsync(fd) == 0);
+	bool ok = !own || (!file_fault("fsync") && fsync(fd) == 0);
 	int err = ok ? 0 : errno;
 	ok = close(fd) == 0 && ok;
 	if (!ok) {
@@ -505,7 +344,7 @@ static bool commit(batch *b, const char *root, const outset *os, diag *d)
 	bool ok = sync_fs(b, root, d);
 	for (; ok && renamed < b->n; renamed++) {
 		const struct pending *f = &b->v[renamed];
-		if (fault("rename") || rename(f->tmp, f->path) != 0) {
+		if (file_fault("rename") || rename(f->tmp, f->path) != 0) {
 			diag_error(d, srcpos_file(f->path), "cannot write: %s",
 				   strerror(errno));
 			ok = false;
@@ -586,11 +425,11 @@ static bool sync_dirs(const char *root, const outset *os, diag *d)
 	char dir[4096], prev[4096] = "";
 	for (size_t i = 0; i < os->n; i++) {
 		char *path = join(root, os->v[i].path);
-		dir_of(path, dir, sizeof dir);
+		file_dir_of(path, dir, sizeof dir);
 		free(path);
 		if (strcmp(dir, prev) == 0)
 			continue;
-		if (!fsync_dir(dir)) {
+		if (!file_sync_dir(dir)) {
 			diag_error(d, srcpos_file(dir), "cannot sync directory: %s",
 				   strerror(errno));
 			return false;

@@ -11,7 +11,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "frozen.h"
-#include "outdir.h"
+#include "fileio.h"
 #include "tap.h"
 
 static int writer(lua_State *L, const void *p, size_t n, void *ud)
