@@ -60,6 +60,12 @@ static char *join(const char *root, const char *rel)
 	return p;
 }
 
+/* mkdir, counted as a file operation for the fault tests. */
+static int make_dir(const char *path, mode_t mode)
+{
+	return file_fault("mkdir") ? -1 : mkdir(path, mode);
+}
+
 /* Create the directories of rel under root, refusing to pass through a
  * symlink or a non-directory. */
 static bool make_parents(const char *root, const char *rel, diag *d)
@@ -78,7 +84,7 @@ static bool make_parents(const char *root, const char *rel, diag *d)
 							       : "a non-directory");
 				ok = false;
 			}
-		} else if (mkdir(path, 0777) != 0) {
+		} else if (make_dir(path, 0777) != 0) {
 			diag_error(d, srcpos_file(path),
 				   "cannot create directory: %s", strerror(errno));
 			ok = false;
@@ -744,12 +750,6 @@ static bool root_parents_ok(const char *root, const char *rel, diag *d)
 	}
 	free(path);
 	return ok;
-}
-
-/* mkdir, counted as a file operation for the fault tests. */
-static int make_dir(const char *path, mode_t mode)
-{
-	return file_fault("mkdir") ? -1 : mkdir(path, mode);
 }
 
 /* Each generated file into the new tree: a link to root's when that
