@@ -1,24 +1,38 @@
 /* outdir.c - writing and checking the output directory.
  *
- * Writes are atomic per file: a temporary file in the same directory,
- * then a rename over the target. generate batches the durability: it
- * writes every changed file to its temporary name, makes them all durable
- * with one syncfs of the output file system, renames them all, then one
- * more syncfs makes the renames durable, instead of an fsync per file and
- * per directory (which made a fresh 10,000-cell tree cost minutes). Since
- * no rename happens before every new content is on disk, a crash still
- * leaves every file with its old or its new content. Where syncfs is
- * missing (not Linux), or a file lands on another file system, each file
- * gets its own fsync and each directory its own as before.
+ * generate is atomic for the whole tree. It builds the new tree beside
+ * the old one, in the sibling PARENT/.NAME.matrixc-swap (same file
+ * system): a hard link for each file whose bytes did not change (it keeps
+ * its inode and mtime) and for each file matrixc does not own, a new file
+ * for each changed one, directories made again with their modes, the
+ * files it no longer generates left out. One syncfs puts the new tree on
+ * disk, renameat2(RENAME_EXCHANGE) swaps the two directories in one step,
+ * an fsync of the parent makes that durable, and the old tree, now at the
+ * sibling's name, is pruned. A kill at any moment leaves the old tree or
+ * the new one, and at most the sibling, which the next run prunes first.
+ * A run with nothing to change builds nothing.
+ *
+ * Pruning a tree that is not the output (prune_tree) removes only what is
+ * matrixc's: what the output holds too (the same inode), what the tree's
+ * own manifest lists (written first, removed last), what is generated
+ * now. Anything else stays and is reported: a file written into the
+ * output while generate ran is never lost.
+ *
+ * Where the swap cannot be done (a mount point, a repository's root, a
+ * file system that refuses the links or the exchange, not Linux), files
+ * are replaced one by one (write_in_place), with a warning: each changed
+ * file to a temporary name, one syncfs, the renames, one more syncfs.
+ * Every file then holds its old or its new content, but the tree may mix
+ * them; the manifest is first rewritten as the union of old and new, so
+ * that a crash never leaves a file matrixc made but does not know it owns.
  *
  * Ownership: the manifest (emit.h's EMIT_MANIFEST) lists what matrixc
- * generated. Before a run adds files, the manifest is first rewritten as
- * the union of old and new, so that a crash mid-run never leaves a file
- * matrixc made but does not know it owns. Only manifest entries are ever
- * deleted, and only when they are regular files.
+ * generated. Only its entries are ever deleted, and only when they are
+ * regular files reached through no symlink.
  *
- * Two runs at once are serialised by flock on the directory itself, which
- * leaves no lock file behind for anyone to commit.
+ * Two runs at once are serialised by flock on the output's parent: the
+ * swap replaces the output directory itself, so a lock on it would not
+ * hold; no lock file is left behind for anyone to commit.
  */
 #define _DEFAULT_SOURCE /* flock */
 #define _GNU_SOURCE     /* syncfs */
