@@ -845,8 +845,12 @@ static bool copy_entry(build *b, const char *rel, const char *name,
 			diag_error(b->d, srcpos_file(to), "cannot create directory: %s",
 				   strerror(errno));
 			ok = false;
+		} else if (chmod(to, st.st_mode & 07777) != 0) {
+			diag_error(b->d, srcpos_file(to), "cannot set the mode: %s",
+				   strerror(errno));
+			ok = false;
 		} else {
-			ok = chmod(to, st.st_mode & 07777) == 0 && copy_rest(b, crel, &sub);
+			ok = copy_rest(b, crel, &sub);
 		}
 		/* drop a directory emptied of files matrixc no longer makes;
 		 * rmdir refuses a non-empty one, which is what we want */
@@ -1096,16 +1100,16 @@ static int swap_tree(const outpath *o, const outset *os, diag *d,
 		r = 0; /* swapped, but maybe not durably: report, then clean up */
 	}
 	/* the new tree that was not swapped in, or the old one that was */
-	if (!clear_spare(o, os, d) && ok)
-		r = 0;
+	bool cleared = clear_spare(o, os, d);
 	if (!ok)
-		r = b.unsupported ? -1 : 0;
+		r = b.unsupported && cleared ? -1 : 0;
+	else if (!cleared)
+		r = 0;
 out:
 	free(same);
 	pathlist_release(&old);
 	return r;
 }
-
 
 bool outdir_write(const char *root, const outset *os, diag *d,
 		  outdir_stats *st)
