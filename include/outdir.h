@@ -1,12 +1,18 @@
 /* outdir.h - the output directory: atomic writes, ownership, staleness.
  *
- * generate writes only the files whose bytes changed: every changed file
- * to a temporary name, one syncfs of the file system, the renames, one more
- * syncfs (fsync per file where syncfs is missing or a file is elsewhere).
- * It removes files listed in the old manifest that are no longer
- * generated, and never touches anything else.
+ * generate is atomic for the whole tree: after a failure or a kill at any
+ * moment the directory is entirely the old tree or entirely the new one
+ * (the new tree is built in the sibling .NAME.matrixc-swap and swapped in
+ * with renameat2's RENAME_EXCHANGE). Unchanged files keep their inode and
+ * mtime; files matrixc does not own are kept as they are; the files of
+ * the old manifest no longer generated are removed, and nothing else.
+ * Where a swap cannot be done (a mount point, a repository's root, a file
+ * system without the exchange), files are replaced one by one, each old
+ * or new, and a warning says so. Nothing outside the directory is written
+ * but that sibling, which a killed run may leave and the next run removes.
  * check compares the in-memory outset with the directory and produces a
- * unified diff. Neither follows a symlink out of the output directory.
+ * unified diff; it never reads the sibling. Neither follows a symlink out
+ * of the output directory.
  */
 #ifndef MATRIXC_OUTDIR_H
 #define MATRIXC_OUTDIR_H
@@ -32,12 +38,5 @@ bool outdir_write(const char *dir, const outset *os, diag *d,
  * 1 stale, -1 on I/O error (reported). */
 int outdir_check(const char *dir, const outset *os, diag *d, buf *diff,
 		 diff_budget *budget);
-
-/* Read a whole regular file (no symlink) into out, up to max bytes.
- * Returns 0, -1 with errno set, or -2 when over max. */
-int file_read(const char *path, buf *out, size_t max);
-/* Atomically replace path with data (temp, fsync, rename, fsync dir). */
-bool file_write_atomic(const char *path, const char *data, size_t len,
-		       diag *d);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "emit.h"
 #include "expand.h"
+#include "fileio.h"
 #include "hooks.h"
 #include "limits_input.h"
 #include "outdir.h"

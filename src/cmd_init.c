@@ -11,8 +11,8 @@
 
 #include "cmd.h"
 #include "init_files.h"
+#include "fileio.h"
 #include "limits_input.h"
-#include "outdir.h"
 
 static const char *join(arena *a, const char *dir, const char *name)
 {

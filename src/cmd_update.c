@@ -26,7 +26,7 @@
 #include "http.h"
 #include "limits_input.h"
 #include "names.h"
-#include "outdir.h"
+#include "fileio.h"
 #include "pyorg.h"
 #include "update.h"
 

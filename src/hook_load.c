@@ -10,7 +10,7 @@
 
 #include "limits_input.h"
 #include "buf.h"
-#include "outdir.h"
+#include "fileio.h"
 
 void load_setup(hookrun *r, lua_State *L)
 {

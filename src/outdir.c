@@ -1,24 +1,38 @@
 /* outdir.c - writing and checking the output directory.
  *
- * Writes are atomic per file: a temporary file in the same directory,
- * then a rename over the target. generate batches the durability: it
- * writes every changed file to its temporary name, makes them all durable
- * with one syncfs of the output file system, renames them all, then one
- * more syncfs makes the renames durable, instead of an fsync per file and
- * per directory (which made a fresh 10,000-cell tree cost minutes). Since
- * no rename happens before every new content is on disk, a crash still
- * leaves every file with its old or its new content. Where syncfs is
- * missing (not Linux), or a file lands on another file system, each file
- * gets its own fsync and each directory its own as before.
+ * generate is atomic for the whole tree. It builds the new tree beside
+ * the old one, in the sibling PARENT/.NAME.matrixc-swap (same file
+ * system): a hard link for each file whose bytes did not change (it keeps
+ * its inode and mtime) and for each file matrixc does not own, a new file
+ * for each changed one, directories made again with their modes, the
+ * files it no longer generates left out. One syncfs puts the new tree on
+ * disk, renameat2(RENAME_EXCHANGE) swaps the two directories in one step,
+ * an fsync of the parent makes that durable, and the old tree, now at the
+ * sibling's name, is pruned. A kill at any moment leaves the old tree or
+ * the new one, and at most the sibling, which the next run prunes first.
+ * A run with nothing to change builds nothing.
+ *
+ * Pruning a tree that is not the output (prune_tree) removes only what is
+ * matrixc's: what the output holds too (the same inode), what the tree's
+ * own manifest lists (written first, removed last), what is generated
+ * now. Anything else stays and is reported: a file written into the
+ * output while generate ran is never lost.
+ *
+ * Where the swap cannot be done (a mount point, a repository's root, a
+ * file system that refuses the links or the exchange, not Linux), files
+ * are replaced one by one (write_in_place), with a warning: each changed
+ * file to a temporary name, one syncfs, the renames, one more syncfs.
+ * Every file then holds its old or its new content, but the tree may mix
+ * them; the manifest is first rewritten as the union of old and new, so
+ * that a crash never leaves a file matrixc made but does not know it owns.
  *
  * Ownership: the manifest (emit.h's EMIT_MANIFEST) lists what matrixc
- * generated. Before a run adds files, the manifest is first rewritten as
- * the union of old and new, so that a crash mid-run never leaves a file
- * matrixc made but does not know it owns. Only manifest entries are ever
- * deleted, and only when they are regular files.
+ * generated. Only its entries are ever deleted, and only when they are
+ * regular files reached through no symlink.
  *
- * Two runs at once are serialised by flock on the directory itself, which
- * leaves no lock file behind for anyone to commit.
+ * Two runs at once are serialised by flock on the output's parent: the
+ * swap replaces the output directory itself, so a lock on it would not
+ * hold; no lock file is left behind for anyone to commit.
  */
 #define _DEFAULT_SOURCE /* flock */
 #define _GNU_SOURCE     /* syncfs */
@@ -27,179 +41,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "diff.h"
+#include "fileio.h"
 #include "names.h"
 #include "limits_input.h"
 
 #define MANIFEST_MAX ((size_t)64 << 20)
-
-#ifdef MATRIXC_FAULTS
-/* Test builds only (tests/faults.t): MATRIXC_FAULT=OP:N makes the Nth call
- * of OP (write, rename or fsync) fail, as a full disk or a failing device
- * would; MATRIXC_FAULT=OP:N:kill kills the process there instead, as a
- * crash or a power cut would. The counter is the only global state, and
- * release builds have neither it nor the getenv. */
-static bool fault(const char *op)
-{
-	static unsigned seen;
-	const char *spec = getenv("MATRIXC_FAULT");
-	size_t n = strlen(op);
-	char *end;
-	if (!spec || strncmp(spec, op, n) != 0 || spec[n] != ':')
-		return false;
-	if (++seen != strtoul(spec + n + 1, &end, 10))
-		return false;
-	if (strcmp(end, ":kill") == 0)
-		raise(SIGKILL);
-	errno = strcmp(op, "write") == 0 ? ENOSPC : EIO;
-	return true;
-}
-#else
-#define fault(op) false
-#endif
-
-int file_read(const char *path, buf *out, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return -1;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		return -2;
-	}
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return n < 0 ? -1 : 0;
-		}
-		if (out->len + (size_t)n > max) {
-			close(fd);
-			return -2;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-}
-
-static bool write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = fault("write") ? -1 : write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = (!fault("fsync") && fsync(fd) == 0) || errno == EINVAL;
-	close(fd);
-	return ok;
-}
-
-/* The directory part of path ("." for none), in out (PATH_MAX bytes). */
-static void dir_of(const char *path, char *out, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(out, size, ".");
-	else if (slash == path)
-		snprintf(out, size, "/");
-	else
-		snprintf(out, size, "%.*s", (int)(slash - path), path);
-}
-
-/* Write data to a new temporary file beside path, named in tmp (4096
- * bytes). Returns its descriptor, still open, or -1 after reporting (and
- * removing the file). */
-static int write_temp(const char *path, const char *data, size_t len,
-		      char *tmp, diag *d)
-{
-	const char *slash = strrchr(path, '/');
-	int n = slash ? snprintf(tmp, 4096, "%.*s/.%s.tmp.XXXXXX",
-				 (int)(slash - path), path, slash + 1)
-		      : snprintf(tmp, 4096, ".%s.tmp.XXXXXX", path);
-	if (n < 0 || n >= 4096) {
-		diag_error(d, srcpos_file(path), "path too long");
-		return -1;
-	}
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		diag_error(d, srcpos_file(path), "cannot create a temporary file: %s",
-			   strerror(errno));
-		return -1;
-	}
-	/* mkstemp makes the file 0600; generated files are for everyone to
-	 * read, like the ones they replace */
-	if (fchmod(fd, 0644) == 0 && write_all(fd, data, len))
-		return fd;
-	int err = errno;
-	close(fd);
-	unlink(tmp);
-	diag_error(d, srcpos_file(path), "cannot write: %s", strerror(err));
-	return -1;
-}
-
-/* Write data to a new temporary file beside path, fsync it, then rename
- * it over path. Does not fsync the directory (the caller does). */
-static bool replace_file(const char *path, const char *data, size_t len,
-			 diag *d)
-{
-	char tmp[4096];
-	int fd = write_temp(path, data, len, tmp, d);
-	if (fd < 0)
-		return false;
-	bool ok = !fault("fsync") && fsync(fd) == 0;
-	int err = ok ? 0 : errno;
-	ok = close(fd) == 0 && ok;
-	if (ok && !fault("rename") && rename(tmp, path) == 0)
-		return true;
-	err = err ? err : errno;
-	unlink(tmp);
-	diag_error(d, srcpos_file(path), "cannot write: %s", strerror(err));
-	return false;
-}
-
-bool file_write_atomic(const char *path, const char *data, size_t len,
-		       diag *d)
-{
-	char dir[4096];
-	if (!replace_file(path, data, len, d))
-		return false;
-	dir_of(path, dir, sizeof dir);
-	if (!fsync_dir(dir)) {
-		diag_error(d, srcpos_file(dir), "cannot sync directory: %s",
-			   strerror(errno));
-		return false;
-	}
-	return true;
-}
 
 /* --- paths inside the output directory ---------------------------------- */
 
@@ -217,6 +72,12 @@ static char *join(const char *root, const char *rel)
 		abort();
 	snprintf(p, n, "%s/%s", root, rel);
 	return p;
+}
+
+/* mkdir, counted as a file operation for the fault tests. */
+static int make_dir(const char *path, mode_t mode)
+{
+	return file_fault("mkdir") ? -1 : mkdir(path, mode);
 }
 
 /* Create the directories of rel under root, refusing to pass through a
@@ -237,7 +98,7 @@ static bool make_parents(const char *root, const char *rel, diag *d)
 							       : "a non-directory");
 				ok = false;
 			}
-		} else if (mkdir(path, 0777) != 0) {
+		} else if (make_dir(path, 0777) != 0) {
 			diag_error(d, srcpos_file(path),
 				   "cannot create directory: %s", strerror(errno));
 			ok = false;
@@ -314,10 +175,16 @@ static bool make_root(const char *root, diag *d)
 
 typedef struct {
 	char **v;
+	char **sorted; /* v in byte order, for pathlist_has */
 	size_t n;
 	buf text;  /* the entries, each ended with a NUL in place of its \n */
 	buf bytes; /* the file as read; empty when it could not be */
 } pathlist;
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void read_manifest(const char *root, pathlist *pl)
 {
@@ -343,11 +210,23 @@ static void read_manifest(const char *root, pathlist *pl)
 		if (*p != '#' && inside(p) && strcmp(p, EMIT_MANIFEST) != 0)
 			pl->v[pl->n++] = p;
 	}
+	pl->sorted = calloc(lines, sizeof *pl->sorted);
+	if (!pl->sorted)
+		abort();
+	memcpy(pl->sorted, pl->v, pl->n * sizeof *pl->v);
+	qsort(pl->sorted, pl->n, sizeof *pl->sorted, by_string);
+}
+
+static bool pathlist_has(const pathlist *pl, const char *rel)
+{
+	return pl->n && bsearch(&rel, pl->sorted, pl->n, sizeof *pl->sorted,
+				by_string);
 }
 
 static void pathlist_release(pathlist *pl)
 {
 	free(pl->v);
+	free(pl->sorted);
 	buf_release(&pl->text);
 	buf_release(&pl->bytes);
 }
@@ -369,18 +248,6 @@ static void union_manifest(const outset *os, const pathlist *old, buf *out)
 }
 
 /* --- generate ----------------------------------------------------------- */
-
-static int lock_dir(const char *root, diag *d)
-{
-	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		diag_error(d, srcpos_file(root), "cannot lock: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* Does the file at path hold exactly the len bytes at data? Compared a
  * chunk at a time as it is read, after a size check: one open, one fstat
@@ -451,7 +318,7 @@ static void batch_release(batch *b, size_t renamed)
 static bool sync_fs(const batch *b, const char *root, diag *d)
 {
 #ifdef __linux__
-	if (!fault("fsync") && syncfs(b->root_fd) == 0)
+	if (!file_fault("fsync") && syncfs(b->root_fd) == 0)
 		return true;
 	diag_error(d, srcpos_file(root), "cannot sync the file system: %s",
 		   strerror(errno));
@@ -468,7 +335,7 @@ static bool sync_fs(const batch *b, const char *root, diag *d)
 static bool stage_file(batch *b, char *path, const buf *content, diag *d)
 {
 	char tmp[4096];
-	int fd = write_temp(path, content->data, content->len, tmp, d);
+	int fd = file_write_temp(path, content->data, content->len, tmp, d);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -478,7 +345,7 @@ static bool stage_file(batch *b, char *path, const buf *content, diag *d)
 #else
 	(void)st;
 #endif
-	bool ok = !own || (!fault("fsync") && fsync(fd) == 0);
+	bool ok = !own || (!file_fault("fsync") && fsync(fd) == 0);
 	int err = ok ? 0 : errno;
 	ok = close(fd) == 0 && ok;
 	if (!ok) {
@@ -505,7 +372,7 @@ static bool commit(batch *b, const char *root, const outset *os, diag *d)
 	bool ok = sync_fs(b, root, d);
 	for (; ok && renamed < b->n; renamed++) {
 		const struct pending *f = &b->v[renamed];
-		if (fault("rename") || rename(f->tmp, f->path) != 0) {
+		if (file_fault("rename") || rename(f->tmp, f->path) != 0) {
 			diag_error(d, srcpos_file(f->path), "cannot write: %s",
 				   strerror(errno));
 			ok = false;
@@ -586,11 +453,11 @@ static bool sync_dirs(const char *root, const outset *os, diag *d)
 	char dir[4096], prev[4096] = "";
 	for (size_t i = 0; i < os->n; i++) {
 		char *path = join(root, os->v[i].path);
-		dir_of(path, dir, sizeof dir);
+		file_dir_of(path, dir, sizeof dir);
 		free(path);
 		if (strcmp(dir, prev) == 0)
 			continue;
-		if (!fsync_dir(dir)) {
+		if (!file_sync_dir(dir)) {
 			diag_error(d, srcpos_file(dir), "cannot sync directory: %s",
 				   strerror(errno));
 			return false;
@@ -622,12 +489,7 @@ static bool write_manifest(const char *root, const buf *text,
 
 static bool owned(const outset *os, const pathlist *old, const char *rel)
 {
-	if (manifest_has(os, rel))
-		return true;
-	for (size_t i = 0; i < old->n; i++)
-		if (strcmp(old->v[i], rel) == 0)
-			return true;
-	return false;
+	return manifest_has(os, rel) || pathlist_has(old, rel);
 }
 
 /* The file a leftover temporary ".NAME.tmp.XXXXXX" in dir (relative to the
@@ -675,9 +537,16 @@ static void remove_leftovers(const char *root, const outset *os,
 	}
 }
 
-static bool write_locked(const char *root, int root_fd, const outset *os,
-			 diag *d, outdir_stats *st)
+static bool write_in_place(const char *root, const outset *os, diag *d,
+			   outdir_stats *st)
 {
+	if (!make_root(root, d))
+		return false;
+	int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		diag_error(d, srcpos_file(root), "cannot open: %s", strerror(errno));
+		return false;
+	}
 	pathlist old;
 	buf pre;
 	bool ok;
@@ -694,20 +563,575 @@ static bool write_locked(const char *root, int root_fd, const outset *os,
 	}
 	buf_release(&pre);
 	pathlist_release(&old);
+	close(root_fd);
 	return ok;
+}
+
+/* --- the whole tree at once ----------------------------------------------- */
+
+/* The output directory as a name in its parent, and the sibling that
+ * holds the new tree while it is built (and the old one after the swap). */
+typedef struct {
+	char *root;   /* the output directory (a symlink given with -o resolved) */
+	char *parent; /* its parent directory */
+	char *name;   /* its name there; "" for "/" */
+	char *spare;  /* parent/.NAME.matrixc-swap */
+	char *spare_name;
+	int pfd;      /* the parent, open and locked */
+} outpath;
+
+static void outpath_release(outpath *o)
+{
+	free(o->root);
+	free(o->parent);
+	free(o->name);
+	free(o->spare);
+	free(o->spare_name);
+	if (o->pfd >= 0)
+		close(o->pfd);
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = malloc(n);
+	if (!p)
+		abort();
+	return memcpy(p, s, n);
+}
+
+/* Split root into parent and name. A root that is a symlink (-o is the
+ * user's choice), or ends in "." or "..", is first resolved, so that the
+ * swap replaces the directory and not a link or an alias of it. */
+static bool outpath_init(outpath *o, const char *root, diag *d)
+{
+	memset(o, 0, sizeof *o);
+	o->pfd = -1;
+	o->root = dup_str(root);
+	size_t n = strlen(o->root);
+	while (n > 1 && o->root[n - 1] == '/')
+		o->root[--n] = '\0';
+	const char *base = strrchr(o->root, '/');
+	base = base ? base + 1 : o->root;
+	struct stat st;
+	if (!strcmp(base, ".") || !strcmp(base, "..") ||
+	    (lstat(o->root, &st) == 0 && S_ISLNK(st.st_mode))) {
+		char *real = realpath(o->root, NULL);
+		if (!real) {
+			diag_error(d, srcpos_file(root), "cannot resolve: %s",
+				   strerror(errno));
+			return false;
+		}
+		free(o->root);
+		o->root = real;
+	}
+	char dir[4096];
+	file_dir_of(o->root, dir, sizeof dir);
+	o->parent = dup_str(dir);
+	base = strrchr(o->root, '/');
+	o->name = dup_str(strcmp(o->root, "/") ? (base ? base + 1 : o->root) : "");
+	n = strlen(o->name) + 32;
+	o->spare_name = malloc(n);
+	if (!o->spare_name)
+		abort();
+	snprintf(o->spare_name, n, ".%s.matrixc-swap", o->name);
+	o->spare = join(o->parent, o->spare_name);
+	return true;
+}
+
+/* Create the parent directories and lock the parent: the lock must
+ * outlive the swap, which replaces the output directory itself. */
+static bool lock_parent(outpath *o, diag *d)
+{
+	char *copy = join(o->parent, "x");
+	copy[strlen(o->parent)] = '\0';
+	for (char *p = copy + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(copy, 0777);
+		*p = '/';
+	}
+	mkdir(copy, 0777);
+	free(copy);
+	o->pfd = open(o->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->pfd < 0 || flock(o->pfd, LOCK_EX) != 0) {
+		diag_error(d, srcpos_file(o->parent), "cannot lock: %s",
+			   strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Exchange two names in dir atomically (Linux 3.15+). */
+static int exchange(int dir, const char *a, const char *b)
+{
+	if (file_fault("swap"))
+		return -1;
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+	return renameat2(dir, a, dir, b, RENAME_EXCHANGE);
+#elif defined(__linux__) && defined(SYS_renameat2)
+	return (int)syscall(SYS_renameat2, dir, a, dir, b, 1 << 1);
+#else
+	(void)dir, (void)a, (void)b;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Errors that say this file system cannot do the swap (or its links),
+ * rather than that something failed. */
+static bool unsupported(int err)
+{
+	return err == EXDEV || err == EINVAL || err == ENOSYS ||
+	       err == ENOTSUP || err == EPERM || err == EMLINK || err == EBUSY;
+}
+
+/* Why the tree cannot be swapped whole, or NULL when it can. */
+static const char *why_in_place(const outpath *o)
+{
+	struct stat rs, ps, gs;
+	if (!*o->name)
+		return "it is the root of the file system";
+	if (lstat(o->root, &rs) != 0)
+		return NULL;
+	if (fstat(o->pfd, &ps) == 0 &&
+	    (rs.st_dev != ps.st_dev || rs.st_ino == ps.st_ino))
+		return "it is a mount point";
+	char *git = join(o->root, ".git");
+	bool repo = lstat(git, &gs) == 0;
+	free(git);
+	if (repo)
+		return "it is the root of a git repository";
+	return NULL;
+}
+
+/* What one build of the new tree knows. */
+typedef struct {
+	const char *root;  /* the output directory (may not exist yet) */
+	const char *spare; /* where the new tree is built */
+	const outset *os;
+	const pathlist *old; /* root's manifest */
+	const bool *same;    /* per outset file: root holds it already */
+	dev_t dev;           /* root's file system */
+	int unsupported;     /* the errno of a link this file system refused */
+	diag *d;
+	outdir_stats *st;
+} build;
+
+/* A new file at path holding data: the new tree is private until the
+ * swap, so no temporary name; it is synced with the whole tree. */
+static bool write_new(const char *path, const buf *data, diag *d)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0644);
+	bool ok = fd >= 0 && fchmod(fd, 0644) == 0 &&
+		  file_write_all(fd, data->data, data->len);
+	int err = errno;
+	if (fd >= 0 && close(fd) != 0 && ok)
+		ok = false, err = errno;
+	if (!ok)
+		diag_error(d, srcpos_file(path), "cannot write: %s", strerror(err));
+	return ok;
+}
+
+/* Hard-link from to to; a file system that refuses is noted, to fall
+ * back to writing file by file. */
+static bool link_into(build *b, const char *from, const char *to)
+{
+	if (!file_fault("link") && link(from, to) == 0)
+		return true;
+	if (unsupported(errno))
+		b->unsupported = errno;
+	else
+		diag_error(b->d, srcpos_file(to), "cannot link: %s", strerror(errno));
+	return false;
+}
+
+/* The directories of rel in root must be real directories where they
+ * exist: a symlink would send the comparison, and the links, outside. */
+static bool root_parents_ok(const char *root, const char *rel, diag *d)
+{
+	char *path = join(root, rel);
+	bool ok = true;
+	for (char *p = path + strlen(root) + 1; ok && (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		struct stat st;
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			diag_error(d, srcpos_file(path), "refusing to write through %s",
+				   S_ISLNK(st.st_mode) ? "a symlink" : "a non-directory");
+			ok = false;
+		}
+		*p = '/';
+	}
+	free(path);
+	return ok;
+}
+
+/* Each generated file into the new tree: a link to root's when that
+ * holds the same bytes (so it keeps its inode and mtime), else written.
+ * The manifest goes first: a leftover tree is pruned by it. */
+static bool place_generated(build *b)
+{
+	const outfile *m = outset_find(b->os, EMIT_MANIFEST);
+	char *mp = join(b->spare, EMIT_MANIFEST);
+	char *old = join(b->root, EMIT_MANIFEST);
+	bool ok = !m || (b->same[m - b->os->v] ? link_into(b, old, mp)
+					       : write_new(mp, &m->content, b->d));
+	free(mp);
+	free(old);
+	for (size_t i = 0; ok && i < b->os->n; i++) {
+		const outfile *f = &b->os->v[i];
+		if (f == m)
+			continue;
+		if (!inside(f->path)) {
+			diag_error(b->d, srcpos_file(f->path), "not inside the output");
+			return false;
+		}
+		if (!root_parents_ok(b->root, f->path, b->d) ||
+		    !make_parents(b->spare, f->path, b->d))
+			return false;
+		char *from = join(b->root, f->path), *to = join(b->spare, f->path);
+		struct stat st;
+		if (b->same[i]) {
+			ok = link_into(b, from, to);
+			b->st->unchanged++;
+		} else if (lstat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+			diag_error(b->d, srcpos_file(from), "cannot write: %s",
+				   strerror(EISDIR));
+			ok = false;
+		} else {
+			ok = write_new(to, &f->content, b->d);
+			b->st->written++;
+		}
+		free(from);
+		free(to);
+	}
+	return ok;
+}
+
+/* Is name in dir (relative to the root) a temporary file of a file
+ * matrixc owns, left by a killed run of the file-by-file mode? */
+static bool owned_temp(const outset *os, const pathlist *own, const char *dir,
+		       const char *name)
+{
+	char target[4096];
+	return temp_target(dir, name, target, sizeof target) &&
+	       owned(os, own, target);
+}
+
+static bool copy_rest(build *b, const char *rel, bool *dropped);
+
+/* One entry of root's directory rel into the new tree: a generated file
+ * is there already; a file matrixc generated and no longer does, or a
+ * temporary file of a killed run, is left behind (so removed with the
+ * old tree); a directory is made and filled; anything else (files
+ * matrixc does not own, symlinks) is hard-linked, and so kept as it is. */
+static bool copy_entry(build *b, const char *rel, const char *name,
+		       bool *dropped)
+{
+	char *crel = *rel ? join(rel, name) : dup_str(name);
+	char *from = join(b->root, crel), *to = join(b->spare, crel);
+	struct stat st;
+	bool ok = true;
+	if (!strcmp(crel, EMIT_MANIFEST) || manifest_has(b->os, crel)) {
+		/* there already */
+	} else if (lstat(from, &st) != 0) {
+		/* gone since the listing */
+	} else if (S_ISDIR(st.st_mode)) {
+		bool sub = false;
+		if (st.st_dev != b->dev) {
+			b->unsupported = EXDEV; /* a mount inside */
+			ok = false;
+		} else if (make_dir(to, 0700) != 0 && errno != EEXIST) {
+			diag_error(b->d, srcpos_file(to), "cannot create directory: %s",
+				   strerror(errno));
+			ok = false;
+		} else if (chmod(to, st.st_mode & 07777) != 0) {
+			diag_error(b->d, srcpos_file(to), "cannot set the mode: %s",
+				   strerror(errno));
+			ok = false;
+		} else {
+			ok = copy_rest(b, crel, &sub);
+		}
+		/* drop a directory emptied of files matrixc no longer makes;
+		 * rmdir refuses a non-empty one, which is what we want */
+		if (ok && sub && rmdir(to) == 0)
+			*dropped = true;
+	} else if (S_ISREG(st.st_mode) && pathlist_has(b->old, crel)) {
+		b->st->removed++;
+		*dropped = true;
+	} else if (owned_temp(b->os, b->old, rel, name)) {
+		*dropped = true;
+	} else {
+		ok = link_into(b, from, to);
+	}
+	free(crel);
+	free(from);
+	free(to);
+	return ok;
+}
+
+static bool copy_rest(build *b, const char *rel, bool *dropped)
+{
+	char *dir = *rel ? join(b->root, rel) : dup_str(b->root);
+	DIR *dp = opendir(dir);
+	bool ok = dp != NULL;
+	if (!ok)
+		diag_error(b->d, srcpos_file(dir), "cannot read directory: %s",
+			   strerror(errno));
+	for (struct dirent *e; ok && (e = readdir(dp));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			ok = copy_entry(b, rel, e->d_name, dropped);
+	if (dp)
+		closedir(dp);
+	free(dir);
+	return ok;
+}
+
+/* Remove, from a tree at top that is not the output (a new tree that
+ * was not swapped in, or the old one after the swap, or either left by
+ * a killed run), everything that is matrixc's or that the output holds
+ * too: a non-directory is removed when the output has the very same
+ * file (a hard link), when the output now generates its path (it was
+ * replaced), or when it is a regular file the tree's own manifest lists,
+ * or a temporary file of one. Anything else stays, and the first such
+ * path goes into kept. The manifest goes last, so that a kill part way
+ * leaves a tree the next run can still prune. True when the tree is
+ * gone. */
+typedef struct {
+	const char *top, *root;
+	const outset *os;
+	pathlist own;
+	char kept[4096];
+} prune;
+
+static bool prune_dir(prune *p, const char *rel);
+
+static bool prune_entry(prune *p, const char *rel, const char *name)
+{
+	char *crel = *rel ? join(rel, name) : dup_str(name);
+	char *path = join(p->top, crel), *twin = join(p->root, crel);
+	struct stat st, ts;
+	bool gone = true;
+	if (!*rel && !strcmp(name, EMIT_MANIFEST)) {
+		/* last */
+	} else if (lstat(path, &st) != 0) {
+		gone = errno == ENOENT;
+	} else if (S_ISDIR(st.st_mode)) {
+		gone = prune_dir(p, crel) && !file_fault("unlink") &&
+		       rmdir(path) == 0;
+	} else if ((lstat(twin, &ts) == 0 && ts.st_dev == st.st_dev &&
+		    ts.st_ino == st.st_ino) ||
+		   manifest_has(p->os, crel) ||
+		   (S_ISREG(st.st_mode) && pathlist_has(&p->own, crel)) ||
+		   owned_temp(p->os, &p->own, rel, name)) {
+		gone = !file_fault("unlink") && unlink(path) == 0;
+	} else {
+		gone = false;
+		if (!p->kept[0])
+			snprintf(p->kept, sizeof p->kept, "%s", path);
+	}
+	free(crel);
+	free(path);
+	free(twin);
+	return gone;
+}
+
+static bool prune_dir(prune *p, const char *rel)
+{
+	char *dir = *rel ? join(p->top, rel) : dup_str(p->top);
+	DIR *dp = opendir(dir);
+	bool gone = dp != NULL;
+	for (struct dirent *e; dp && (e = readdir(dp));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			gone = prune_entry(p, rel, e->d_name) && gone;
+	if (dp)
+		closedir(dp);
+	free(dir);
+	return gone;
+}
+
+/* Prune the tree at top (see prune); true when it is gone or was never
+ * there. kept (4096 bytes) gets the first path that stays because it is
+ * not matrixc's, or "" when an error (errno) stopped the removal. */
+static bool prune_tree(const char *top, const char *root, const outset *os,
+		       char *kept)
+{
+	struct stat st;
+	kept[0] = '\0';
+	if (lstat(top, &st) != 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(kept, 4096, "%s", top);
+		return false;
+	}
+	prune p = {.top = top, .root = root, .os = os};
+	read_manifest(top, &p.own);
+	bool gone = prune_dir(&p, "");
+	char *m = join(top, EMIT_MANIFEST);
+	gone = gone && !file_fault("unlink") &&
+	       (unlink(m) == 0 || errno == ENOENT) && !file_fault("unlink") &&
+	       rmdir(top) == 0;
+	int err = errno;
+	free(m);
+	snprintf(kept, 4096, "%s", p.kept);
+	pathlist_release(&p.own);
+	errno = err;
+	return gone;
+}
+
+/* Remove the tree beside the output: this run's, or one a killed run
+ * left. What is not matrixc's stays, and is reported. */
+static bool clear_spare(const outpath *o, const outset *os, diag *d)
+{
+	char kept[4096];
+	if (prune_tree(o->spare, o->root, os, kept))
+		return true;
+	if (kept[0])
+		diag_error(d, srcpos_file(o->spare), "holds %s, which matrixc did "
+			   "not make (written while generate ran?): move it away",
+			   kept);
+	else
+		diag_error(d, srcpos_file(o->spare), "cannot remove: %s",
+			   strerror(errno));
+	return false;
+}
+
+/* Give the new tree the old one's mode and, where allowed, its owner. */
+static void copy_mode(const char *root, const char *spare)
+{
+	struct stat st;
+	if (stat(root, &st) != 0)
+		return;
+	chmod(spare, st.st_mode & 07777);
+	if (chown(spare, st.st_uid, st.st_gid) == 0)
+		chmod(spare, st.st_mode & 07777); /* chown clears set-gid */
+}
+
+/* Compare the outset with root: which files it holds already (same[i]),
+ * and whether anything at all is to change. */
+static bool needs_change(const char *root, const outset *os,
+			 const pathlist *old, bool *same)
+{
+	const outfile *m = outset_find(os, EMIT_MANIFEST);
+	bool change = !m || !same_buf(&old->bytes, &m->content);
+	char safe[4096] = "";
+	for (size_t i = 0; i < os->n; i++) {
+		const outfile *f = &os->v[i];
+		if (f == m) {
+			same[i] = !change;
+			continue;
+		}
+		char *path = join(root, f->path);
+		same[i] = !unsafe_parents(root, f->path, safe, sizeof safe) &&
+			  same_content(path, &f->content);
+		free(path);
+		change |= !same[i];
+	}
+	for (size_t i = 0; !change && i < old->n; i++) {
+		if (manifest_has(os, old->v[i]) ||
+		    unsafe_parents(root, old->v[i], NULL, 0))
+			continue;
+		char *path = join(root, old->v[i]);
+		struct stat sb;
+		change = lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+		free(path);
+	}
+	return change;
+}
+
+/* Build the new tree in o->spare, make it durable, swap it in. Returns
+ * 1 done, 0 failed (reported), -1 this file system cannot: the output
+ * is untouched and nothing is left, write file by file instead. */
+static int swap_tree(const outpath *o, const outset *os, diag *d,
+		     outdir_stats *st)
+{
+	struct stat rs = {0};
+	bool exists = lstat(o->root, &rs) == 0;
+	if (exists && !S_ISDIR(rs.st_mode)) {
+		diag_error(d, srcpos_file(o->root), "cannot create directory: %s",
+			   strerror(ENOTDIR));
+		return 0;
+	}
+	pathlist old;
+	read_manifest(o->root, &old);
+	bool *same = calloc(os->n + 1, sizeof *same);
+	if (!same)
+		abort();
+	build b = {.root = o->root, .spare = o->spare, .os = os, .old = &old,
+		   .same = same, .dev = rs.st_dev, .d = d, .st = st};
+	int r = 1;
+	if (exists && !needs_change(o->root, os, &old, same)) {
+		st->unchanged = os->n - (outset_find(os, EMIT_MANIFEST) != NULL);
+		goto out;
+	}
+	if (make_dir(o->spare, exists ? 0700 : 0777) != 0) {
+		diag_error(d, srcpos_file(o->spare), "cannot create directory: %s",
+			   strerror(errno));
+		r = 0;
+		goto out;
+	}
+	bool dropped = false;
+	bool ok = place_generated(&b) && (!exists || copy_rest(&b, "", &dropped));
+	if (ok && exists)
+		copy_mode(o->root, o->spare);
+	/* everything in the new tree on disk before it is swapped in */
+	if (ok && (file_fault("fsync") || syncfs(o->pfd) != 0)) {
+		diag_error(d, srcpos_file(o->parent), "cannot sync the file system: %s",
+			   strerror(errno));
+		ok = false;
+	}
+	if (ok && exists && exchange(o->pfd, o->spare_name, o->name) != 0) {
+		if (unsupported(errno))
+			b.unsupported = errno;
+		else
+			diag_error(d, srcpos_file(o->root), "cannot swap in the new tree: %s",
+				   strerror(errno));
+		ok = false;
+	}
+	if (ok && !exists &&
+	    (file_fault("swap") || renameat(o->pfd, o->spare_name, o->pfd, o->name) != 0)) {
+		diag_error(d, srcpos_file(o->root), "cannot create directory: %s",
+			   strerror(errno));
+		ok = false;
+	}
+	if (ok && (file_fault("fsync") || fsync(o->pfd) != 0) && errno != EINVAL) {
+		diag_error(d, srcpos_file(o->parent), "cannot sync directory: %s",
+			   strerror(errno));
+		r = 0; /* swapped, but maybe not durably: report, then clean up */
+	}
+	/* the new tree that was not swapped in, or the old one that was */
+	bool cleared = clear_spare(o, os, d);
+	if (!ok)
+		r = b.unsupported && cleared ? -1 : 0;
+	else if (!cleared)
+		r = 0;
+out:
+	free(same);
+	pathlist_release(&old);
+	return r;
 }
 
 bool outdir_write(const char *root, const outset *os, diag *d,
 		  outdir_stats *st)
 {
+	outpath o;
 	memset(st, 0, sizeof *st);
-	if (!make_root(root, d))
-		return false;
-	int lock = lock_dir(root, d);
-	if (lock < 0)
-		return false;
-	bool ok = write_locked(root, lock, os, d, st);
-	close(lock);
+	bool ok = outpath_init(&o, root, d) && lock_parent(&o, d) &&
+		  clear_spare(&o, os, d);
+	if (ok) {
+		const char *why = why_in_place(&o);
+		int r = why ? -1 : swap_tree(&o, os, d, st);
+		if (r < 0) {
+			if (!why)
+				why = "its file system cannot swap directories";
+			diag_warning(d, srcpos_file(root), "%s: files are replaced "
+				     "one by one, not the tree at once", why);
+			memset(st, 0, sizeof *st);
+			r = write_in_place(o.root, os, d, st);
+		}
+		ok = r == 1;
+	}
+	outpath_release(&o);
 	return ok;
 }
 

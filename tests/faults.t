@@ -1,26 +1,51 @@
 #!/bin/sh
-# generate under faults: every file in generated/ keeps its old or gets its
-# new content, never a partial one; matrixc exits 3; check tells the truth
-# afterwards; a plain generate then recovers. Faults:
-#   - a failure injected at each write, rename and fsync in turn, through a
-#     test build of matrixc (-DMATRIXC_FAULTS, MATRIXC_FAULT=OP:N);
+# generate under faults. generate builds the new tree beside the old one
+# (.generated.matrixc-swap), then swaps the two directories at once, so
+# that after any failure or kill generated/ is exactly the old tree or
+# exactly the new one, byte for byte and file for file, including files
+# matrixc does not own; matrixc exits 3; check tells the truth afterwards;
+# a plain generate then recovers, and removes what the killed run left.
+# Faults:
+#   - a failure injected at each write, link, mkdir, fsync, swap and unlink
+#     in turn, through a test build of matrixc (-DMATRIXC_FAULTS,
+#     MATRIXC_FAULT=OP:N), and a kill at every file operation in turn
+#     (MATRIXC_FAULT=any:N:kill);
+#   - kills spread over the whole run of a 10,000-cell tree (every file
+#     operation counted: building the new tree, the swap, removing the old
+#     one), and kill -9 after stepped delays with the release binary;
+#   - what a killed run leaves: the next generate removes it and takes
+#     nothing from it; a leftover with files matrixc did not make is
+#     refused;
+#   - the file-by-file fallback (an output directory that is a mount
+#     point): every file old or new, never partial;
 #   - a full disk (a 64 KiB tmpfs) and a read-only file system (the tmpfs
-#     remounted ro): both need root and mount, else they are skipped;
-#   - two generate runs at once, serialised by flock on the directory.
+#     remounted ro): both need root and mount, as the mount points do,
+#     else they are skipped;
+#   - two generate runs at once, serialised by flock on the parent.
 # The test build lives in build/faults (MATRIXC_FAULTS_BIN overrides it).
+# FAULTS_BIG_KILLS sets how many kills the large tree gets (default 4, and
+# 3 at the swap).
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tap.sh"
 repo=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)
-mnt=
+mounts=
 unmount() { umount "$1" 2>/dev/null || umount -l "$1"; }
 cleanup() {
-	[ -n "$mnt" ] && unmount "$mnt"
+	for m in $mounts; do unmount "$m"; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
+# mount_tmpfs DIR SIZE: a tmpfs at DIR; false where mount is not permitted
+mount_tmpfs() {
+	mkdir -p "$1" && mount -t tmpfs -o "size=$2" tmpfs "$1" 2>/dev/null &&
+		mounts="$1 $mounts"
+}
+umount_tmpfs() {
+	unmount "$1"
+	mounts=$(echo "$mounts" | tr ' ' '\n' | grep -vFx -- "$1" | tr '\n' ' ')
+}
 
 fbin=${MATRIXC_FAULTS_BIN:-}
 if [ -z "$fbin" ]; then
@@ -68,63 +93,69 @@ project() {
 	if [ "$2" = A ]; then matrix_a >"$1/matrix.yaml"; else matrix_b >"$1/matrix.yaml"; fi
 }
 
-# The reference trees.
+# The reference trees, each with files of the user's that matrixc does
+# not own: a file, one in a directory of their own, one beside generated
+# files, a symlink. Every state below must keep them as they are.
 for m in A B; do
 	project "$tmp/ref$m" $m
 	(cd "$tmp/ref$m" && "$MATRIXC" -q generate) || { echo "1..1"; echo "not ok 1 - reference tree $m"; exit 1; }
+	g=$tmp/ref$m/generated
+	echo mine >"$g/NOTES.md"
+	mkdir "$g/notes" && echo mine >"$g/notes/keep"
+	echo mine >"$g/3.13.14/README"
+	ln -s ../NOTES.md "$g/notes/link"
 done
 refA=$tmp/refA/generated
 refB=$tmp/refB/generated
+spare=.generated.matrixc-swap
 
-# The manifest while a run is under way: the new one plus the old entries
-# not in it (outdir.c writes it first, so that a crash never leaves a file
-# matrixc made but does not know it owns).
-m=.matrixc-manifest
-{ cat "$refB/$m"; grep -v '^#' "$refA/$m" | grep -vFx -f "$refB/$m"; } >"$tmp/union-manifest"
+# same_tree X Y: the same files (symlinks as symlinks), byte for byte
+same_tree() { diff -r --no-dereference "$1" "$2" >/dev/null 2>&1; }
 
-# Files a check skips: none, but for a killed run the temporary files it
-# left behind (.NAME.tmp.XXXXXX), which are not generated files.
-skip_names=/
-
-# old_or_new DIR: every file in DIR/generated is byte for byte the A or
-# the B version of itself (the manifest may also be the union), and
-# listed in the manifest. Prints what is wrong.
-old_or_new() {
-	oon=0
-	(cd "$1/generated" && find . \( -type f -o -type l \) ! -name "$skip_names") |
-		sed 's|^\./||' | sort >"$tmp/files"
-	while IFS= read -r f; do
-		g=$1/generated/$f
-		if [ -L "$g" ]; then echo "# $f: a symlink"; oon=1; continue; fi
-		if ! cmp -s "$g" "$refA/$f" 2>/dev/null && ! cmp -s "$g" "$refB/$f" 2>/dev/null &&
-			! { [ "$f" = $m ] && cmp -s "$g" "$tmp/union-manifest"; }; then
-			echo "# $f: neither the old nor the new content (partial or stray)"
-			oon=1
-		fi
-		[ "$f" = $m ] && continue
-		grep -qFx -- "$f" "$1/generated/$m" || { echo "# $f: not in the manifest"; oon=1; }
-	done <"$tmp/files"
-	return $oon
+# one_state DIR [REFA REFB]: DIR/generated is exactly the old tree or
+# exactly the new one. Prints what is wrong, and the state in $state.
+one_state() {
+	if same_tree "$1/generated" "${2:-$refA}"; then state=old; return 0; fi
+	if same_tree "$1/generated" "${3:-$refB}"; then state=new; return 0; fi
+	state=mixed
+	echo "# generated/ is neither the old tree nor the new one:"
+	diff -r --no-dereference "$1/generated" "${3:-$refB}" 2>&1 | head -5 | sed 's/^/#   /'
+	return 1
 }
 
-# check_truth DIR: check exits 0 exactly when generated/ is B's tree
+# check_truth DIR [REFB [STATE]]: check exits 0 exactly when generated/ is
+# B's tree (STATE: one_state's answer, when known)
 check_truth() {
 	(cd "$1" && "$MATRIXC" check >/dev/null 2>&1)
 	got=$?
-	if diff -r -x "$skip_names" "$1/generated" "$refB" >/dev/null 2>&1; then want=0; else want=1; fi
+	case ${3:-} in
+	new) want=0 ;;
+	old) want=1 ;;
+	*) if same_tree "$1/generated" "${2:-$refB}"; then want=0; else want=1; fi ;;
+	esac
 	[ "$got" = "$want" ] || { echo "# check exit $got, but generated/ $( [ $want = 0 ] && echo is || echo is not ) up to date"; return 1; }
 }
 
-# recovers DIR: a plain generate then brings it to B exactly
+# recovers DIR [REFB]: a plain generate brings it to B exactly, and
+# removes what a killed run left beside it
 recovers() {
-	(cd "$1" && "$MATRIXC" -q generate >/dev/null 2>&1) &&
-		diff -r -x "$skip_names" "$1/generated" "$refB" >/dev/null ||
-		{ echo "# a plain generate did not recover"; return 1; }
+	(cd "$1" && "$MATRIXC" -q generate >/dev/null 2>"$tmp/rec.err") &&
+		same_tree "$1/generated" "${2:-$refB}" ||
+		{ echo "# a plain generate did not recover"; sed 's/^/#   /' "$tmp/rec.err"; return 1; }
+	[ ! -e "$1/$spare" ] || { echo "# $spare survives the next generate"; return 1; }
 }
 
-# --- injected failures ------------------------------------------------------
+# killed_run DIR SPEC: the fault build under MATRIXC_FAULT=SPEC, in a
+# subshell that waits, so that its shell reports "Killed"; status in $st
+killed_run() {
+	(cd "$1" && MATRIXC_FAULT=$2 "$fbin" -q generate >"$tmp/out" 2>"$tmp/err"
+	 echo $? >"$tmp/st") 2>/dev/null
+	st=$(cat "$tmp/st")
+}
 
-for op in write rename fsync; do
+# --- injected failures --------------------------------------------------------
+
+for op in write link mkdir fsync swap unlink; do
 	ok=0
 	k=0
 	while :; do
@@ -136,7 +167,8 @@ for op in write rename fsync; do
 		st=$?
 		if [ "$st" = 0 ]; then
 			# past the last $op: no fault fired, the run must be complete
-			diff -r "$w/generated" "$refB" >/dev/null || { echo "# $op:$k: exit 0 but not B"; ok=1; }
+			same_tree "$w/generated" "$refB" || { echo "# $op:$k: exit 0 but not B"; ok=1; }
+			[ ! -e "$w/$spare" ] || { echo "# $op:$k: exit 0 but $spare left"; ok=1; }
 			break
 		fi
 		if [ "$st" != 3 ]; then
@@ -145,61 +177,254 @@ for op in write rename fsync; do
 			ok=1
 		fi
 		grep -q 'error:' "$tmp/err" || { echo "# $op:$k: no error message"; ok=1; }
-		old_or_new "$w" || { echo "# ... after a failure at $op $k"; ok=1; }
-		check_truth "$w" || ok=1
+		one_state "$w" || { echo "# ... after a failure at $op $k"; ok=1; }
+		check_truth "$w" "$refB" "$state" || ok=1
 		recovers "$w" || ok=1
 		rm -rf "$w"
 		[ "$k" -lt 500 ] || { echo "# $op: still failing after 500"; ok=1; break; }
 	done
-	result $ok "a failure at each $op (1 to $((k - 1))): exit 3, old or new content, check truthful, recovery"
+	result $ok "a failure at each $op (1 to $((k - 1))): exit 3, the old tree or the new one, check truthful, recovery"
 done
 
-# A crash at each of those points: the process is killed there (SIGKILL,
-# no chance to clean up). Its temporary files may stay behind, hidden
-# beside the files they were for; every generated file is old or new.
+# A crash at every file operation in turn: the process is killed there
+# (SIGKILL, no chance to clean up). The tree beside the output may stay
+# behind; generated/ is the old tree or the new one.
+ok=0
+k=0
+old=0 new=0 left=0
+while :; do
+	k=$((k + 1))
+	w=$tmp/kill-$k
+	project "$w" B
+	cp -R "$refA" "$w/generated"
+	killed_run "$w" "any:$k:kill"
+	if [ "$st" = 0 ]; then
+		same_tree "$w/generated" "$refB" || { echo "# any:$k:kill: exit 0 but not B"; ok=1; }
+		break
+	fi
+	[ "$st" = 137 ] || { echo "# any:$k:kill: exit status $st, want 137 (killed)"; ok=1; }
+	one_state "$w" || { echo "# ... after a kill at operation $k"; ok=1; }
+	eval "$state=\$((\$$state + 1))"
+	[ -e "$w/$spare" ] && left=$((left + 1))
+	check_truth "$w" "$refB" "$state" || ok=1
+	recovers "$w" || ok=1
+	rm -rf "$w"
+	[ "$k" -lt 1000 ] || break
+done
+echo "# $((k - 1)) kills: $old left the old tree, $new the new one; $left left $spare behind"
+[ "$old" -gt 0 ] && [ "$new" -gt 0 ] || { echo "# the kills did not cover both sides of the swap"; ok=1; }
+result $ok "killed at each file operation (1 to $((k - 1))): the old tree or the new one, check truthful, recovery removes the leftover"
+
+# --- what a killed run leaves ---------------------------------------------------
+
+# Killed right at the swap, the new tree (B) stays beside the output; the
+# next run generates A: it must remove that tree and take nothing from it.
+w=$tmp/left-new
+project "$w" B
+cp -R "$refA" "$w/generated"
+killed_run "$w" swap:1:kill
+ok=0
+[ "$st" = 137 ] && [ -d "$w/$spare" ] || { echo "# no tree left beside the output (exit $st)"; ok=1; }
+project "$w" A
+(cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err") || { sed 's/^/#   /' "$tmp/err"; ok=1; }
+same_tree "$w/generated" "$refA" || { echo "# generated/ is not A"; ok=1; }
+[ ! -e "$w/$spare" ] || { echo "# $spare survives"; ok=1; }
+grep -q ': 0 written, 6 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+result $ok "a new tree left by a kill at the swap: the next generate (of another matrix) removes it, takes nothing from it"
+
+# Killed while removing the old tree: what is left is removed next time.
+w=$tmp/left-old
+project "$w" B
+cp -R "$refA" "$w/generated"
+killed_run "$w" unlink:5:kill
+ok=0
+[ "$st" = 137 ] && [ -d "$w/$spare" ] || { echo "# no tree left beside the output (exit $st)"; ok=1; }
+one_state "$w" && [ "$state" = new ] || { echo "# generated/ is not the new tree"; ok=1; }
+(cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err") || { sed 's/^/#   /' "$tmp/err"; ok=1; }
+same_tree "$w/generated" "$refB" && [ ! -e "$w/$spare" ] || { echo "# not B, or $spare survives"; ok=1; }
+grep -q ': 0 written, 8 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+result $ok "an old tree half removed by a kill: the next generate finishes removing it, changes nothing else"
+
+# A leftover that holds a file matrixc did not make is not removed, and
+# the run stops before touching generated/.
+w=$tmp/left-foreign
+project "$w" B
+cp -R "$refA" "$w/generated"
+mkdir -p "$w/$spare/sub"
+echo precious >"$w/$spare/sub/mine"
+(cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err")
+st=$?
+ok=0
+[ "$st" = 3 ] || { echo "# exit status $st, want 3"; ok=1; }
+grep -q "$spare: error: holds .*sub/mine, which matrixc did not make" "$tmp/err" || { sed 's/^/#   /' "$tmp/err"; ok=1; }
+[ "$(cat "$w/$spare/sub/mine")" = precious ] || { echo "# the file was removed"; ok=1; }
+same_tree "$w/generated" "$refA" || { echo "# generated/ changed"; ok=1; }
+result $ok "a leftover holding a file matrixc did not make: refused, exit 3, the file and generated/ untouched"
+rm -rf "$w/$spare" && ln -s "$w/generated" "$w/$spare"
+(cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err")
+st=$?
+[ "$st" = 3 ] && [ -L "$w/$spare" ] && same_tree "$w/generated" "$refA"
+result $? "a symlink in the leftover's place: refused, exit 3, nothing followed or changed"
+rm -f "$w/$spare"
+recovers "$w"; result $? "once the user moved it away, generate runs"
+
+# --- the directory itself ---------------------------------------------------
+
+w=$tmp/mode
+project "$w" B
+cp -R "$refA" "$w/generated"
+chmod 0750 "$w/generated"
+(cd "$w" && "$MATRIXC" -q generate >/dev/null 2>&1)
+[ "$(stat -c %a "$w/generated")" = 750 ] && [ "$(stat -c %a "$w/generated/notes")" = 755 ]
+result $? "the swapped-in tree keeps the output directory's mode (0750)"
+ino=$(stat -c %i "$w/generated/NOTES.md")
+chmod 0700 "$w/generated/notes"
+project "$w" A
+(cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>/dev/null)
+ok=0
+[ "$(stat -c %i "$w/generated/NOTES.md")" = "$ino" ] || { echo "# a file of the user's was copied, not kept"; ok=1; }
+[ "$(stat -c %a "$w/generated/notes")" = 700 ] || { echo "# a directory of the user's lost its mode"; ok=1; }
+same_tree "$w/generated" "$refA" || { echo "# not A"; ok=1; }
+grep -q ': 6 written, 0 unchanged, 4 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+result $ok "files and directories of the user's are kept as they are (inode, mode); the summary counts what changed"
+touch -d @1000000000 "$w/generated/Makefile"
+printf '\n' >>"$w/generated/3.13.14/wee/Dockerfile"
+(cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>/dev/null)
+ok=0
+grep -q ': 1 written, 5 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+[ "$(stat -c %Y "$w/generated/Makefile")" = 1000000000 ] || { echo "# an unchanged file lost its mtime"; ok=1; }
+result $ok "one changed file: only it is rewritten; an unchanged file keeps its mtime across the swap"
+
+# the first generate: no output directory yet, and none of the swap's left
+w=$tmp/first
+project "$w" B
+(cd "$w" && "$MATRIXC" -q generate >/dev/null 2>&1) && [ -f "$w/generated/Makefile" ] &&
+	[ "$(ls -A "$w" | tr '\n' ' ')" = "generated matrix.lock.json matrix.yaml " ]
+result $? "a first generate creates the output directory and leaves nothing beside it"
+
+# the root of a repository given with -o: written file by file, said so
+w=$tmp/repo
+project "$w" B
+mkdir -p "$w/out/.git"
+(cd "$w" && "$MATRIXC" -q generate -o out >/dev/null 2>"$tmp/err")
+st=$?
+ok=0
+[ "$st" = 0 ] && [ -f "$w/out/Makefile" ] && [ -d "$w/out/.git" ] || { echo "# exit $st"; ok=1; }
+grep -q "out: warning: it is the root of a git repository: files are replaced one by one" "$tmp/err" || { sed 's/^/#   /' "$tmp/err"; ok=1; }
+[ ! -e "$w/.out.matrixc-swap" ] || ok=1
+result $ok "an output directory that is a repository's root is written file by file, with a warning"
+
+# -o through a symlink: the directory it points to is swapped, not the link
+w=$tmp/olink
+project "$w" B
+mkdir -p "$w/real"
+cp -R "$refA" "$w/real/out"
+ln -s real/out "$w/link"
+(cd "$w" && "$MATRIXC" -q generate -o link >/dev/null 2>&1)
+[ -L "$w/link" ] && same_tree "$w/real/out" "$refB" && [ ! -e "$w/real/.out.matrixc-swap" ]
+result $? "-o a symlink: what it points to gets the new tree, the symlink stays"
+
+# --- file by file: an output directory that is a mount point ------------------
+
+# The manifest while such a run is under way: the new one plus the old
+# entries not in it (outdir.c writes it first, so that a crash never
+# leaves a file matrixc made but does not know it owns).
+m=.matrixc-manifest
+{ cat "$refB/$m"; grep -v '^#' "$refA/$m" | grep -vFx -f "$refB/$m"; } >"$tmp/union-manifest"
+
+# Files a check skips: the temporary files a killed run left behind
+# (.NAME.tmp.XXXXXX), which are not generated files.
 skip_names='.*.tmp.??????'
-for op in write rename fsync; do
+
+# old_or_new DIR: every file in DIR/generated is byte for byte the A or
+# the B version of itself (the manifest may also be the union), and
+# the generated ones are listed in the manifest. Prints what is wrong.
+old_or_new() {
+	oon=0
+	(cd "$1/generated" && find . \( -type f -o -type l \) ! -name "$skip_names") |
+		sed 's|^\./||' | sort >"$tmp/files"
+	while IFS= read -r f; do
+		g=$1/generated/$f
+		case $f in NOTES.md|notes/*|3.13.14/README) continue ;; esac
+		if [ -L "$g" ]; then echo "# $f: a symlink"; oon=1; continue; fi
+		if ! cmp -s "$g" "$refA/$f" 2>/dev/null && ! cmp -s "$g" "$refB/$f" 2>/dev/null &&
+			! { [ "$f" = $m ] && cmp -s "$g" "$tmp/union-manifest"; }; then
+			echo "# $f: neither the old nor the new content (partial or stray)"
+			oon=1
+		fi
+		[ "$f" = $m ] && continue
+		grep -qFx -- "$f" "$1/generated/$m" || { echo "# $f: not in the manifest"; oon=1; }
+	done <"$tmp/files"
+	for f in NOTES.md notes/keep notes/link 3.13.14/README; do
+		[ -e "$1/generated/$f" ] || { echo "# $f of the user's is gone"; oon=1; }
+	done
+	return $oon
+}
+
+w=$tmp/inplace
+mnt=$w/generated
+project "$w" B
+if mount_tmpfs "$mnt" 8m; then
+	fill() { rm -rf "$mnt"/* "$mnt"/.[!.]*; cp -R "$refA"/. "$mnt"/; }
+	(cd "$w" && fill && "$MATRIXC" -q generate >/dev/null 2>"$tmp/err")
+	st=$?
+	ok=0
+	[ "$st" = 0 ] && same_tree "$mnt" "$refB" || { echo "# exit $st"; ok=1; }
+	grep -q "generated: warning: it is a mount point: files are replaced one by one" "$tmp/err" || { sed 's/^/#   /' "$tmp/err"; ok=1; }
+	[ ! -e "$w/$spare" ] || ok=1
+	result $ok "an output directory that is a mount point is written file by file, with a warning"
+	for op in write rename fsync; do
+		ok=0
+		k=0
+		while :; do
+			k=$((k + 1))
+			fill
+			(cd "$w" && MATRIXC_FAULT=$op:$k "$fbin" -q generate >"$tmp/out" 2>"$tmp/err")
+			st=$?
+			if [ "$st" = 0 ]; then
+				same_tree "$mnt" "$refB" || { echo "# $op:$k: exit 0 but not B"; ok=1; }
+				break
+			fi
+			[ "$st" = 3 ] || { echo "# $op:$k: exit status $st, want 3"; sed 's/^/#   /' "$tmp/err" | head; ok=1; }
+			grep -q 'error:' "$tmp/err" || { echo "# $op:$k: no error message"; ok=1; }
+			old_or_new "$w" || { echo "# ... after a failure at $op $k"; ok=1; }
+			check_truth "$w" || ok=1
+			recovers "$w" || ok=1
+			[ "$k" -lt 500 ] || { ok=1; break; }
+		done
+		result $ok "file by file, a failure at each $op (1 to $((k - 1))): exit 3, old or new content, check truthful, recovery"
+	done
 	ok=0
 	k=0
-	left=0
 	while :; do
 		k=$((k + 1))
-		w=$tmp/kill-$op-$k
-		project "$w" B
-		cp -R "$refA" "$w/generated"
-		# in a subshell that waits, so that its shell reports "Killed"
-		(cd "$w" && MATRIXC_FAULT=$op:$k:kill "$fbin" -q generate >"$tmp/out" 2>"$tmp/err"
-		 echo $? >"$tmp/st") 2>/dev/null
-		st=$(cat "$tmp/st")
+		fill
+		killed_run "$w" "any:$k:kill"
 		if [ "$st" = 0 ]; then
-			diff -r "$w/generated" "$refB" >/dev/null || { echo "# $op:$k:kill: exit 0 but not B"; ok=1; }
+			same_tree "$mnt" "$refB" || { echo "# any:$k:kill: exit 0 but not B"; ok=1; }
 			break
 		fi
-		[ "$st" = 137 ] || { echo "# $op:$k:kill: exit status $st, want 137 (killed)"; ok=1; }
-		left=$((left + $(find "$w/generated" -name "$skip_names" | wc -l)))
-		old_or_new "$w" || { echo "# ... after a kill at $op $k"; ok=1; }
+		[ "$st" = 137 ] || { echo "# any:$k:kill: exit status $st, want 137"; ok=1; }
+		old_or_new "$w" || { echo "# ... after a kill at operation $k"; ok=1; }
 		check_truth "$w" || ok=1
 		recovers "$w" || ok=1
-		# the next generate, under the lock, removes what the killed run left
-		[ "$(find "$w/generated" -name "$skip_names" | wc -l)" -eq 0 ] ||
-			{ echo "# $op:$k:kill: temporary files survive the next generate"; ok=1; }
-		rm -rf "$w"
+		[ -z "$(find "$mnt" -name "$skip_names")" ] || { echo "# any:$k:kill: temporary files survive the next generate"; ok=1; }
 		[ "$k" -lt 500 ] || break
 	done
-	echo "# $op: $left temporary files left behind by $((k - 1)) killed runs"
-	result $ok "killed at each $op (1 to $((k - 1))): old or new content, check truthful, recovery, no temporary files left"
-done
-skip_names=/
+	result $ok "file by file, killed at each file operation (1 to $((k - 1))): old or new content, recovery, no temporary files left"
+	umount_tmpfs "$mnt"
+else
+	skip "mount point: file by file (mount -t tmpfs not permitted)"
+	for op in write rename fsync kill; do skip "file by file: $op (mount -t tmpfs not permitted)"; done
+fi
 
 # --- a full disk and a read-only file system --------------------------------
 
 mnt=$tmp/mnt
-mkdir -p "$mnt"
-if mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null; then
+if mount_tmpfs "$mnt" 64k; then
 	w=$mnt/p
-	project "$w" A
-	(cd "$w" && "$MATRIXC" -q generate) >/dev/null 2>&1
 	project "$w" B
+	cp -R "$refA" "$w/generated"
 	# fill the disk but for 12 KiB, so that B runs out part way through
 	free=$(df -k --output=avail "$mnt" | tail -1)
 	[ "$free" -gt 12 ] && dd if=/dev/zero of="$mnt/filler" bs=1k count=$((free - 12)) 2>/dev/null
@@ -209,27 +434,27 @@ if mount -t tmpfs -o size=64k tmpfs "$mnt" 2>/dev/null; then
 	[ "$st" = 3 ] || { echo "# exit status $st, want 3"; sed 's/^/#   /' "$tmp/err" | head; ok=1; }
 	grep -q 'No space left on device' "$tmp/err" || { echo "# no ENOSPC reported"; ok=1; }
 	result $ok "disk full (64 KiB tmpfs): reported, exit 3"
-	old_or_new "$w"; result $? "disk full: every file old or new, none partial, none stray"
+	one_state "$w" && [ "$state" = old ]; result $? "disk full: generated/ is the old tree exactly"
+	[ ! -e "$w/$spare" ]; result $? "disk full: the new tree begun beside it is removed"
 	check_truth "$w"; result $? "disk full: check tells the truth"
 
-	unmount "$mnt" || { mnt=; result 1 "the test file system unmounts"; tap_done; }
-	mount -t tmpfs -o size=4m tmpfs "$mnt"
-	project "$w" A
-	(cd "$w" && "$MATRIXC" -q generate) >/dev/null 2>&1
+	umount_tmpfs "$mnt"
+	mount_tmpfs "$mnt" 4m
 	project "$w" B
+	cp -R "$refA" "$w/generated"
 	mount -o remount,ro "$mnt"
 	(cd "$w" && "$MATRIXC" -q generate >"$tmp/out" 2>"$tmp/err")
 	st=$?
 	ok=0
 	[ "$st" = 3 ] || { echo "# exit status $st, want 3"; sed 's/^/#   /' "$tmp/err" | head; ok=1; }
 	grep -q 'Read-only file system' "$tmp/err" || { echo "# no EROFS reported"; sed 's/^/#   /' "$tmp/err" | head -3; ok=1; }
-	diff -r "$w/generated" "$refA" >/dev/null || { echo "# generated/ changed"; ok=1; }
+	same_tree "$w/generated" "$refA" || { echo "# generated/ changed"; ok=1; }
 	result $ok "read-only file system: reported, exit 3, nothing changed"
 	(cd "$w" && "$MATRIXC" check >/dev/null 2>&1)
 	[ $? = 1 ]; result $? "read-only file system: check reports stale"
-	unmount "$mnt" && mnt=
+	umount_tmpfs "$mnt"
 else
-	for t in "disk full: exit 3" "disk full: old or new" "disk full: check" \
+	for t in "disk full: exit 3" "disk full: old tree" "disk full: nothing left" "disk full: check" \
 		"read-only: exit 3" "read-only: check"; do
 		skip "$t (mount -t tmpfs not permitted)"
 	done
@@ -237,12 +462,12 @@ fi
 
 # --- two runs at once -------------------------------------------------------
 
-# generate waits for a lock held on the directory
+# generate waits for a lock held on the output's parent directory (the
+# lock must outlive the swap, which replaces the output directory)
 w=$tmp/lock
 project "$w" B
-mkdir -p "$w/generated"
 if command -v flock >/dev/null; then
-	flock "$w/generated" sleep 2 &
+	flock "$w" sleep 2 &
 	holder=$!
 	sleep 0.3
 	start=$(date +%s.%N)
@@ -251,7 +476,7 @@ if command -v flock >/dev/null; then
 	end=$(date +%s.%N)
 	wait "$holder"
 	awk -v s="$start" -v e="$end" -v st="$st" 'BEGIN { exit !(st == 0 && e - s >= 1.2) }'
-	result $? "generate waits while another process holds the directory's lock"
+	result $? "generate waits while another process holds the lock on the output's parent"
 else
 	skip "lock wait (no flock(1))"
 fi
@@ -261,6 +486,9 @@ w=$tmp/race
 mkdir -p "$w/a" "$w/b"
 project "$w/a" A
 project "$w/b" B
+project "$tmp/plainA" A
+project "$tmp/plainB" B
+(cd "$tmp/plainA" && "$MATRIXC" -q generate) && (cd "$tmp/plainB" && "$MATRIXC" -q generate)
 ok=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	(cd "$w/a" && "$MATRIXC" -q generate -o ../out >/dev/null 2>&1) &
@@ -272,12 +500,135 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	wait "$pa" || ok=1
 	wait "$pb" || ok=1
 	wait "$pc" || ok=1
-	if ! diff -r "$w/out" "$refA" >/dev/null 2>&1 && ! diff -r "$w/out" "$refB" >/dev/null 2>&1; then
+	if ! same_tree "$w/out" "$tmp/plainA/generated" && ! same_tree "$w/out" "$tmp/plainB/generated"; then
 		echo "# round $i: the output is neither A nor B"
-		diff -r "$w/out" "$refA" | head -5 | sed 's/^/#   /'
+		diff -r "$w/out" "$tmp/plainA/generated" | head -5 | sed 's/^/#   /'
 		ok=1
 	fi
+	[ ! -e "$w/.out.matrixc-swap" ] || { echo "# round $i: a tree left beside the output"; ok=1; }
 done
 result $ok "three generate runs at once, ten times: each succeeds, the result is exactly A or B"
+
+# --- a 10,000-cell tree, killed all over its run ------------------------------
+
+# The matrix of bench/genmatrix.py at 10,000 cells (125 versions x 80
+# variants), over a made-up release table so that the test needs nothing
+# outside the repository; B adds an environment variable, which changes
+# every Dockerfile and the CI file. On a tmpfs where mount is permitted:
+# its syncfs costs nothing, and the trees are 100 MB each.
+big=$tmp/big
+if ! command -v python3 >/dev/null; then
+	skip "10,000 cells: kills over the whole run (no python3 for bench/genmatrix.py)"
+	skip "10,000 cells: kill -9 after stepped delays (no python3)"
+	tap_done
+fi
+kills=${FAULTS_BIG_KILLS:-4}
+mount_tmpfs "$big" 1g || { mkdir -p "$big"; kills=${FAULTS_BIG_KILLS:-2}; }
+{
+	printf 'version\turl\tsha256\n'
+	i=0
+	while [ $i -lt 130 ]; do
+		printf '3.8.%d\thttps://www.python.org/ftp/python/3.8.%d/Python-3.8.%d.tar.xz\t%064x\n' $i $i $i $((i + 1))
+		i=$((i + 1))
+	done
+} >"$big/releases.tsv"
+mkdir -p "$big/A" "$big/B"
+python3 "$repo/bench/genmatrix.py" 10000 "$big/A" "$big/releases.tsv"
+cp "$big/A/matrix.yaml" "$big/A/matrix.lock.json" "$big/B/"
+printf 'env:\n  CHANGED: "yes"\n' >>"$big/B/matrix.yaml"
+for m in A B; do
+	(cd "$big/$m" && "$MATRIXC" -q generate) || { result 1 "10,000 cells: reference tree $m"; tap_done; }
+	echo mine >"$big/$m/generated/NOTES.md"
+done
+bigA=$big/A/generated
+bigB=$big/B/generated
+(cd "$bigB" && find . | sort) >"$tmp/bigB.files"
+(cd "$bigA" && find . -type f -exec md5sum {} + >"$tmp/bigA.sums")
+n=$(find "$bigB" -type f | wc -l)
+
+# big_fresh: the old tree in $big/w, with B's matrix; hard links to the
+# reference (generate never writes a file in place, and it is compared
+# byte for byte at the end)
+big_fresh() {
+	rm -rf "$big/w" "$big/.generated.matrixc-swap"
+	mkdir "$big/w"
+	cp "$big/B/matrix.yaml" "$big/B/matrix.lock.json" "$big/w/"
+	cp -al "$bigA" "$big/w/generated"
+}
+
+# big_state: one_state for $big/w, comparing first with the tree its
+# manifest says it is
+big_state() {
+	if cmp -s "$big/w/generated/.matrixc-manifest" "$bigB/.matrixc-manifest"; then
+		one_state "$big/w" "$bigB" "$bigA" && { [ $state = old ] && state=new || state=old; }
+	else
+		one_state "$big/w" "$bigA" "$bigB"
+	fi
+}
+
+# big_recovers: a plain generate brings $big/w to B, and removes what a
+# killed run left: check (which compares every generated file byte for
+# byte) passes, the same set of files, the user's file kept
+big_recovers() {
+	(cd "$big/w" && "$MATRIXC" -q generate >/dev/null 2>"$tmp/rec.err" &&
+		"$MATRIXC" check >/dev/null 2>&1) &&
+		(cd "$big/w/generated" && find . | sort) | cmp -s - "$tmp/bigB.files" &&
+		cmp -s "$big/w/generated/NOTES.md" "$bigB/NOTES.md" ||
+		{ echo "# a plain generate did not recover"; sed 's/^/#   /' "$tmp/rec.err"; return 1; }
+	[ ! -e "$big/$spare" ] || { echo "# $spare survives the next generate"; return 1; }
+}
+
+big_fresh
+(cd "$big/w" && MATRIXC_FAULT=any:0:count "$fbin" -q generate >/dev/null 2>"$tmp/err")
+total=$(sed -n 's/^matrixc: fault count any //p' "$tmp/err")
+same_tree "$big/w/generated" "$bigB" && [ "${total:-0}" -gt 20000 ]
+result $? "10,000 cells ($n files): generate counts $total file operations, and writes B"
+
+# kills evenly spread over every file operation, and at the swap itself
+# (just before the sync that precedes it, at it, at the sync after it)
+points=""
+i=1
+while [ $i -le "$kills" ]; do
+	points="$points any:$((total * i / (kills + 1))):kill"
+	i=$((i + 1))
+done
+points="$points fsync:1:kill swap:1:kill fsync:2:kill"
+ok=0
+old=0 new=0 left=0
+for p in $points; do
+	big_fresh
+	killed_run "$big/w" "$p"
+	[ "$st" = 137 ] || { echo "# $p: exit status $st, want 137 (killed)"; ok=1; }
+	big_state || { echo "# ... after a kill at $p"; ok=1; }
+	eval "$state=\$((\$$state + 1))"
+	[ -e "$big/$spare" ] && left=$((left + 1))
+	echo "# $p: the $state tree$( [ -e "$big/$spare" ] && echo ", $spare left")"
+	big_recovers || ok=1
+done
+[ "$old" -gt 0 ] && [ "$new" -gt 0 ] || { echo "# the kills did not land on both sides of the swap"; ok=1; }
+result $ok "10,000 cells, $((kills + 3)) kills over the whole run: $old left the old tree, $new the new one, none mixed; the next generate recovers and removes the leftover"
+
+# kill -9 from outside, after delays stepped over the release binary's run
+big_fresh
+start=$(date +%s%N)
+(cd "$big/w" && "$MATRIXC" -q generate >/dev/null 2>&1)
+span=$((($(date +%s%N) - start) / 1000000))
+ok=0
+old=0 new=0
+for pct in 40 80; do
+	big_fresh
+	(cd "$big/w" && exec "$MATRIXC" -q generate >/dev/null 2>&1) &
+	pid=$!
+	sleep "$(awk -v ms="$span" -v p="$pct" 'BEGIN { printf "%.3f", ms * p / 100000 }')"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	big_state || { echo "# ... after kill -9 at $pct% of ${span} ms"; ok=1; }
+	eval "$state=\$((\$$state + 1))"
+	big_recovers || ok=1
+done
+result $ok "10,000 cells, kill -9 at 40% and 80% of a ${span} ms run: $old old, $new new, none mixed; recovery"
+rm -rf "$big/w"
+(cd "$bigA" && md5sum -c --quiet "$tmp/bigA.sums" >/dev/null 2>&1)
+result $? "10,000 cells: the old tree the runs started from, hard-linked, was never written through"
 
 tap_done
