@@ -17,19 +17,29 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
+# pkg-config runs when a recipe needs its answer, not when make reads this
+# file: in `make deps generate`, deps installs pkg-config and the -dev
+# packages first. So the flags are recursively expanded (=), used only in
+# recipes and never in a prerequisite list.
 # libcurl and libcrypto are compiled against (their headers) but loaded at
 # run time by http.c and sha256.c (dynlib.h), so only `update` pays for
 # them; the packages must still be installed.
-PKG_CFLAGS := $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
+PKG_CFLAGS = $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
 	libcrypto 2>/dev/null)
 # Lua is linked statically (liblua5.4-dev's archive): the sandbox depends
 # on how this Lua release behaves (hooks.c: the allocator's stack walk;
 # the frozen chunks' bytecode), so matrixc runs with the Lua it was built
 # and tested with, not whichever liblua5.4.so.0 is installed later; and a
 # call into it binds no symbol at run time (docs/performance.md).
-LUA_A := $(shell pkg-config --variable=libdir lua5.4 2>/dev/null)/liblua5.4.a
-LUA_LIBS := $(LUA_A) -lm
-PKG_LIBS := $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null) $(LUA_LIBS) -ldl
+LUA_ARCHIVE = $(shell pkg-config --variable=libdir lua5.4 2>/dev/null)/liblua5.4.a
+LUA_LIBS = $(LUA_ARCHIVE) -lm
+PKG_LIBS = $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null) $(LUA_LIBS) -ldl
+# The prerequisite for the archive: a symbolic link to it, made when a rule
+# first needs it. make reads the archive's time through the link.
+LUA_A := $(BUILD)/gen/liblua5.4.a
+# With deps among the goals, everything that compiles waits for it, also
+# under make -j (which would start the goals together).
+AFTER_DEPS := $(filter deps,$(MAKECMDGOALS))
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -60,14 +70,14 @@ all: $(BUILD)/matrixc
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
 
-# lua.h: a new Lua release rebuilds the tool, and so the frozen chunks
-LUA_H := $(wildcard $(patsubst -I%,%/lua.h,$(filter -I%,$(PKG_CFLAGS))))
-# a new liblua5.4.a relinks everything that links it
-$(LUA_A):
-	@echo "Makefile: no $(LUA_A): install liblua5.4-dev (make deps)" >&2
-	@false
+# A new liblua5.4.a relinks everything that links it; a new Lua release
+# (lua.h, from the same package) rebuilds the freezer, and so the frozen
+# chunks.
+$(LUA_A): | $(BUILD)/gen
+	@test -f "$(LUA_ARCHIVE)" || { echo "Makefile: no $(LUA_ARCHIVE): install liblua5.4-dev (make deps)" >&2; exit 1; }
+	ln -sf "$(LUA_ARCHIVE)" $@
 
-$(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_H) $(LUA_A) | $(BUILD)/gen
+$(BUILD)/gen/freeze: src/gen/freeze.c $(LUA_A) | $(BUILD)/gen
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LUA_LIBS)
 
 $(BUILD)/gen/frozen.c: $(BUILD)/gen/freeze $(FROZEN_LUA)
@@ -100,7 +110,7 @@ $(BUILD)/probe/matrixc: $(BUILD)/obj/main.o $(BUILD)/probe/frozen.o $(BUILD)/lib
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a $(LUA_A) | $(BUILD)/unit
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/lib.a $(PKG_LIBS)
 
-$(BUILD)/obj $(BUILD)/unit $(BUILD)/gen:
+$(BUILD)/obj $(BUILD)/unit $(BUILD)/gen: | $(AFTER_DEPS)
 	mkdir -p $@
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
@@ -113,7 +123,7 @@ units: $(UNIT_BIN)
 # Consumers of generated output (pinned npm packages), installed outside
 # the source tree.
 tools: $(TOOLS)/.stamp
-$(TOOLS)/.stamp:
+$(TOOLS)/.stamp: | $(AFTER_DEPS)
 	mkdir -p $(TOOLS)
 	cd $(TOOLS) && npm install --no-audit --no-fund --loglevel=error $(NPM_TOOLS)
 	touch $@
