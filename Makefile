@@ -5,7 +5,8 @@
 #   make test       the test suite (unit, golden cases, consumers, update)
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make e2e        build a real CPython image with buildah (slow, root)
-#   make test-all   test, asan and e2e: what CI runs
+#   make fresh      the README's first command on a fresh Debian 12 (root)
+#   make test-all   test, asan, e2e and fresh: what CI runs
 #   make bench      benchmark (prints figures)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each
 #   make valgrind   the golden cases under valgrind memcheck
@@ -138,13 +139,19 @@ asan:
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 		TOOLS=$(TOOLS) test
 
-test-all: test asan e2e
+test-all: test asan e2e fresh
 
 e2e: $(BUILD)/matrixc
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee
 
 e2e-pgo: $(BUILD)/matrixc
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee-optimized
+
+# README.md's first command, verbatim, in a clean clone of HEAD on a
+# debootstrapped Debian bookworm (chroot, root); the rootfs is kept in
+# build/fresh/
+fresh:
+	tests/fresh/run.sh
 
 FUZZ_SECONDS ?= 600
 # libFuzzer targets, each for FUZZ_SECONDS (see docs/security.md)
@@ -184,5 +191,5 @@ clean:
 print-libs:
 	@echo $(PKG_LIBS)
 
-.PHONY: print-libs all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
+.PHONY: print-libs all generate units tools test test-all asan e2e e2e-pgo fresh bench fuzz valgrind deps \
 	install clean

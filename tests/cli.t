@@ -82,4 +82,16 @@ result $? "bad input exits 2 and writes nothing"
 st=$?
 [ $st -eq 0 ] || sed 's/^/# /' "$tmp/self.out" | head -20
 result $st "matrixc check passes on this repository's generated/"
+
+# .ci/run runs the README's Quick start commands verbatim, so that CI
+# fails when they fail (tests/fresh/run.sh runs the first on a fresh
+# machine)
+. "$here/fresh/quickstart.sh"
+quickstart_commands "$root/README.md" >"$tmp/readme.cmds"
+ci_commands "$root/.ci/run" >"$tmp/ci.cmds"
+diff -u --label README.md --label .ci/run "$tmp/readme.cmds" "$tmp/ci.cmds" \
+	>"$tmp/cmds.diff"
+st=$?
+[ -s "$tmp/readme.cmds" ] || { echo "no command in README.md's Quick start" >"$tmp/cmds.diff"; st=1; }
+result $st ".ci/run runs the README's Quick start commands: $(paste -sd ';' "$tmp/readme.cmds" | sed 's/;/; /g')" "$tmp/cmds.diff"
 tap_done
