@@ -53,7 +53,12 @@ for c in debootstrap git chroot timeout; do
 done
 mirror=$(e2e_mirror)
 [ -n "$mirror" ] || die "no Debian archive in this machine's apt configuration"
-commit=$(git -C "$repo" rev-parse --verify "${FRESH_COMMIT:-HEAD}^{commit}") ||
+# The repository may belong to another user than root (a CI checkout);
+# it is the one this script is in, so git may read it.
+rgit() {
+	git -c 'safe.directory=*' -C "$repo" "$@"
+}
+commit=$(rgit rev-parse --verify "${FRESH_COMMIT:-HEAD}^{commit}") ||
 	die "no commit ${FRESH_COMMIT:-HEAD}"
 dir=${FRESH_DIR:-$repo/build/fresh}
 mkdir -p "$dir/debs" && dir=$(cd "$dir" && pwd) || die "cannot make $dir"
@@ -134,14 +139,15 @@ echo "deb $mirror $suite main" >"$work/etc/apt/sources.list"
 # what earlier runs downloaded (hard links: the files are never changed)
 find "$dir/debs" -name '*.deb' -exec ln -f {} "$work/var/cache/apt/archives/" \;
 clone=$work/root/matrixc
-git clone -q --no-local "$repo" "$clone" >"$dir/clone.log" 2>&1 &&
+git clone -q --no-local -u "git -c 'safe.directory=*' upload-pack" \
+	"$repo" "$clone" >"$dir/clone.log" 2>&1 &&
 	git -C "$clone" -c advice.detachedHead=false checkout -q --detach "$commit" \
 		>>"$dir/clone.log" 2>&1 || {
 	cat "$dir/clone.log"
 	die "cannot clone $repo"
 }
 e2e_note "commit $(git -C "$clone" log -1 --format='%h %s')"
-[ -z "$(git -C "$repo" status --porcelain --untracked-files=no)" ] ||
+[ -z "$(rgit status --porcelain --untracked-files=no)" ] ||
 	e2e_note "the working tree has changes that are not committed: they are not tested"
 
 mount -t proc proc "$work/proc" || die "cannot mount /proc in $work"
