@@ -5,11 +5,13 @@
 #   make test       the test suite (unit, golden cases, consumers, update)
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make e2e        build a real CPython image with buildah (slow, root)
-#   make test-all   test, asan and e2e: what CI runs
+#   make fresh      the README's first command on a fresh Debian 12 (root)
+#   make test-all   test, asan, e2e and fresh: what CI runs
 #   make bench      benchmark (prints figures)
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each
 #   make valgrind   the golden cases under valgrind memcheck
-#   make deps       install Debian build and test dependencies (idempotent)
+#   make deps       install the Debian packages the build needs (idempotent)
+#   make test-deps  and those the tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -17,12 +19,19 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
+# pkg-config runs when a recipe needs its answer, not when make reads this
+# file: in `make deps generate`, deps installs pkg-config and the -dev
+# packages first. So the flags are recursively expanded (=), used only in
+# recipes and never in a prerequisite list.
 # libcurl and libcrypto are compiled against (their headers) but loaded at
 # run time by http.c and digest.c (dynlib.h), so only `update` pays for
 # them; the packages must still be installed.
-PKG_CFLAGS := $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
+PKG_CFLAGS = $(shell pkg-config --cflags yaml-0.1 lua5.4 jansson libcurl \
 	libcrypto 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs yaml-0.1 jansson lua5.4 2>/dev/null) -ldl
+PKG_LIBS = $(shell pkg-config --libs yaml-0.1 jansson lua5.4 2>/dev/null) -ldl
+# With deps among the goals, everything that compiles waits for it, also
+# under make -j (which would start the goals together).
+AFTER_DEPS := $(filter deps test-deps,$(MAKECMDGOALS))
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -61,7 +70,7 @@ $(BUILD)/matrixc: $(BUILD)/obj/main.o $(BUILD)/lib.a
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/lib.a | $(BUILD)/unit
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/lib.a $(PKG_LIBS)
 
-$(BUILD)/obj $(BUILD)/unit:
+$(BUILD)/obj $(BUILD)/unit: | $(AFTER_DEPS)
 	mkdir -p $@
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
@@ -74,7 +83,7 @@ units: $(UNIT_BIN)
 # Consumers of generated output (pinned npm packages), installed outside
 # the source tree.
 tools: $(TOOLS)/.stamp
-$(TOOLS)/.stamp:
+$(TOOLS)/.stamp: | $(AFTER_DEPS)
 	mkdir -p $(TOOLS)
 	cd $(TOOLS) && npm install --no-audit --no-fund --loglevel=error $(NPM_TOOLS)
 	touch $@
@@ -89,13 +98,19 @@ asan:
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 		TOOLS=$(TOOLS) test
 
-test-all: test asan e2e
+test-all: test asan e2e fresh
 
 e2e: $(BUILD)/matrixc
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee
 
 e2e-pgo: $(BUILD)/matrixc
 	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee-optimized
+
+# README.md's first command, verbatim, in a clean clone of HEAD on a
+# debootstrapped Debian bookworm (chroot, root); the rootfs is kept in
+# build/fresh/
+fresh:
+	tests/fresh/run.sh
 
 FUZZ_SECONDS ?= 600
 # libFuzzer targets, each for FUZZ_SECONDS (see docs/security.md)
@@ -113,15 +128,22 @@ bench:
 	$(MAKE) BUILD=build/bench OPT='-O2 -DNDEBUG' build/bench/matrixc
 	MATRIXC=$(CURDIR)/build/bench/matrixc bench/run.sh
 
-# Node.js and npm come from Debian only when the machine has no npm yet
-# (a machine with another Node.js build keeps its own).
+# deps: what building matrixc needs (the README's first command);
+# test-deps: that and what the tests need. Node.js and npm come from
+# Debian only when the machine has no npm yet (a machine with another
+# Node.js build keeps its own).
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	@$(call apt_install,$(DEB_BUILD))
+test-deps:
+	@$(call apt_install,$(DEB_BUILD) $(DEB_TEST) \
+		$$(command -v npm >/dev/null || echo nodejs npm))
+
+# apt_install PACKAGES: install those not installed yet (idempotent)
+apt_install = missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	else echo "deps: all installed"; fi
+	else echo "$@: all installed"; fi
 
 install: $(BUILD)/matrixc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -138,5 +160,5 @@ print-libs:
 print-cflags:
 	@echo $(CFLAGS_ALL)
 
-.PHONY: print-libs print-cflags all generate units tools test test-all asan e2e e2e-pgo bench fuzz valgrind deps \
+.PHONY: print-libs print-cflags all generate units tools test test-all asan e2e e2e-pgo fresh bench fuzz valgrind deps test-deps \
 	install clean

@@ -140,4 +140,27 @@ result $? "bad input exits 2 and writes nothing"
 st=$?
 [ $st -eq 0 ] || sed 's/^/# /' "$tmp/self.out" | head -20
 result $st "matrixc check passes on this repository's generated/"
+
+# make reads the Makefile without running pkg-config: in `make deps
+# generate` on a fresh machine, neither pkg-config nor the -dev packages
+# are there yet when it does (tests/fresh/run.sh shows it for real)
+mkdir -p "$tmp/bin"
+printf '#!/bin/sh\necho "pkg-config $*" >>"%s/pkg-config.log"\n' "$tmp" >"$tmp/bin/pkg-config"
+chmod +x "$tmp/bin/pkg-config"
+: >"$tmp/pkg-config.log"
+PATH=$tmp/bin:$PATH make -n -s -C "$root" deps >/dev/null 2>&1
+[ ! -s "$tmp/pkg-config.log" ]
+result $? "make reads the Makefile without running pkg-config (make -n deps)" "$tmp/pkg-config.log"
+
+# .ci/run runs the README's Quick start commands verbatim, so that CI
+# fails when they fail (tests/fresh/run.sh runs the first on a fresh
+# machine)
+. "$here/fresh/quickstart.sh"
+quickstart_commands "$root/README.md" >"$tmp/readme.cmds"
+ci_commands "$root/.ci/run" >"$tmp/ci.cmds"
+diff -u --label README.md --label .ci/run "$tmp/readme.cmds" "$tmp/ci.cmds" \
+	>"$tmp/cmds.diff"
+st=$?
+[ -s "$tmp/readme.cmds" ] || { echo "no command in README.md's Quick start" >"$tmp/cmds.diff"; st=1; }
+result $st ".ci/run runs the README's Quick start commands: $(paste -sd ';' "$tmp/readme.cmds" | sed 's/;/; /g')" "$tmp/cmds.diff"
 tap_done

@@ -39,13 +39,13 @@ result $? "init writes placeholder registries, not a real company's" "$tmp/real"
 result $? "the starter project generates and checks clean"
 
 # 4: a pre-commit config that runs matrixc check and that pre-commit
-# accepts; pre-commit is a test dependency (make deps), so without it the
+# accepts; pre-commit is a test dependency (make test-deps), so without it the
 # config is not validated and the test fails
 pc=0
 grep -q 'entry: matrixc check' "$tmp/new/.pre-commit-config.yaml" ||
 	{ echo "# no 'entry: matrixc check' in .pre-commit-config.yaml"; pc=1; }
 if ! command -v pre-commit >/dev/null 2>&1; then
-	echo "# pre-commit is not installed (make deps): the config is not validated"
+	echo "# pre-commit is not installed (make test-deps): the config is not validated"
 	pc=1
 elif ! pre-commit validate-config "$tmp/new/.pre-commit-config.yaml" >"$tmp/pc.out" 2>&1; then
 	sed 's/^/# /' "$tmp/pc.out" | head -10

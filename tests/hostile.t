@@ -44,7 +44,7 @@ case_copy() {
 
 # timed DIR ARGS...: like run, also sets $secs (wall) and $rss_mb (peak
 # RSS of matrixc itself), measured by GNU time (Debian's package time,
-# installed by `make deps`; $GNU_TIME overrides its path). When it is
+# installed by `make test-deps`; $GNU_TIME overrides its path). When it is
 # missing or fails they stay empty, and `measured` fails the check: a run
 # that was not measured never counts as within bounds.
 GNU_TIME=${GNU_TIME:-/usr/bin/time}
@@ -64,7 +64,7 @@ timed() {
 		secs=$2
 		rss_mb=$(($3 / 1024))
 	else
-		echo "# not measured: $GNU_TIME -f ... failed (is GNU time installed? make deps)"
+		echo "# not measured: $GNU_TIME -f ... failed (is GNU time installed? make test-deps)"
 	fi
 }
 

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 export PRE_COMMIT_HOME="$tmp/cache" PATH="$(dirname "$MATRIXC"):$PATH"
 
 if ! command -v pre-commit >/dev/null; then
-	echo "1..0 # SKIP pre-commit is not installed (make deps)"
+	echo "1..0 # SKIP pre-commit is not installed (make test-deps)"
 	exit 0
 fi
 [ "$(basename "$MATRIXC")" = matrixc ] || ln -s "$MATRIXC" "$tmp/matrixc"
