@@ -106,8 +106,10 @@ result $ok "check on one pipe: the diff, then the verdict and the fix" "$tmp/one
 
 # from a subdirectory, matrix.yaml is found by searching upward, as git
 # does, and its relative paths (output, lock, hooks) resolve from its own
-# directory: the same bytes as from the top
-mkdir -p "$tmp/up/lua" "$tmp/up/docs/deep"
+# directory: the same bytes as from the top (in a git work tree, as a
+# user's matrix is: without one, matrixc warns that it took the matrix's
+# directory as the repository root)
+mkdir -p "$tmp/up/.git" "$tmp/up/lua" "$tmp/up/docs/deep"
 cp "$here/cases/hook-list-ops/matrix.yaml" "$here/cases/hook-list-ops/matrix.lock.json" "$tmp/up/"
 cp "$here/cases/hook-list-ops/lua/"*.lua "$tmp/up/lua/"
 (cd "$tmp/up/docs/deep" && "$MATRIXC" generate >"$tmp/up.out" 2>"$tmp/up.err")
@@ -116,8 +118,9 @@ st=$?
 	grep -q '^matrixc: \.\./\.\./generated: ' "$tmp/up.out" &&
 	diff -r "$here/cases/hook-list-ops/expected" "$tmp/up/generated" >/dev/null
 result $? "generate in a subdirectory finds ../../matrix.yaml and writes its generated/" "$tmp/up.err"
-(cd "$tmp/up/docs/deep" && "$MATRIXC" check && "$MATRIXC" list >/dev/null && "$MATRIXC" explain 3.13/wee >/dev/null)
-result $? "check, list and explain work from a subdirectory"
+(cd "$tmp/up/docs/deep" && "$MATRIXC" check && "$MATRIXC" list >/dev/null && "$MATRIXC" explain 3.13/wee >/dev/null) 2>"$tmp/up.err"
+[ $? -eq 0 ] && [ ! -s "$tmp/up.err" ]
+result $? "check, list and explain work from a subdirectory, with nothing to say" "$tmp/up.err"
 sed -i 's/^image: python$/image: python\nbogus: 1/' "$tmp/up/matrix.yaml"
 (cd "$tmp/up/docs" && "$MATRIXC" check 2>"$tmp/up.err")
 [ $? -eq 2 ] && grep -q '^\.\./matrix\.yaml:[0-9]*:[0-9]*: error: ' "$tmp/up.err"
