@@ -138,6 +138,13 @@ local function system_ffi(c)
   end
 end
 
+-- sqlite3 extension loading, as the official images; 3.2 added the flag.
+local function sqlite_extensions(c)
+  if mx.at_least(c, "3.2") then
+    mx.add(c.configure, "--enable-loadable-sqlite-extensions")
+  end
+end
+
 -- Before 3.13 (PEP 538 coercion aside) the C locale breaks UTF-8 I/O.
 local function lang(c)
   if mx.below(c, "3.13") then
@@ -179,6 +186,7 @@ return {
     zstd(c)
     profile_task(c)
     system_ffi(c)
+    sqlite_extensions(c)
     lang(c)
     frame_pointers(c)
     expat(c)

@@ -585,6 +585,10 @@ static void runtime(buf *b, const cell *c)
 	buf_puts(b, "\nFROM ");
 	buf_puts(b, c->base.s);
 	buf_puts(b, "\nARG PKG_PROXY=\"\"\n");
+	/* scripts written for the official images read it */
+	buf_puts(b, "ENV PYTHON_VERSION=");
+	quote_docker(b, c->version_str);
+	buf_putc(b, '\n');
 	env_lines(b, c);
 	buf_puts(b, "COPY --from=builder " RUN_PACKAGES " " RUN_PACKAGES "\n");
 	apt_install(b, runtime_data, COUNT(runtime_data), &c->run_packages,

@@ -277,6 +277,13 @@ const init_file init_files[] = {
 	    "  end\n"
 	    "end\n"
 	    "\n"
+	    "-- sqlite3 extension loading, as the official images; 3.2 added the flag.\n"
+	    "local function sqlite_extensions(c)\n"
+	    "  if mx.at_least(c, \"3.2\") then\n"
+	    "    mx.add(c.configure, \"--enable-loadable-sqlite-extensions\")\n"
+	    "  end\n"
+	    "end\n"
+	    "\n"
 	    "-- Before 3.13 (PEP 538 coercion aside) the C locale breaks UTF-8 I/O.\n"
 	    "local function lang(c)\n"
 	    "  if mx.below(c, \"3.13\") then\n"
@@ -318,12 +325,13 @@ const init_file init_files[] = {
 	    "    zstd(c)\n"
 	    "    profile_task(c)\n"
 	    "    system_ffi(c)\n"
+	    "    sqlite_extensions(c)\n"
 	    "    lang(c)\n"
 	    "    frame_pointers(c)\n"
 	    "    expat(c)\n"
 	    "  end,\n"
 	    "}\n",
-	 6593},
+	 6834},
 	{"lua/types/matrixc.lua",
 	    "---@meta\n"
 	    "-- Type definitions of the matrixc hook API for the Lua language server\n"
