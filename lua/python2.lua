@@ -5,6 +5,8 @@
 --     (--enable-unicode=ucs4; a 2-byte build breaks manylinux wheels);
 --   * pip from the 2.7-specific get-pip.py, since the bundled ensurepip
 --     is old and current get-pip no longer runs on 2.7;
+--   * PYTHONIOENCODING=UTF-8, as the official images: 2.7 encodes text
+--     written to a pipe as ASCII, so print u"caf\u00e9" | cat fails;
 --   * never tagged latest: a 2.7 image is never the default python.
 -- PGO/LTO availability, OpenSSL 1.1 and the short PGO profile are version
 -- rules shared with 3.x and live in quirks.lua.
@@ -29,6 +31,7 @@ return {
   cell = function(c)
     if not is_python2(c) then return end
     mx.add(c.configure, "--enable-unicode=ucs4")
+    mx.setenv(c.env, "PYTHONIOENCODING", "UTF-8")
     if c.pip then
       -- get-pip replaces ensurepip (which only exists from 2.7.9)
       mx.remove(c.configure, "--with-ensurepip=install")

@@ -6,15 +6,10 @@
 -- with a version on each side of its boundary. The facts come from the
 -- quirks table of the design document; docs/hooks.md explains the API.
 
--- Debian releases by base image, and the run-time packages whose names
--- differ from bookworm's (expand's defaults are bookworm names).
+-- Debian releases by base image. Run-time packages need no rule per
+-- release: the Dockerfile derives them from the built files (ldd and
+-- dpkg-query in the builder stage), whatever their names on the release.
 local DEBIAN = { bullseye = 11, bookworm = 12, trixie = 13 }
-local RENAMED = {
-  bullseye = { libssl3 = "libssl1.1", libffi8 = "libffi7" },
-  trixie = { libssl3 = "libssl3t64", libreadline8 = "libreadline8t64",
-             libgdbm6 = "libgdbm6t64" },
-}
-local LIBMPDEC = { [11] = "libmpdec3", [13] = "libmpdec4" }
 
 -- The PGO training run for 3.7 and older: the default runs the whole test
 -- suite (hours). A short list of tests that exist in 2.7 and 3.x; never
@@ -35,16 +30,12 @@ local function debian(base)
   return nil
 end
 
--- Move a cell from bookworm to another Debian release, renaming its
--- run-time packages. Only a bookworm base is moved: a base you chose
--- yourself is yours.
+-- Move a cell from bookworm to another Debian release. Only a bookworm
+-- base is moved: a base you chose yourself is yours.
 local function move_base(c, release)
   local name = debian(c.base)
   if name ~= "bookworm" then return end
   c.base = c.base:gsub("^debian:bookworm", "debian:" .. release)
-  for from, to in mx.sorted_pairs(RENAMED[release]) do
-    mx.replace(c.run_packages, from, to)
-  end
 end
 
 -- Why PGO cannot be applied to this version, or nil.
@@ -114,13 +105,13 @@ end
 
 -- 3.13 prefers the system libmpdec; 3.15 no longer bundles one, so it
 -- needs a base that has libmpdec-dev (bookworm does not: trixie).
+local HAS_LIBMPDEC = { [11] = true, [13] = true }
 local function libmpdec(c)
   if mx.below(c, "3.13") then return end
   if mx.at_least(c, "3.15.0a1") then move_base(c, "trixie") end
   local _, release = debian(c.base)
-  if release and LIBMPDEC[release] then
+  if release and HAS_LIBMPDEC[release] then
     mx.add(c.build_packages, "libmpdec-dev")
-    mx.add(c.run_packages, LIBMPDEC[release])
     mx.add(c.configure, "--with-system-libmpdec")
   end
 end
@@ -129,7 +120,6 @@ end
 local function zstd(c)
   if mx.at_least(c, "3.14.0a1") then
     mx.add(c.build_packages, "libzstd-dev")
-    mx.add(c.run_packages, "libzstd1")
   end
 end
 
@@ -145,6 +135,13 @@ local function system_ffi(c)
     mx.add(c.configure, "--with-system-ffi")
   else
     mx.remove(c.configure, "--with-system-ffi")
+  end
+end
+
+-- sqlite3 extension loading, as the official images; 3.2 added the flag.
+local function sqlite_extensions(c)
+  if mx.at_least(c, "3.2") then
+    mx.add(c.configure, "--enable-loadable-sqlite-extensions")
   end
 end
 
@@ -168,11 +165,13 @@ local function frame_pointers(c)
   end
 end
 
--- Debian bookworm's expat 2.5.0 carries a backported change that fails
--- test_xml_etree in the profile run, and from 3.13 a failing profile run
--- fails the build: use the bundled expat there.
+-- Debian bookworm's expat 2.5.0 carries a backported change that makes
+-- pyexpat.version_info misreport, which test_xml_etree checks in the
+-- profile run; from 3.13 a failing profile run fails the build: use the
+-- bundled expat there, for every version from 3.13 until a release is
+-- known to cope with it.
 local function expat(c)
-  if mx.in_series(c, "3.13") and c.pgo and debian(c.base) == "bookworm" then
+  if mx.at_least(c, "3.13.0a1") and c.pgo and debian(c.base) == "bookworm" then
     mx.remove(c.configure, "--with-system-expat")
   end
 end
@@ -187,6 +186,7 @@ return {
     zstd(c)
     profile_task(c)
     system_ffi(c)
+    sqlite_extensions(c)
     lang(c)
     frame_pointers(c)
     expat(c)

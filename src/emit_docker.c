@@ -7,9 +7,15 @@
  * build log), configures with
  * the cell's flags, builds, installs and strips, and drops what users never
  * import: the test suite, static libraries, bytecode caches, Tcl/Tk tools.
- * The runtime stage installs the run-time packages, copies /usr/local and
- * runs a smoke test that imports the modules which silently fail to build
- * when a -dev package is missing, so a broken image fails its own build.
+ * The builder then derives the run-time packages from what it built: ldd
+ * over every ELF file under /usr/local, dpkg-query --search on each
+ * library it resolves, the packages sorted and unique in RUN_PACKAGES.
+ * The runtime stage copies that list, installs exactly those packages
+ * (plus the cell's run_packages, which hooks and matrix.yaml add), copies
+ * /usr/local and runs a smoke test: no ELF file under /usr/local misses a
+ * library, every extension module in lib-dynload imports, so do the
+ * modules which silently fail to build when a -dev package is missing, and
+ * the commands run. A broken image fails its own build.
  *
  * Values from the cell land in two places: RUN lines (shell-quoted) and
  * ENV/ARG values (Dockerfile-quoted). A newline ends a Dockerfile
@@ -25,6 +31,15 @@
 
 #define PYORG_PREFIX "https://www.python.org/ftp/python/"
 #define SRC_DIR "/usr/src/python"
+/* the run-time packages the builder derives, one a line */
+#define RUN_PACKAGES "/usr/src/run-packages"
+
+/* What the runtime stage always installs besides the derived packages:
+ * ca-certificates makes ssl verify anything at all, netbase gives
+ * socket.getservbyname its /etc/services, tzdata gives zoneinfo its
+ * zones. No library links to them, so ldd cannot find them. */
+static const char *const runtime_data[] = {"ca-certificates", "netbase",
+					   "tzdata"};
 
 /* What the Dockerfile's own steps run besides the cell's build packages:
  * download (curl, CA certificates), unpack (xz), compile, strip. */
@@ -272,10 +287,10 @@ static bool earlier_in_list(const strlist *l, size_t i)
  * Package lists and apt's caches (70 MB on bookworm) go in the same step,
  * so no layer keeps them, whatever the base image's apt configuration. */
 static void apt_install(buf *b, const char *const *tools, size_t ntools,
-			const strlist *list)
+			const strlist *list, const char *derived)
 {
 	wrapper w = {b, 72}; /* the first package starts a new line */
-	if (ntools + list->n == 0)
+	if (ntools + list->n == 0 && !derived)
 		return;
 	buf_puts(b, "RUN set -eu");
 	proxy_step(b);
@@ -288,8 +303,11 @@ static void apt_install(buf *b, const char *const *tools, size_t ntools,
 		if (!in_array(tools, ntools, list->v[i].s) &&
 		    !earlier_in_list(list, i))
 			wrap_word(&w, list->v[i].s);
+	if (derived) /* the list file's words: package names, unquoted */
+		buf_printf(b, " \\\n\t\t$(cat %s)", derived);
 	step(b, "apt-get clean");
-	step(b, "rm -rf /var/lib/apt/lists/*\n");
+	buf_printf(b, "; \\\n\trm -rf /var/lib/apt/lists/*%s%s\n",
+		   derived ? " " : "", derived ? derived : "");
 }
 
 /* --- builder stage --------------------------------------------------- */
@@ -308,7 +326,8 @@ static void builder_head(buf *b, const cell *c)
 		buf_putc(b, '\n');
 	}
 	env_lines(b, c);
-	apt_install(b, builder_tools, COUNT(builder_tools), &c->build_packages);
+	apt_install(b, builder_tools, COUNT(builder_tools), &c->build_packages,
+		    NULL);
 }
 
 /* echo 'SHA  FILE' | sha256sum -c - */
@@ -383,6 +402,25 @@ static void configure(buf *b, const cell *c)
 	step(b, "make install\n");
 }
 
+/* 3.x installs python3, pydoc3, python3-config (and pip3): the
+ * unversioned names scripts and users call, as the official images. A
+ * step of its own, so that the configure step is configure and make only. */
+static void command_links(buf *b, const cell *c)
+{
+	if (c->version.major < 3)
+		return;
+	buf_printf(b, "\n# The commands users call: python, pydoc, python-config"
+		      "%s.\n", c->pip.on ? ", pip" : "");
+	buf_puts(b, "RUN set -eu");
+	step(b, "ln -s python3 /usr/local/bin/python");
+	step(b, "ln -s pydoc3 /usr/local/bin/pydoc");
+	step(b, "ln -s python3-config /usr/local/bin/python-config");
+	if (c->pip.on)
+		step(b, "if [ ! -e /usr/local/bin/pip ]; then "
+			"ln -s pip3 /usr/local/bin/pip; fi");
+	buf_putc(b, '\n');
+}
+
 static const char *python_bin(const cell *c)
 {
 	return c->version.major >= 3 ? "python3" : "python";
@@ -410,8 +448,13 @@ static void get_pip(buf *b, const cell *c)
  * dropped too, as the official images do: make install writes it at three
  * optimization levels, and Python compiles what a program imports. Under
  * site-packages (pip) only bytecode goes. */
-static void cleanup(buf *b)
+static void cleanup(buf *b, const cell *c)
 {
+	/* 2.7's Tk is lib-tk; its ensurepip is dead weight once get-pip (or
+	 * nothing) installed pip. 3.x keeps ensurepip: venv needs it. */
+	const char *py2_dirs = c->version.major < 3
+				   ? " -o -name lib-tk -o -name ensurepip"
+				   : "";
 	buf_puts(b, "\n# Strip, and drop what users never import.\n");
 	buf_puts(b, "WORKDIR /\nRUN set -eu");
 	step(b, "rm -rf " SRC_DIR);
@@ -422,7 +465,9 @@ static void cleanup(buf *b)
 	step(b, "find /usr/local/lib -path '*/site-packages' -prune -o \\( \\\n"
 		"\t\t\\( -type d \\( -name test -o -name tests -o -name "
 		"idle_test -o -name idlelib \\\n"
-		"\t\t\t-o -name tkinter -o -name turtledemo \\) \\) \\\n"
+		"\t\t\t-o -name tkinter -o -name turtledemo");
+	buf_puts(b, py2_dirs);
+	buf_puts(b, " \\) \\) \\\n"
 		"\t\t-o \\( -type f \\( -name '*.a' -o -name 'turtle.py' \\) "
 		"\\) \\\n"
 		"\t\t-o \\( -path '*/lib-dynload/*' -type f \\( -name '_test*' "
@@ -434,14 +479,40 @@ static void cleanup(buf *b)
 	step(b, "rm -rf /usr/local/share/man /usr/local/bin/idle*\n");
 }
 
+/* The run-time packages: the Debian packages of the libraries that the
+ * built files link to, as ldd resolves them (libpython and the like under
+ * /usr/local are ours). dpkg knows a library by the path its package
+ * ships, /lib/... or /usr/lib/..., so each is looked up as a pattern that
+ * matches both. A library no package owns is left out, and the run
+ * stage's smoke test then fails on it. */
+static void derive_run_packages(buf *b)
+{
+	buf_puts(b, "\n# The run-time packages: those of the libraries the "
+		    "built files link to.\n");
+	buf_puts(b, "RUN set -eu");
+	step(b, "ldconfig");
+	step(b, "find /usr/local -type f \\( -name '*.so' -o -name '*.so.*' "
+		"-o -path '/usr/local/bin/*' \\) \\\n"
+		"\t\t-exec ldd {} + 2>/dev/null \\\n"
+		"\t| awk '$2 == \"=>\" && $3 ~ /^\\// && "
+		"index($3, \"/usr/local/\") != 1 \\\n"
+		"\t\t{ sub(/^\\/usr\\//, \"/\", $3); print \"*\" $3 }' \\\n"
+		"\t| sort -u | xargs -r dpkg-query --search | cut -d: -f1 "
+		"| sort -u >" RUN_PACKAGES);
+	step(b, "test -s " RUN_PACKAGES);
+	step(b, "cat " RUN_PACKAGES "\n");
+}
+
 static void builder(buf *b, const cell *c)
 {
 	builder_head(b, c);
 	download(b, c);
 	buf_puts(b, "\nWORKDIR " SRC_DIR "\n");
 	configure(b, c);
+	command_links(b, c);
 	get_pip(b, c);
-	cleanup(b);
+	cleanup(b, c);
+	derive_run_packages(b);
 }
 
 /* --- runtime stage --------------------------------------------------- */
@@ -467,26 +538,54 @@ static void smoke_test(buf *b, const cell *c)
 		sep = ", ";
 	}
 	buf_puts(b, "RUN set -eu");
+	/* The smoke test must not leave bytecode in the layer. */
+	step(b, "export PYTHONDONTWRITEBYTECODE=1");
 	step(b, "ldconfig");
-	/* -B: the smoke test must not leave bytecode in the layer. */
-	buf_printf(b, "; \\\n\tv=\"$(%s -B -c 'import platform; "
-		      "print(platform.python_version())')\"",
+	/* every ELF file resolves every library it links to */
+	step(b, "find /usr/local -type f \\( -name '*.so' -o -name '*.so.*' "
+		"-o -path '/usr/local/bin/*' \\) \\\n"
+		"\t\t-exec sh -c 'for f; do if ldd \"$f\" 2>/dev/null | "
+		"grep \"not found\"; then \\\n"
+		"\t\t\techo \"$f misses a library\" >&2; exit 1; fi; done' "
+		"sh {} +");
+	/* the commands, and the version they run */
+	const char *cmds = c->version.major >= 3 ? "python python3" : "python";
+	buf_printf(b, "; \\\n\tfor p in %s; do \\\n"
+		      "\t\tv=\"$(\"$p\" -c 'import platform; "
+		      "print(platform.python_version())')\"; \\\n"
+		      "\t\tif [ \"$v\" != ",
+		   cmds);
+	quote_sh_word(b, c->version_str);
+	buf_puts(b, " ]; then echo \"$p is $v, not\" ");
+	quote_sh_word(b, c->version_str);
+	buf_puts(b, " >&2; exit 1; fi; \\\n\tdone");
+	/* every extension module built imports (the test modules are gone) */
+	buf_printf(b, "; \\\n\tfor f in /usr/local/lib/python*/lib-dynload/*.so; "
+		      "do \\\n"
+		      "\t\tm=\"${f##*/}\"; m=\"${m%%%%.*}\"; \\\n"
+		      "\t\t%s -c \"import $m\" || "
+		      "{ echo \"cannot import $m\" >&2; exit 1; }; \\\n"
+		      "\tdone",
 		   py);
-	buf_puts(b, "; \\\n\tif [ \"$v\" != ");
-	quote_sh_word(b, c->version_str);
-	buf_puts(b, " ]; then echo \"python is $v, not\" ");
-	quote_sh_word(b, c->version_str);
-	buf_puts(b, " >&2; exit 1; fi");
+	/* and the modules that are not built when a -dev package is missing */
 	buf_printf(b, "; \\\n\t%s -B -c ", py);
 	quote_sh(b, buf_str(&mods));
 	buf_release(&mods);
-	if (c->pip.on)
-		buf_printf(b, "; \\\n\t%s -B -m pip --version", py);
-	else
-		buf_printf(b, "; \\\n\tif %s -B -c 'import pip' 2>/dev/null; "
+	if (c->pip.on) {
+		buf_printf(b, "; \\\n\t%s -m pip --version", py);
+		step(b, "pip --version");
+	} else {
+		buf_printf(b, "; \\\n\tif %s -c 'import pip' 2>/dev/null; "
 			      "then echo 'pip is present but the variant has "
 			      "none' >&2; exit 1; fi",
 			   py);
+	}
+	if (c->version.major >= 3) {
+		step(b, "python -m venv /tmp/venv");
+		step(b, "/tmp/venv/bin/python -c 'import sys; "
+			"assert sys.prefix != sys.base_prefix'");
+		step(b, "rm -rf /tmp/venv");
+	}
 	buf_putc(b, '\n');
 }
 
@@ -495,8 +594,14 @@ static void runtime(buf *b, const cell *c)
 	buf_puts(b, "\nFROM ");
 	buf_puts(b, c->base.s);
 	buf_puts(b, "\nARG PKG_PROXY=\"\"\n");
+	/* scripts written for the official images read it */
+	buf_puts(b, "ENV PYTHON_VERSION=");
+	quote_docker(b, c->version_str);
+	buf_putc(b, '\n');
 	env_lines(b, c);
-	apt_install(b, NULL, 0, &c->run_packages);
+	buf_puts(b, "COPY --from=builder " RUN_PACKAGES " " RUN_PACKAGES "\n");
+	apt_install(b, runtime_data, COUNT(runtime_data), &c->run_packages,
+		    RUN_PACKAGES);
 	buf_puts(b, "COPY --from=builder /usr/local /usr/local\n");
 	smoke_test(b, c);
 	buf_printf(b, "CMD [\"%s\"]\n", python_bin(c));

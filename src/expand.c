@@ -16,18 +16,13 @@
 #include "limits_input.h"
 
 /* Debian bookworm packages for a CPython build with every stdlib module
- * that users import (no Tcl/Tk). At run time, ca-certificates makes ssl
- * verify anything at all, netbase gives socket.getservbyname its
- * /etc/services, and tzdata gives zoneinfo its zones. */
+ * that users import (no Tcl/Tk). There is no run-time list: the
+ * Dockerfile derives it from what was built (emit_docker.c), and
+ * packages.run in matrix.yaml only adds packages of the user's own. */
 static const char *const default_build_packages[] = {
     "libbz2-dev", "libexpat1-dev", "libffi-dev",      "libgdbm-dev",
     "liblzma-dev", "libncurses-dev", "libreadline-dev", "libsqlite3-dev",
     "libssl-dev", "uuid-dev",       "zlib1g-dev"};
-static const char *const default_run_packages[] = {
-    "ca-certificates", "netbase",   "tzdata",       "libbz2-1.0",
-    "libexpat1",       "libffi8",   "libgdbm6",     "liblzma5",
-    "libncursesw6",    "libreadline8", "libsqlite3-0", "libssl3",
-    "libuuid1",        "zlib1g"};
 static const char *const default_configure[] = {"--enable-shared",
 						 "--with-system-expat"};
 
@@ -113,8 +108,7 @@ static cell *new_cell(expander *x, const char *spec, srcpos origin,
 	configure_defaults(x, c);
 	add_defaults(x->a, &c->build_packages, &x->m->build_packages,
 		     default_build_packages, COUNT(default_build_packages));
-	add_defaults(x->a, &c->run_packages, &x->m->run_packages,
-		     default_run_packages, COUNT(default_run_packages));
+	strlist_copy(x->a, &c->run_packages, &x->m->run_packages);
 	strlist_copy(x->a, &c->env, &x->m->env);
 	c->tag = (pstr){cell_default_tag(x->a, c), origin};
 	return c;

@@ -89,7 +89,7 @@ EOF
 export CONTAINERS_STORAGE_CONF="$work/storage.conf"
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
 
-echo "1..11"
+echo "1..13"
 
 # --- 1. tools ---------------------------------------------------------
 missing=
@@ -251,6 +251,27 @@ if [ "$out" = "Python $version" ]; then
 	e2e_ok "python3 --version prints '$out'"
 else
 	e2e_not_ok "python3 --version prints 'Python $version' (got '$out')"
+fi
+
+# The unversioned command the official images have, and nis, whose
+# libnsl2 only a derived run-time package list brings on bookworm.
+out=$(run python --version 2>&1)
+if [ "$out" = "Python $version" ]; then
+	e2e_ok "python --version prints '$out'"
+else
+	e2e_not_ok "python --version prints 'Python $version' (got '$out')"
+fi
+case $series in
+3.[0-9] | 3.1[0-2]) nis=nis ;;
+*) nis= ;; # removed in 3.13 (PEP 594)
+esac
+if [ -z "$nis" ]; then
+	e2e_ok "import nis # SKIP CPython $series has no nis module"
+elif out=$(run python3 -B -W ignore -c 'import nis; print(nis.__file__)' 2>&1); then
+	e2e_ok "import nis ($out)"
+else
+	e2e_not_ok "import nis"
+	echo "$out" | sed 's/^/#   /'
 fi
 
 # The generated Dockerfile's own import list, run again from outside.
