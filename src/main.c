@@ -3,13 +3,16 @@
  * All work happens in the cmd_* functions; main only turns argv into
  * cli_opts and returns their exit status.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "diag.h"
 
 static const char usage[] =
     "usage: matrixc [options] COMMAND [args]\n"
@@ -29,7 +32,7 @@ static const char usage[] =
     "                    (default: generated/ beside the matrix)\n"
     "  --lock FILE       the lock file (default: matrix.lock.json beside it)\n"
     "  --json            list: print JSON\n"
-    "  --diff-lines N    check: show at most N lines of diff (default 200)\n"
+    "  --diff-lines N    check: show at most N lines of diff (default 200, 0: all)\n"
     "  --source URL      update: a mirror of python.org's downloads API\n"
     "  --check           update: exit 1 when the lock file is behind\n"
     "  --keep-going      update: write what resolved even when a series failed\n"
@@ -103,6 +106,23 @@ static const command_def *find_command(const char *name)
 	return NULL;
 }
 
+static int bad_usage(const char *fmt, const char *arg);
+
+/* "unknown command", with the nearest command when one is close */
+static int unknown_command(const char *name)
+{
+	enum { N = sizeof commands / sizeof *commands };
+	const char *names[N];
+	for (size_t i = 0; i < N; i++)
+		names[i] = commands[i].name;
+	const char *near = diag_suggest(name, names, N);
+	if (!near)
+		return bad_usage("unknown command '%s'", name);
+	fprintf(stderr, "matrixc: error: unknown command '%s' (did you mean "
+		"'%s'?)\n(run 'matrixc --help' for usage)\n", name, near);
+	return EXIT_INPUT;
+}
+
 static int bad_usage(const char *fmt, const char *arg)
 {
 	fputs("matrixc: error: ", stderr);
@@ -152,15 +172,19 @@ static void saw(seen_opts *seen, unsigned bit, const char *as)
 	seen->bits |= bit;
 }
 
-/* --diff-lines N: a positive number */
+/* --diff-lines N: a number, 0 for no limit */
 static int diff_lines(const char *v, cli_opts *o)
 {
 	char *end;
 	if (*v < '0' || *v > '9')
-		return bad_usage("--diff-lines needs a positive number, not '%s'", v);
-	o->diff_lines = strtoul(v, &end, 10);
-	if (*end || !o->diff_lines)
-		return bad_usage("--diff-lines needs a positive number, not '%s'", v);
+		return bad_usage("--diff-lines needs a number (0: no limit), "
+				 "not '%s'", v);
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || errno)
+		return bad_usage("--diff-lines needs a number (0: no limit), "
+				 "not '%s'", v);
+	o->diff_lines = n ? (size_t)n : SIZE_MAX;
 	return EXIT_OK;
 }
 
@@ -283,7 +307,7 @@ int main(int argc, char **argv)
 		} else if (!cmd) {
 			cmd = find_command(a);
 			if (!cmd)
-				r = bad_usage("unknown command '%s'", a);
+				r = unknown_command(a);
 		} else {
 			args[o.nargs++] = argv[i];
 		}
