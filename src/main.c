@@ -20,7 +20,7 @@ static const char usage[] =
     "Commands:\n"
     "  generate          write generated/ from matrix.yaml (only changed files)\n"
     "  check             exit 1 with a diff when generated/ is out of date\n"
-    "  list [--json]     the cells, as a table or as JSON\n"
+    "  list              the cells, as a table (--all: skipped too) or JSON\n"
     "  explain CELL      a cell's final values and where each came from\n"
     "  update [SERIES]   resolve releases into matrix.lock.json (network)\n"
     "  init [DIR]        write a starter matrix.yaml, lua/ and pre-commit config\n"
@@ -31,7 +31,8 @@ static const char usage[] =
     "  -o DIR            generate, check: the output directory\n"
     "                    (default: generated/ beside the matrix)\n"
     "  --lock FILE       the lock file (default: matrix.lock.json beside it)\n"
-    "  --json            list: print JSON\n"
+    "  --json            list: print JSON (skipped cells too, with why)\n"
+    "  --all             list: skipped cells too, with why\n"
     "  --diff-lines N    check: show at most N lines of diff (default 200, 0: all)\n"
     "  --source URL      update: a mirror of python.org's downloads API\n"
     "  --check           update: exit 1 when the lock file is behind\n"
@@ -63,6 +64,7 @@ enum {
 	OPT_KEEP_GOING = 1 << 9, /* --keep-going */
 	OPT_PRUNE = 1 << 10,     /* --prune */
 	OPT_TRUST = 1 << 11,     /* --trust-unverified */
+	OPT_ALL = 1 << 12,       /* list --all */
 };
 
 typedef struct {
@@ -81,8 +83,8 @@ static const command_def commands[] = {
     {"check", cmd_check, OPT_FILE | OPT_OUT | OPT_LOCK | OPT_DIFF_LINES, 0, 0,
      "matrixc check [-f FILE] [-o DIR] [--lock FILE] [--diff-lines N]",
      "check takes no arguments"},
-    {"list", cmd_list, OPT_FILE | OPT_LOCK | OPT_JSON, 0, 0,
-     "matrixc list [-f FILE] [--lock FILE] [--json]",
+    {"list", cmd_list, OPT_FILE | OPT_LOCK | OPT_JSON | OPT_ALL, 0, 0,
+     "matrixc list [-f FILE] [--lock FILE] [--all] [--json]",
      "list takes no arguments"},
     {"explain", cmd_explain, OPT_FILE | OPT_LOCK, 1, 1,
      "matrixc explain [-f FILE] [--lock FILE] CELL",
@@ -208,6 +210,7 @@ static bool *flag(const char *a, cli_opts *o, unsigned *bit)
 		size_t field;
 	} flags[] = {
 	    {"--json", OPT_JSON, offsetof(cli_opts, json)},
+	    {"--all", OPT_ALL, offsetof(cli_opts, all)},
 	    {"--check", OPT_CHECK, offsetof(cli_opts, check_only)},
 	    {"-q", OPT_QUIET, offsetof(cli_opts, quiet)},
 	    {"--quiet", OPT_QUIET, offsetof(cli_opts, quiet)},

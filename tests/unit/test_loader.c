@@ -14,6 +14,7 @@
 #include "limits_input.h"
 #include "buf.h"
 #include "matrix.h"
+#include "yamlio.h"
 #include "tap.h"
 
 typedef struct {
