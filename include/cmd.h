@@ -30,6 +30,7 @@ typedef struct {
 	const char *lock_file;   /* --lock, default from matrix.yaml */
 	const char *source;      /* update --source URL */
 	bool json;               /* list --json */
+	bool all;                /* list --all: skipped cells too */
 	bool check_only;         /* update --check */
 	bool keep_going;         /* update --keep-going: write what resolved */
 	bool prune;              /* update --prune: drop unused lock entries */

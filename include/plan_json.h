@@ -13,8 +13,9 @@
 
 #include "plan.h"
 
-/* Write p's cells to out. false when jansson fails (out of memory) or
- * out cannot be written. */
-bool plan_json_write(const plan *p, FILE *out);
+/* Write every cell of all (skipped ones with "skipped": the reason and
+ * where a hook gave it) to out. false when jansson fails (out of memory)
+ * or out cannot be written. */
+bool plan_json_write(const cellset *all, FILE *out);
 
 #endif

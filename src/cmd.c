@@ -337,7 +337,9 @@ static void report_stale(const cli_opts *o, const char *dir, const buf *diff,
 			"(--diff-lines N shows more)\n", budget->omitted,
 			budget->omitted == 1 ? "" : "s");
 	fflush(o->out);
-	fprintf(o->err, "matrixc: %s is out of date\n", dir);
+	size_t n = strlen(dir);
+	fprintf(o->err, "matrixc: %s%s is out of date\n", dir,
+		n && dir[n - 1] == '/' ? "" : "/");
 	fix_hint(o, o->err);
 }
 

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "emit.h"
+#include "lock.h"
+#include "version.h"
 
 #define VALUE_COLUMN_MAX 48
 #define FIELD_COLUMN 14 /* get_pip_sha256 */
@@ -138,30 +141,181 @@ static void print_rows(const rows *r, FILE *out)
 	}
 }
 
-/* Tags of every cell, for "did you mean". */
+/* The name split into a version and a variant: VERSION/VARIANT, or a tag
+ * VERSION-VARIANT. False when it is neither. */
+static bool split_name(arena *a, const char *name, const char **ver,
+		       const char **var)
+{
+	const char *sep = strchr(name, '/');
+	if (!sep)
+		sep = strchr(name, '-');
+	if (!sep || sep == name || !sep[1])
+		return false;
+	*ver = arena_printf(a, "%.*s", (int)(sep - name), name);
+	*var = sep + 1;
+	pyversion v;
+	bool pre;
+	return version_parse_spec(*ver, &v, &pre);
+}
+
+/* Does rule version r match a release (its versions entry spec, its
+ * version v)? As expand.c matches them. */
+static bool rule_version_matches(const char *r, const char *spec,
+				 const pyversion *v)
+{
+	pyversion rv;
+	bool pre;
+	if (strcmp(r, spec) == 0)
+		return true;
+	if (!version_parse_spec(r, &rv, &pre))
+		return false;
+	return rv.has_patch ? version_cmp(&rv, v) == 0
+			    : version_in_series(v, &rv);
+}
+
+/* The exclude that removed the cell the name means, if one did: the
+ * name's version must be a versions entry or its release, its variant
+ * one of the matrix's. */
+static const match_rule *excluded_by(const compilation *c, const char *name)
+{
+	const char *ver, *var;
+	if (!split_name(c->a, name, &ver, &var))
+		return NULL;
+	bool known = false;
+	for (size_t i = 0; i < c->m.nvariants && !known; i++)
+		known = c->m.variants[i].name.s &&
+			strcmp(c->m.variants[i].name.s, var) == 0;
+	if (!known)
+		return NULL;
+	pyversion want;
+	bool pre;
+	version_parse_spec(ver, &want, &pre);
+	for (size_t i = 0; i < c->m.nversions; i++) {
+		const char *spec = c->m.versions[i].spec.s;
+		const lock_entry *e = spec ? lock_find(&c->lock, spec) : NULL;
+		pyversion got;
+		if (!e || !version_parse(e->version.s, &got))
+			continue;
+		bool same = strcmp(ver, spec) == 0 ||
+			    (want.has_patch ? version_cmp(&want, &got) == 0
+					    : version_in_series(&got, &want));
+		if (!same)
+			continue;
+		for (size_t j = 0; j < c->m.nexcludes; j++) {
+			const match_rule *r = &c->m.excludes[j];
+			if ((!r->version.s ||
+			     rule_version_matches(r->version.s, spec, &got)) &&
+			    (!r->variant.s || strcmp(r->variant.s, var) == 0))
+				return r;
+		}
+	}
+	return NULL;
+}
+
+/* How far apart two versions are, for the nearest cells: the series
+ * count more than the patch level. */
+static unsigned long version_gap(const pyversion *a, const pyversion *b)
+{
+	unsigned long d = 0;
+	d += (a->major > b->major ? a->major - b->major : b->major - a->major) *
+	     1000000ul;
+	d += (a->minor > b->minor ? a->minor - b->minor : b->minor - a->minor) *
+	     1000ul;
+	if (a->has_patch && b->has_patch)
+		d += a->patch > b->patch ? a->patch - b->patch : b->patch - a->patch;
+	return d;
+}
+
+/* "did you mean": when the name has a version and a variant of the
+ * matrix, that variant's cells of the nearest version (up to three), so
+ * that 3.14/wee gives 3.13.14/wee and not a cell a few keystrokes away;
+ * else a cell whose tag, alias or VERSION/VARIANT is a few edits from the
+ * name. */
+static const char *nearest_version(const compilation *c, const char *name);
+
 static const char *suggest(const compilation *c, const char *name)
 {
-	const char **tags = arena_alloc(c->a, (c->all.n + 1) * sizeof *tags);
+	const char *by_version = nearest_version(c, name);
+	if (by_version)
+		return by_version;
+	size_t n = 0, cap = 0;
 	for (size_t i = 0; i < c->all.n; i++)
-		tags[i] = c->all.v[i]->tag.s ? c->all.v[i]->tag.s : "";
-	return diag_suggest(name, tags, c->all.n);
+		cap += 2 + c->all.v[i]->aliases.n;
+	const char **names = arena_alloc(c->a, (cap + 1) * sizeof *names);
+	for (size_t i = 0; i < c->all.n; i++) {
+		const cell *x = c->all.v[i];
+		if (x->tag.s)
+			names[n++] = x->tag.s;
+		for (size_t j = 0; j < x->aliases.n; j++)
+			names[n++] = x->aliases.v[j].s;
+		names[n++] = arena_printf(c->a, "%s/%s", x->version_str,
+					  x->variant->name.s);
+	}
+	const char *near = diag_suggest(name, names, n);
+	return near ? arena_printf(c->a, "'%s'", near) : NULL;
+}
+
+static const char *nearest_version(const compilation *c, const char *name)
+{
+	const char *ver, *var;
+	pyversion want;
+	bool pre;
+	if (!split_name(c->a, name, &ver, &var) ||
+	    !version_parse_spec(ver, &want, &pre))
+		return NULL;
+	unsigned long best = (unsigned long)-1;
+	for (size_t i = 0; i < c->all.n; i++) {
+		const cell *x = c->all.v[i];
+		unsigned long g = version_gap(&want, &x->version);
+		if (!strcmp(x->variant->name.s, var) && g < best)
+			best = g;
+	}
+	buf b;
+	buf_init(&b, 4096);
+	size_t k = 0;
+	for (size_t i = 0; i < c->all.n && k < 3; i++) {
+		const cell *x = c->all.v[i];
+		if (strcmp(x->variant->name.s, var) ||
+		    version_gap(&want, &x->version) != best)
+			continue;
+		buf_printf(&b, "%s'%s/%s'", k ? " or " : "", x->version_str, var);
+		k++;
+	}
+	const char *r = k ? arena_strdup(c->a, buf_str(&b)) : NULL;
+	buf_release(&b);
+	return r;
 }
 
 static int explain(const compilation *c, const cli_opts *o, const char *name)
 {
 	const cell *x = plan_find(&c->p, &c->all, name);
 	if (!x) {
+		const match_rule *ex = excluded_by(c, name);
+		if (ex) {
+			fprintf(o->err, "matrixc: error: no cell is named "
+				"'%s': it is excluded by %s:%u\n",
+				name, c->m.file, ex->at.line);
+			return EXIT_INPUT;
+		}
 		const char *s = suggest(c, name);
 		fprintf(o->err, "matrixc: error: no cell is named '%s' (name a "
 			"cell by tag, alias or VERSION/VARIANT)", name);
 		if (s)
-			fprintf(o->err, "; did you mean '%s'?", s);
+			fprintf(o->err, "; did you mean %s?", s);
 		fputc('\n', o->err);
 		return EXIT_INPUT;
 	}
 	rows r = {.a = c->a};
-	fprintf(o->out, "cell %s/%s%s\n", x->version_str, x->variant->name.s,
-		x->skip ? " (skipped: it is not generated)" : "");
+	if (x->skip && x->skip_reason.at.file)
+		fprintf(o->out, "cell %s/%s (skipped by %s: %s; it is not "
+			"generated)\n",
+			x->version_str, x->variant->name.s,
+			provenance(c->a, x->skip_reason.at),
+			x->skip_reason.s ? x->skip_reason.s : "no reason given");
+	else
+		fprintf(o->out, "cell %s/%s%s\n", x->version_str,
+			x->variant->name.s,
+			x->skip ? " (skipped: it is not generated)" : "");
 	collect(&r, x);
 	print_rows(&r, o->out);
 	return EXIT_OK;

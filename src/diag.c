@@ -394,6 +394,17 @@ static size_t distance_within(const char *a, const char *b, size_t k)
 	return row[lb];
 }
 
+/* Are a and b the same but for two neighbouring characters swapped
+ * ("lot", "lto")? A typist's commonest slip, one edit rather than two. */
+static bool one_swap(const char *a, const char *b)
+{
+	size_t i = 0;
+	while (a[i] && a[i] == b[i])
+		i++;
+	return a[i] && b[i] && a[i + 1] && a[i] == b[i + 1] &&
+	       a[i + 1] == b[i] && strcmp(a + i + 2, b + i + 2) == 0;
+}
+
 const char *diag_suggest(const char *word, const char *const *candidates,
 			 size_t n)
 {
@@ -402,7 +413,9 @@ const char *diag_suggest(const char *word, const char *const *candidates,
 	const char *best = NULL;
 	size_t best_d = limit + 1;
 	for (size_t i = 0; i < n && best_d > 0; i++) {
-		size_t dist = distance_within(word, candidates[i], limit);
+		size_t dist = one_swap(word, candidates[i])
+				  ? 1
+				  : distance_within(word, candidates[i], limit);
 		if (dist < best_d) {
 			best_d = dist;
 			best = candidates[i];

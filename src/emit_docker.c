@@ -209,6 +209,13 @@ static bool cell_ok(emit_ctx *ctx, const cell *c)
 		diag_error(ctx->d, where(&c->get_pip_url, c),
 			   "cell '%s' downloads get-pip.py without a sha256",
 			   c->tag.s);
+		diag_note(ctx->d, c->pip.at,
+			  "pip is asked for here: set c.get_pip_sha256 = "
+			  "\"<sha256 of the get-pip.py you reviewed>\" in a "
+			  "hook of your own listed after %s in hooks:, or set "
+			  "pip: false",
+			  c->get_pip_url.at.file ? c->get_pip_url.at.file
+						 : "that hook");
 		ok = false;
 	}
 	return ok;

@@ -166,17 +166,6 @@ static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
 	return at;
 }
 
-static const char *field(arena *a, diag *d, json_t *obj, const char *name,
-			 srcpos at, const char *key)
-{
-	json_t *v = json_object_get(obj, name);
-	if (!json_is_string(v)) {
-		diag_error(d, at, "release '%s' needs a string '%s'", key, name);
-		return NULL;
-	}
-	return arena_strdup(a, json_string_value(v));
-}
-
 /* The lock file's text, for the positions of errors in one entry. */
 typedef struct {
 	const char *text;
@@ -184,6 +173,27 @@ typedef struct {
 	size_t off; /* of the entry's key */
 	srcpos at;  /* of the entry's key */
 } entry_src;
+
+/* Where the entry's field name has its value, or the entry's key when the
+ * field is missing or the text is not at hand. */
+static srcpos field_pos(const entry_src *src, const char *name)
+{
+	return src->text ? value_pos(src->text, src->len, src->off, src->at,
+				     name)
+			 : src->at;
+}
+
+static const char *field(arena *a, diag *d, json_t *obj, const char *name,
+			 const entry_src *src, const char *key)
+{
+	json_t *v = json_object_get(obj, name);
+	if (!json_is_string(v)) {
+		diag_error(d, v ? field_pos(src, name) : src->at,
+			   "release '%s' needs a string '%s'", key, name);
+		return NULL;
+	}
+	return arena_strdup(a, json_string_value(v));
+}
 
 /* --- the source URL ------------------------------------------------------ */
 
@@ -258,30 +268,52 @@ const char *lock_check_source_url(const char *url, const char *version)
 	}
 }
 
+/* An entry's errors, reported in the order of their fields in the text. */
+typedef struct {
+	srcpos at;
+	const char *what, *value;
+} entry_error;
+
+static void check_entry_add(entry_error *v, size_t *n, const entry_src *src,
+			    const lock_entry *e, const char *field,
+			    const char *what, const char *value)
+{
+	srcpos at = src ? value_pos(src->text, src->len, src->off, src->at,
+				    field)
+			: e->key.at;
+	size_t i = (*n)++;
+	while (i > 0 && (v[i - 1].at.line > at.line ||
+			 (v[i - 1].at.line == at.line && v[i - 1].at.col > at.col))) {
+		v[i] = v[i - 1];
+		i--;
+	}
+	v[i] = (entry_error){at, what, value};
+}
+
 static bool check_entry(diag *d, const lock_entry *e, const entry_src *src)
 {
 	pyversion v;
 	const char *why;
-	bool ok = true;
-	if (!version_parse(e->version.s, &v) || !v.has_patch) {
-		diag_error(d, e->key.at, "release '%s': malformed version '%s'",
-			   e->key.s, e->version.s);
-		ok = false;
-	}
-	if ((why = lock_check_source_url(e->url.s, ok ? e->version.s : NULL))) {
-		srcpos at = src ? value_pos(src->text, src->len, src->off,
-					    src->at, "url")
-				: e->key.at;
-		diag_error(d, at, "release '%s': invalid url: %s", e->key.s,
-			   why);
-		ok = false;
-	}
-	if ((why = name_check_sha256(e->sha256.s))) {
-		diag_error(d, e->key.at, "release '%s': invalid sha256: %s",
-			   e->key.s, why);
-		ok = false;
-	}
-	return ok;
+	entry_error errs[3];
+	size_t n = 0;
+	bool version_ok = version_parse(e->version.s, &v) && v.has_patch;
+	if (!version_ok)
+		check_entry_add(errs, &n, src, e, "version", "malformed version",
+				e->version.s);
+	if ((why = lock_check_source_url(e->url.s,
+					 version_ok ? e->version.s : NULL)))
+		check_entry_add(errs, &n, src, e, "url", "invalid url", why);
+	if ((why = name_check_sha256(e->sha256.s)))
+		check_entry_add(errs, &n, src, e, "sha256", "invalid sha256",
+				why);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(errs[i].what, "malformed version") == 0)
+			diag_error(d, errs[i].at, "release '%s': %s '%s'",
+				   e->key.s, errs[i].what, errs[i].value);
+		else
+			diag_error(d, errs[i].at, "release '%s': %s: %s",
+				   e->key.s, errs[i].what, errs[i].value);
+	return n == 0;
 }
 
 static bool parse_entry(arena *a, diag *d, const entry_src *src,
@@ -292,13 +324,17 @@ static bool parse_entry(arena *a, diag *d, const entry_src *src,
 		diag_error(d, at, "release '%s' must be an object", key);
 		return false;
 	}
-	const char *version = field(a, d, val, "version", at, key);
-	const char *url = field(a, d, val, "url", at, key);
-	const char *sha = field(a, d, val, "sha256", at, key);
+	const char *version = field(a, d, val, "version", src, key);
+	const char *url = field(a, d, val, "url", src, key);
+	const char *sha = field(a, d, val, "sha256", src, key);
 	if (!version || !url || !sha)
 		return false;
 	lock_entry *e = lock_set(a, lf, key, version, url, sha);
 	e->key.at = e->version.at = e->url.at = e->sha256.at = at;
+	if (src->text) {
+		e->url.at = field_pos(src, "url");
+		e->sha256.at = field_pos(src, "sha256");
+	}
 	e->unverified = json_is_true(json_object_get(val, "unverified"));
 	return check_entry(d, e, src->text ? src : NULL);
 }

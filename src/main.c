@@ -3,13 +3,16 @@
  * All work happens in the cmd_* functions; main only turns argv into
  * cli_opts and returns their exit status.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "diag.h"
 
 static const char usage[] =
     "usage: matrixc [options] COMMAND [args]\n"
@@ -17,7 +20,7 @@ static const char usage[] =
     "Commands:\n"
     "  generate          write generated/ from matrix.yaml (only changed files)\n"
     "  check             exit 1 with a diff when generated/ is out of date\n"
-    "  list [--json]     the cells, as a table or as JSON\n"
+    "  list              the cells, as a table (--all: skipped too) or JSON\n"
     "  explain CELL      a cell's final values and where each came from\n"
     "  update [SERIES]   resolve releases into matrix.lock.json (network)\n"
     "  init [DIR]        write a starter matrix.yaml, lua/ and pre-commit config\n"
@@ -28,8 +31,9 @@ static const char usage[] =
     "  -o DIR            generate, check: the output directory\n"
     "                    (default: generated/ beside the matrix)\n"
     "  --lock FILE       the lock file (default: matrix.lock.json beside it)\n"
-    "  --json            list: print JSON\n"
-    "  --diff-lines N    check: show at most N lines of diff (default 200)\n"
+    "  --json            list: print JSON (skipped cells too, with why)\n"
+    "  --all             list: skipped cells too, with why\n"
+    "  --diff-lines N    check: show at most N lines of diff (default 200, 0: all)\n"
     "  --source URL      update: a mirror of python.org's downloads API\n"
     "  --check           update: exit 1 when the lock file is behind\n"
     "  --keep-going      update: write what resolved even when a series failed\n"
@@ -60,6 +64,7 @@ enum {
 	OPT_KEEP_GOING = 1 << 9, /* --keep-going */
 	OPT_PRUNE = 1 << 10,     /* --prune */
 	OPT_TRUST = 1 << 11,     /* --trust-unverified */
+	OPT_ALL = 1 << 12,       /* list --all */
 };
 
 typedef struct {
@@ -78,8 +83,8 @@ static const command_def commands[] = {
     {"check", cmd_check, OPT_FILE | OPT_OUT | OPT_LOCK | OPT_DIFF_LINES, 0, 0,
      "matrixc check [-f FILE] [-o DIR] [--lock FILE] [--diff-lines N]",
      "check takes no arguments"},
-    {"list", cmd_list, OPT_FILE | OPT_LOCK | OPT_JSON, 0, 0,
-     "matrixc list [-f FILE] [--lock FILE] [--json]",
+    {"list", cmd_list, OPT_FILE | OPT_LOCK | OPT_JSON | OPT_ALL, 0, 0,
+     "matrixc list [-f FILE] [--lock FILE] [--all] [--json]",
      "list takes no arguments"},
     {"explain", cmd_explain, OPT_FILE | OPT_LOCK, 1, 1,
      "matrixc explain [-f FILE] [--lock FILE] CELL",
@@ -101,6 +106,23 @@ static const command_def *find_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+static int bad_usage(const char *fmt, const char *arg);
+
+/* "unknown command", with the nearest command when one is close */
+static int unknown_command(const char *name)
+{
+	enum { N = sizeof commands / sizeof *commands };
+	const char *names[N];
+	for (size_t i = 0; i < N; i++)
+		names[i] = commands[i].name;
+	const char *near = diag_suggest(name, names, N);
+	if (!near)
+		return bad_usage("unknown command '%s'", name);
+	fprintf(stderr, "matrixc: error: unknown command '%s' (did you mean "
+		"'%s'?)\n(run 'matrixc --help' for usage)\n", name, near);
+	return EXIT_INPUT;
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -152,15 +174,19 @@ static void saw(seen_opts *seen, unsigned bit, const char *as)
 	seen->bits |= bit;
 }
 
-/* --diff-lines N: a positive number */
+/* --diff-lines N: a number, 0 for no limit */
 static int diff_lines(const char *v, cli_opts *o)
 {
 	char *end;
 	if (*v < '0' || *v > '9')
-		return bad_usage("--diff-lines needs a positive number, not '%s'", v);
-	o->diff_lines = strtoul(v, &end, 10);
-	if (*end || !o->diff_lines)
-		return bad_usage("--diff-lines needs a positive number, not '%s'", v);
+		return bad_usage("--diff-lines needs a number (0: no limit), "
+				 "not '%s'", v);
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || errno)
+		return bad_usage("--diff-lines needs a number (0: no limit), "
+				 "not '%s'", v);
+	o->diff_lines = n ? (size_t)n : SIZE_MAX;
 	return EXIT_OK;
 }
 
@@ -184,6 +210,7 @@ static bool *flag(const char *a, cli_opts *o, unsigned *bit)
 		size_t field;
 	} flags[] = {
 	    {"--json", OPT_JSON, offsetof(cli_opts, json)},
+	    {"--all", OPT_ALL, offsetof(cli_opts, all)},
 	    {"--check", OPT_CHECK, offsetof(cli_opts, check_only)},
 	    {"-q", OPT_QUIET, offsetof(cli_opts, quiet)},
 	    {"--quiet", OPT_QUIET, offsetof(cli_opts, quiet)},
@@ -283,7 +310,7 @@ int main(int argc, char **argv)
 		} else if (!cmd) {
 			cmd = find_command(a);
 			if (!cmd)
-				r = bad_usage("unknown command '%s'", a);
+				r = unknown_command(a);
 		} else {
 			args[o.nargs++] = argv[i];
 		}

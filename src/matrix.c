@@ -7,8 +7,10 @@
  */
 #include "matrix.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "limits_input.h"
 #include "names.h"
 #include "yamlio.h"
@@ -20,6 +22,7 @@ typedef struct {
 	const char *suggested[8]; /* keys offered as "did you mean" */
 	size_t nsuggested;
 	size_t nsuggest; /* "did you mean"s looked for so far */
+	bool variants_ok; /* variants loaded without an error */
 } loader;
 
 static const char *kind_name(const ynode *n)
@@ -346,6 +349,7 @@ static void load_variants(loader *l, const ynode *n)
 		diag_error(l->d, n->at, "more than %u variants", LIMIT_VARIANTS);
 		return;
 	}
+	l->variants_ok = n->n > 0;
 	l->m->variants = arena_alloc(l->a, (n->n + 1) * sizeof(variant));
 	for (size_t i = 0; i < n->n; i++)
 		load_variant(l, n->pairs[i].key, n->pairs[i].val,
@@ -397,6 +401,68 @@ static match_rule *load_rules(loader *l, const ynode *n, const char *what,
 	return v;
 }
 
+/* An alias tag's placeholders, checked once at the rule rather than once
+ * per cell: an unknown one gets a "did you mean", and the template, with
+ * short stand-ins for its placeholders, must be a valid tag. */
+static const char *const placeholders[] = {"version", "series", "major",
+					   "variant"};
+static const char *const stand_ins[] = {"1.0.0", "1.0", "1", "v"};
+
+static void check_alias_tag(loader *l, pstr tag)
+{
+	buf b;
+	buf_init(&b, 4096);
+	for (const char *p = tag.s; *p; p++) {
+		const char *end = *p == '{' ? strchr(p, '}') : NULL;
+		if (*p != '{') {
+			buf_putc(&b, *p);
+			continue;
+		}
+		if (!end) {
+			diag_error(l->d, tag.at,
+				   "'{' without a closing '}' in alias '%s' "
+				   "(placeholders: {version}, {series}, "
+				   "{major}, {variant})",
+				   tag.s);
+			goto out;
+		}
+		char name[64];
+		size_t n = (size_t)(end - p - 1);
+		size_t k = 0;
+		if (n < sizeof name) {
+			memcpy(name, p + 1, n);
+			name[n] = '\0';
+			while (k < 4 && strcmp(name, placeholders[k]))
+				k++;
+		} else {
+			snprintf(name, sizeof name, "%.60s", p + 1);
+			k = 4;
+		}
+		if (k == 4) {
+			const char *near = diag_suggest(name, placeholders, 4);
+			if (near)
+				diag_error(l->d, tag.at,
+					   "unknown placeholder {%s} in alias "
+					   "'%s' (did you mean {%s}?)",
+					   name, tag.s, near);
+			else
+				diag_error(l->d, tag.at,
+					   "unknown placeholder {%s} in alias "
+					   "'%s' (placeholders: {version}, "
+					   "{series}, {major}, {variant})",
+					   name, tag.s);
+			goto out;
+		}
+		buf_puts(&b, stand_ins[k]);
+		p = end;
+	}
+	const char *why = name_check_tag(buf_str(&b));
+	if (why && strlen(buf_str(&b)) <= 128)
+		diag_error(l->d, tag.at, "invalid alias '%s': %s", tag.s, why);
+out:
+	buf_release(&b);
+}
+
 /* alias -> {version?, variant?, tag} */
 static void load_alias(loader *l, const ynode *n, alias_rule *r)
 {
@@ -414,6 +480,8 @@ static void load_alias(loader *l, const ynode *n, alias_rule *r)
 		r->tag = str_of(l, x, "tag");
 	else
 		diag_error(l->d, n->at, "an alias needs a 'tag'");
+	if (r->tag.s)
+		check_alias_tag(l, r->tag);
 }
 
 static void load_aliases(loader *l, const ynode *n)
@@ -726,6 +794,11 @@ bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 		return false;
 	load_top(&l, root);
 	check_configure_sizes(&l);
+	/* a rule's variant is checked only when the variants key loaded:
+	 * after a missing, misspelt or malformed one, the rules' errors would
+	 * only repeat that one */
+	if (!l.variants_ok)
+		return false;
 	check_rule_variants(&l, m->excludes, m->nexcludes, "an exclude");
 	check_rule_variants(&l, m->includes, m->nincludes, "an include");
 	for (size_t i = 0; i < m->naliases; i++)

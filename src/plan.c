@@ -124,57 +124,111 @@ static bool same_place(srcpos a, srcpos b)
 	       a.line == b.line && a.col == b.col;
 }
 
-/* Two claims of one tag are blamed on the one a hook made, when one did:
- * the hook ran last, so its line is the one to change (docs/hooks.md).
- * The other claim gets a note, unless it is the same line. */
-static void collision(planner *p, const cellset *cs, const claim *prev,
-		      const claim *cur, const char *tag)
+/* A tag claimed more than once: the first claim and a later one. */
+typedef struct {
+	size_t first, later;
+} clash;
+
+static int by_first(const void *pa, const void *pb)
 {
-	const cell *a = cs->v[prev->owner], *b = cs->v[cur->owner];
-	bool swap = from_hook(p, prev->at) && !from_hook(p, cur->at);
-	srcpos blame = swap ? prev->at : cur->at;
-	srcpos other = swap ? cur->at : prev->at;
-	if (a == b)
-		diag_error(p->d, blame, "cell %s/%s has tag '%s' twice",
+	const clash *a = pa, *b = pb;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return (a->later > b->later) - (a->later < b->later);
+}
+
+#define CELLS_NAMED 6
+
+/* One error per tag, whatever the number of cells that claim it: the
+ * claims first..later of v[0..n). It is blamed on a claim a hook made,
+ * when one did: the hook ran last, so its line is the one to change
+ * (docs/hooks.md). The other claims get a note each at their own line
+ * (once per line). */
+static void collision(planner *p, const cellset *cs, const claim *claims,
+		      const clash *v, size_t n, const char *tag)
+{
+	const claim *first = &claims[v[0].first];
+	const claim *blame = &claims[v[0].later];
+	for (size_t i = 0; i < n && !from_hook(p, blame->at); i++)
+		if (from_hook(p, claims[v[i].later].at))
+			blame = &claims[v[i].later];
+	if (!from_hook(p, blame->at) && from_hook(p, first->at))
+		blame = first;
+	const cell *a = cs->v[first->owner];
+	if (n == 1 && first->owner == claims[v[0].later].owner)
+		diag_error(p->d, blame->at, "cell %s/%s has tag '%s' twice",
 			   a->version_str, a->variant->name.s, tag);
-	else
-		diag_error(p->d, blame,
+	else if (n == 1) {
+		const cell *b = cs->v[claims[v[0].later].owner];
+		diag_error(p->d, blame->at,
 			   "cells %s/%s and %s/%s would both be tagged '%s'",
 			   a->version_str, a->variant->name.s, b->version_str,
 			   b->variant->name.s, tag);
-	if (other.file && !same_place(other, blame))
-		diag_note(p->d, other, "cell %s/%s gets '%s' here",
-			  (swap ? b : a)->version_str,
-			  (swap ? b : a)->variant->name.s, tag);
-}
-
-static void claim_tag(planner *p, strtab *t, claim *claims, size_t *n,
-		      const cellset *cs, size_t owner, pstr tag)
-{
-	size_t prev;
-	claims[*n] = (claim){owner, tag.at};
-	if (strtab_put(t, tag.s, *n, &prev)) {
-		(*n)++;
-		return;
+	} else {
+		buf b;
+		buf_init(&b, 4096);
+		buf_printf(&b, "%s/%s", a->version_str, a->variant->name.s);
+		for (size_t i = 0; i < n && i < CELLS_NAMED; i++) {
+			const cell *c = cs->v[claims[v[i].later].owner];
+			buf_printf(&b, "%s%s/%s",
+				   i + 1 == n ? " and " : ", ", c->version_str,
+				   c->variant->name.s);
+		}
+		if (n > CELLS_NAMED)
+			buf_printf(&b, " and %zu more", n - CELLS_NAMED);
+		diag_error(p->d, blame->at,
+			   "%zu cells would all be tagged '%s': %s", n + 1, tag,
+			   buf_str(&b));
+		buf_release(&b);
 	}
-	collision(p, cs, &claims[prev], &claims[*n], tag.s);
+	srcpos noted[CELLS_NAMED + 1];
+	size_t nnoted = 0;
+	for (size_t i = 0; i <= n && nnoted < CELLS_NAMED + 1; i++) {
+		const claim *c = i == 0 ? first : &claims[v[i - 1].later];
+		bool seen = !c->at.file || same_place(c->at, blame->at);
+		for (size_t j = 0; j < nnoted && !seen; j++)
+			seen = same_place(noted[j], c->at);
+		if (seen)
+			continue;
+		noted[nnoted++] = c->at;
+		diag_note(p->d, c->at, "cell %s/%s gets '%s' here",
+			  cs->v[c->owner]->version_str,
+			  cs->v[c->owner]->variant->name.s, tag);
+	}
 }
 
 static void check_collisions(planner *p, const cellset *cs)
 {
-	size_t tags = 0, n = 0;
+	size_t tags = 0, n = 0, nclash = 0;
 	for (size_t i = 0; i < cs->n; i++)
 		tags += 1 + cs->v[i]->aliases.n;
 	claim *claims = xrealloc(NULL, (tags + 1) * sizeof *claims);
+	clash *clashes = xrealloc(NULL, (tags + 1) * sizeof *clashes);
+	const char **names = xrealloc(NULL, (tags + 1) * sizeof *names);
 	strtab t;
 	strtab_init(&t, tags);
 	for (size_t i = 0; i < cs->n; i++) {
-		claim_tag(p, &t, claims, &n, cs, i, cs->v[i]->tag);
-		for (size_t j = 0; j < cs->v[i]->aliases.n; j++)
-			claim_tag(p, &t, claims, &n, cs, i,
-				  cs->v[i]->aliases.v[j]);
+		for (size_t j = 0; j <= cs->v[i]->aliases.n; j++) {
+			pstr tag = j == 0 ? cs->v[i]->tag
+					  : cs->v[i]->aliases.v[j - 1];
+			size_t prev;
+			claims[n] = (claim){i, tag.at};
+			names[n] = tag.s;
+			if (!strtab_put(&t, tag.s, n, &prev))
+				clashes[nclash++] = (clash){prev, n};
+			n++;
+		}
+	}
+	qsort(clashes, nclash, sizeof *clashes, by_first);
+	for (size_t i = 0, j; i < nclash; i = j) {
+		for (j = i; j < nclash && clashes[j].first == clashes[i].first;)
+			j++;
+		collision(p, cs, claims, &clashes[i], j - i,
+			  names[clashes[i].first]);
 	}
 	strtab_release(&t);
+	free(names);
+	free(clashes);
 	free(claims);
 }
 

@@ -42,16 +42,24 @@ static json_t *cell_json(const cell *c)
 	json_object_set_new(o, "run_packages", strings(&c->run_packages));
 	json_object_set_new(o, "tag", json_string(c->tag.s));
 	json_object_set_new(o, "aliases", strings(&c->aliases));
-	json_object_set_new(o, "dockerfile", json_string(c->dockerfile));
-	json_object_set_new(o, "job", json_string(c->job));
+	json_object_set_new(o, "dockerfile", opt_string(c->dockerfile));
+	json_object_set_new(o, "job", opt_string(c->job));
+	if (c->skip) {
+		const char *why = c->skip_reason.s ? c->skip_reason.s : "";
+		json_t *s = c->skip_reason.at.file
+				? json_sprintf("%s:%u: %s", c->skip_reason.at.file,
+					       c->skip_reason.at.line, why)
+				: json_string(why);
+		json_object_set_new(o, "skipped", s);
+	}
 	return o;
 }
 
-bool plan_json_write(const plan *p, FILE *out)
+bool plan_json_write(const cellset *all, FILE *out)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < p->cells.n; i++)
-		json_array_append_new(a, cell_json(p->cells.v[i]));
+	for (size_t i = 0; i < all->n; i++)
+		json_array_append_new(a, cell_json(all->v[i]));
 	int r = json_dumpf(a, out, JSON_SORT_KEYS | JSON_INDENT(2));
 	json_decref(a);
 	fputc('\n', out);

@@ -46,6 +46,8 @@ struct loader {
 	arena *a;
 	diag *d;
 	const char *file;
+	const char *text; /* the whole input, for explaining libyaml's errors */
+	size_t len;
 	yaml_parser_t parser;
 	struct anchors anchors;
 	size_t weight; /* nodes so far, aliases expanded */
@@ -58,6 +60,150 @@ static srcpos mark_pos(const struct loader *l, yaml_mark_t m)
 	return (srcpos){l->file, (unsigned)m.line + 1, (unsigned)m.column + 1};
 }
 
+/* Line m.line (0-based) of the text, and its length. */
+static const char *line_at(const struct loader *l, yaml_mark_t m, size_t *n)
+{
+	const char *p = l->text, *end = l->text + l->len;
+	for (size_t i = 0; i < m.line && p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	*n = (size_t)((nl ? nl : end) - p);
+	return p;
+}
+
+/* The character at m (columns count characters), or 0 past the line. */
+static char char_at(const struct loader *l, yaml_mark_t m)
+{
+	size_t n, col = 0;
+	const char *s = line_at(l, m, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (col++ == m.column)
+			return s[i];
+	}
+	return 0;
+}
+
+/* Does the line of m hold a ' #' outside quotes (a comment that may have
+ * hidden the rest of the line)? */
+static bool has_comment(const struct loader *l, yaml_mark_t m)
+{
+	size_t n;
+	const char *s = line_at(l, m, &n);
+	char quote = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (quote)
+			quote = s[i] == quote ? 0 : quote;
+		else if (s[i] == '"' || s[i] == '\'')
+			quote = s[i];
+		else if (s[i] == '#' && (i == 0 || s[i - 1] == ' ' ||
+					 s[i - 1] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+/* Does the line of m hold ": " before m (a key and its value)? */
+static bool has_key_before(const struct loader *l, yaml_mark_t m)
+{
+	size_t n;
+	const char *s = line_at(l, m, &n);
+	for (size_t i = 0; i + 1 < n && i < m.column; i++)
+		if (s[i] == ':' && s[i + 1] == ' ')
+			return true;
+	return false;
+}
+
+/* The first line from `from` up to m's that holds an odd number of double
+ * quotes: a string that runs on past its line, its closing quote missing
+ * (matrix.yaml has no reason for a string of several lines). *at is that
+ * line's last quote. */
+static bool open_quote(const struct loader *l, yaml_mark_t from, yaml_mark_t m,
+		       yaml_mark_t *at)
+{
+	size_t n;
+	const char *s = line_at(l, from, &n), *end = l->text + l->len;
+	for (size_t line = from.line; line < m.line && s < end; line++) {
+		size_t q = 0, col = 0;
+		at->line = line;
+		for (; s < end && *s != '\n'; s++) {
+			if (((unsigned char)*s & 0xc0) == 0x80)
+				continue;
+			if (*s == '"')
+				q++, at->column = col;
+			col++;
+		}
+		if (q % 2)
+			return true;
+		s += s < end;
+	}
+	return false;
+}
+
+/* libyaml's errors name the symptom ("did not find expected key"); the
+ * usual causes are said in plain words, at the place to change, with
+ * libyaml's own message kept as a note. Returns false when the error is
+ * not one of them. */
+static bool explain_yaml_error(struct loader *l, const char *raw)
+{
+	yaml_parser_t *p = &l->parser;
+	const char *prob = p->problem ? p->problem : "";
+	const char *ctx = p->context ? p->context : "";
+	yaml_mark_t m = p->problem_mark, c = p->context_mark, q = m;
+	if (open_quote(l, c, m, &q) && (strstr(ctx, "block mapping") ||
+					 strstr(ctx, "flow")))
+		diag_error(l->d, mark_pos(l, q),
+			   "this quoted string is not closed on its line: add "
+			   "the closing \"");
+	else if (strstr(prob, "cannot start any token") && char_at(l, m) == '\t')
+		diag_error(l->d, mark_pos(l, m),
+			   "a tab character: YAML indents with spaces only "
+			   "(replace the tab with spaces)");
+	else if (!strcmp(prob, "did not find expected key") &&
+		 strstr(ctx, "block mapping"))
+		diag_error(l->d, mark_pos(l, m),
+			   "this line is indented by %zu space%s, which "
+			   "matches no key above it (the mapping at line %zu "
+			   "indents its keys by %zu): indent it as the keys "
+			   "beside it are",
+			   m.column, m.column == 1 ? "" : "s", c.line + 1,
+			   c.column);
+	else if (strstr(prob, "mapping values are not allowed") &&
+		 has_key_before(l, m))
+		diag_error(l->d, mark_pos(l, m),
+			   "a ': ' inside a value: put the value in quotes, "
+			   "as in key: \"a: b\"");
+	else if (strstr(prob, "mapping values are not allowed"))
+		diag_error(l->d, mark_pos(l, m),
+			   "this line is indented more than the key above it, "
+			   "so it reads as part of that key's value: indent "
+			   "it as the keys beside it are");
+	else if (strstr(ctx, "quoted scalar") &&
+		 strstr(prob, "end of stream"))
+		diag_error(l->d, mark_pos(l, c),
+			   "this quoted string is not closed: add the closing "
+			   "%c", char_at(l, c) == '\'' ? '\'' : '"');
+	else if (strstr(prob, "did not find expected ','") &&
+		 (strstr(ctx, "flow sequence") || strstr(ctx, "flow mapping"))) {
+		bool seq = strstr(ctx, "flow sequence") != NULL;
+		diag_error(l->d, mark_pos(l, c),
+			   "this '%c' is not closed: end the %s with '%c', "
+			   "and separate its entries with ','",
+			   seq ? '[' : '{', seq ? "list" : "mapping",
+			   seq ? ']' : '}');
+		if (has_comment(l, c))
+			diag_note(l->d, mark_pos(l, c),
+				  "' #' starts a comment, which hides the rest "
+				  "of the line: quote a value that holds '#'");
+	} else
+		return false;
+	diag_note(l->d, mark_pos(l, m), "libyaml: %s", raw);
+	return true;
+}
+
 static bool next_event(struct loader *l, yaml_event_t *ev)
 {
 	if (yaml_parser_parse(&l->parser, ev))
@@ -65,10 +211,11 @@ static bool next_event(struct loader *l, yaml_event_t *ev)
 	yaml_parser_t *p = &l->parser;
 	yaml_mark_t m = p->problem_mark;
 	const char *what = p->problem ? p->problem : "invalid YAML";
-	if (p->context)
-		diag_error(l->d, mark_pos(l, m), "%s %s", what, p->context);
-	else
-		diag_error(l->d, mark_pos(l, m), "%s", what);
+	const char *raw = p->context ? arena_printf(l->a, "%s %s", what,
+						    p->context)
+				     : what;
+	if (!explain_yaml_error(l, raw))
+		diag_error(l->d, mark_pos(l, m), "%s", raw);
 	l->failed = true;
 	return false;
 }
@@ -486,7 +633,8 @@ static bool check_breaks(struct loader *l, const char *text, size_t len)
 ynode *yaml_load(arena *a, diag *d, const char *file, const char *text,
 		 size_t len)
 {
-	struct loader l = {.a = a, .d = d, .file = file};
+	struct loader l = {.a = a, .d = d, .file = file, .text = text,
+			   .len = len};
 	unsigned errors = diag_errors(d);
 	if (!check_breaks(&l, text, len))
 		return NULL;

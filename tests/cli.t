@@ -98,11 +98,16 @@ cd "$tmp/onepipe" || exit 1
 n=$(wc -l <"$tmp/onepipe.out")
 ok=0
 [ "$(wc -c <"$tmp/onepipe.out")" -gt 65536 ] || ok=1
-[ "$(sed -n "$((n - 1))p" "$tmp/onepipe.out")" = "matrixc: generated is out of date" ] || ok=1
+[ "$(sed -n "$((n - 1))p" "$tmp/onepipe.out")" = "matrixc: generated/ is out of date" ] || ok=1
 [ "$(sed -n "${n}p" "$tmp/onepipe.out")" = "matrixc: to update it, run: matrixc generate" ] || ok=1
 # every line before them is a diff line
 head -n $((n - 2)) "$tmp/onepipe.out" | grep -Eq '^([^-+@ \\]|--[^-]|\+\+[^+]|@[^@])' && ok=1
 result $ok "check on one pipe: the diff, then the verdict and the fix" "$tmp/onepipe.out"
+# --diff-lines 0: the whole diff, however long, with no line left out
+"$MATRIXC" check --diff-lines 0 >"$tmp/nolimit.out" 2>/dev/null
+[ $? -eq 1 ] && [ "$(wc -l <"$tmp/nolimit.out")" -gt 1000 ] &&
+	! grep -q 'not shown' "$tmp/nolimit.out"
+result $? "check --diff-lines 0 shows the whole diff" "$tmp/nolimit.out"
 
 # from a subdirectory, matrix.yaml is found by searching upward, as git
 # does, and its relative paths (output, lock, hooks) resolve from its own

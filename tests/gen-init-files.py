@@ -22,6 +22,7 @@ FILES = [
     ("lua/python2.lua", "lua/python2.lua"),
     ("lua/quirks.lua", "lua/quirks.lua"),
     ("lua/types/matrixc.lua", "lua/types/matrixc.lua"),
+    ("matrix.schema.json", "docs/matrix.schema.json"),
     (".pre-commit-config.yaml", None),
 ]
 
@@ -44,6 +45,7 @@ repos:
 # registries: a new project must not push to, or log in to, ours.
 STARTER_REPLACE = {
     "matrix.yaml": [
+        ("$schema=docs/matrix.schema.json", "$schema=matrix.schema.json"),
         ("# The build matrix of our CPython images.",
          "# The build matrix of your CPython images."),
         ("registry.gitlab.com/revsys/docker-builds/python",

@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 result $? "init into a new directory succeeds"
 drift=0
 for f in matrix.yaml matrix.lock.json lua/python2.lua lua/quirks.lua \
-	lua/types/matrixc.lua; do
+	lua/types/matrixc.lua matrix.schema.json; do
 	# matrix.yaml: the shipped one with placeholder registries
 	python3 "$repo/tests/gen-init-files.py" --print "$f" >"$tmp/starter"
 	if ! cmp -s "$tmp/starter" "$tmp/new/$f"; then
@@ -26,6 +26,12 @@ for f in matrix.yaml matrix.lock.json lua/python2.lua lua/quirks.lua \
 	fi
 done
 result $drift "init's files are the shipped ones (src/init_files.c is in step)"
+
+# 2a: editors find the schema: the modeline heads matrix.yaml, beside it
+[ "$(head -1 "$tmp/new/matrix.yaml")" = \
+	'# yaml-language-server: $schema=matrix.schema.json' ] &&
+	[ -s "$tmp/new/matrix.schema.json" ]
+result $? "init's matrix.yaml names the schema it writes beside it"
 
 # 2b: init's registries are placeholders (reserved names), not ours
 sed -n 's/^  - name: //p' "$tmp/new/matrix.yaml" >"$tmp/registries"

@@ -50,7 +50,7 @@ grep -q 'run: matrixc generate' "$tmp/blocked.out"
 result $? "the hook names the command that fixes it"
 # pre-commit shows stdout and stderr on one stream: the verdict is a whole
 # line after the last line of the diff, followed by the fix
-verdict=$(grep -n '^matrixc: generated is out of date$' "$tmp/blocked.out" | cut -d: -f1)
+verdict=$(grep -n '^matrixc: generated/ is out of date$' "$tmp/blocked.out" | cut -d: -f1)
 last_diff=$(grep -nE '^([-+ @\\]|Only in |\.\.\. )' "$tmp/blocked.out" | tail -1 | cut -d: -f1)
 [ -n "$verdict" ] && [ -n "$last_diff" ] && [ "$verdict" -gt "$last_diff" ] &&
 	sed -n "$((verdict + 1))p" "$tmp/blocked.out" | grep -q '^matrixc: to update it, run: matrixc generate$'

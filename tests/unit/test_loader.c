@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "limits_input.h"
 #include "matrix.h"
+#include "yamlio.h"
 #include "tap.h"
 #include "yamlio.h"
 

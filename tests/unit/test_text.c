@@ -179,6 +179,9 @@ static void suggestions(void)
 	const char *const keys[] = {"variants", "versions", "registries"};
 	is_str(diag_suggest("varients", keys, 3), "variants", "a typo is suggested");
 	is_str(diag_suggest("xyz", keys, 3), NULL, "nothing close: no suggestion");
+	static const char *const flags[] = {"pgo", "lto", "pip"};
+	is_str(diag_suggest("lot", flags, 3), "lto",
+	       "two letters swapped count as one edit");
 	unsigned seed = 1, bad = 0;
 	char w[20], c[20];
 	for (int t = 0; t < 20000; t++) {
@@ -199,7 +202,15 @@ static void suggestions(void)
 		size_t limit = lw < 4 ? 1 : lw < 8 ? 2 : 3;
 		const char *cand[] = {c};
 		const char *got = diag_suggest(w, cand, 1);
-		bool want = naive_distance(w, c) <= limit;
+		/* one swap of neighbours counts as one edit (lot, lto) */
+		bool swapped = false;
+		for (size_t i = 0; i + 1 < lw && !swapped; i++) {
+			char s[20];
+			memcpy(s, w, lw + 1);
+			s[i] = w[i + 1], s[i + 1] = w[i];
+			swapped = w[i] != w[i + 1] && strcmp(s, c) == 0;
+		}
+		bool want = swapped || naive_distance(w, c) <= limit;
 		if ((got != NULL) != want && bad++ < 5)
 			printf("# '%s' '%s': distance %zu, suggested: %s\n", w, c,
 			       naive_distance(w, c), got ? "yes" : "no");
