@@ -18,7 +18,7 @@
 #     refused;
 #   - the file-by-file fallback (an output directory that is a mount
 #     point): every file old or new, never partial;
-#   - a full disk (a 64 KiB tmpfs) and a read-only file system (the tmpfs
+#   - a full disk (a 1 MiB tmpfs, filled) and a read-only file system (the tmpfs
 #     remounted ro): both need root and mount, as the mount points do,
 #     else they are skipped;
 #   - two generate runs at once, serialised by flock on the parent.
@@ -229,7 +229,7 @@ project "$w" A
 (cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err") || { sed 's/^/#   /' "$tmp/err"; ok=1; }
 same_tree "$w/generated" "$refA" || { echo "# generated/ is not A"; ok=1; }
 [ ! -e "$w/$spare" ] || { echo "# $spare survives"; ok=1; }
-grep -q ': 0 written, 6 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+grep -q ': 0 written, 10 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
 result $ok "a new tree left by a kill at the swap: the next generate (of another matrix) removes it, takes nothing from it"
 
 # Killed while removing the old tree: what is left is removed next time.
@@ -242,7 +242,7 @@ ok=0
 one_state "$w" && [ "$state" = new ] || { echo "# generated/ is not the new tree"; ok=1; }
 (cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>"$tmp/err") || { sed 's/^/#   /' "$tmp/err"; ok=1; }
 same_tree "$w/generated" "$refB" && [ ! -e "$w/$spare" ] || { echo "# not B, or $spare survives"; ok=1; }
-grep -q ': 0 written, 8 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+grep -q ': 0 written, 14 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
 result $ok "an old tree half removed by a kill: the next generate finishes removing it, changes nothing else"
 
 # A leftover that holds a file matrixc did not make is not removed, and
@@ -285,13 +285,13 @@ ok=0
 [ "$(stat -c %i "$w/generated/NOTES.md")" = "$ino" ] || { echo "# a file of the user's was copied, not kept"; ok=1; }
 [ "$(stat -c %a "$w/generated/notes")" = 700 ] || { echo "# a directory of the user's lost its mode"; ok=1; }
 same_tree "$w/generated" "$refA" || { echo "# not A"; ok=1; }
-grep -q ': 6 written, 0 unchanged, 4 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+grep -q ': 8 written, 2 unchanged, 8 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
 result $ok "files and directories of the user's are kept as they are (inode, mode); the summary counts what changed"
 touch -d @1000000000 "$w/generated/Makefile"
 printf '\n' >>"$w/generated/3.13.14/wee/Dockerfile"
 (cd "$w" && "$MATRIXC" generate >"$tmp/out" 2>/dev/null)
 ok=0
-grep -q ': 1 written, 5 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
+grep -q ': 1 written, 9 unchanged, 0 removed$' "$tmp/out" || { echo "# summary: $(cat "$tmp/out")"; ok=1; }
 [ "$(stat -c %Y "$w/generated/Makefile")" = 1000000000 ] || { echo "# an unchanged file lost its mtime"; ok=1; }
 result $ok "one changed file: only it is rewritten; an unchanged file keeps its mtime across the swap"
 
@@ -421,7 +421,7 @@ fi
 # --- a full disk and a read-only file system --------------------------------
 
 mnt=$tmp/mnt
-if mount_tmpfs "$mnt" 64k; then
+if mount_tmpfs "$mnt" 1m; then
 	w=$mnt/p
 	project "$w" B
 	cp -R "$refA" "$w/generated"
@@ -433,7 +433,7 @@ if mount_tmpfs "$mnt" 64k; then
 	ok=0
 	[ "$st" = 3 ] || { echo "# exit status $st, want 3"; sed 's/^/#   /' "$tmp/err" | head; ok=1; }
 	grep -q 'No space left on device' "$tmp/err" || { echo "# no ENOSPC reported"; ok=1; }
-	result $ok "disk full (64 KiB tmpfs): reported, exit 3"
+	result $ok "disk full (1 MiB tmpfs, filled): reported, exit 3"
 	one_state "$w" && [ "$state" = old ]; result $? "disk full: generated/ is the old tree exactly"
 	[ ! -e "$w/$spare" ]; result $? "disk full: the new tree begun beside it is removed"
 	check_truth "$w"; result $? "disk full: check tells the truth"
