@@ -75,6 +75,10 @@ $(BUILD)/obj $(BUILD)/unit: | $(AFTER_DEPS)
 	mkdir -p $@
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
+# A header that a dependency file names but that no longer exists (renamed
+# or removed since that object was built) makes its object out of date
+# instead of stopping make; -MP does the same for files built from now on.
+include/%.h: ;
 
 generate: $(BUILD)/matrixc
 	$(BUILD)/matrixc generate
