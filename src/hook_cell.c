@@ -367,18 +367,41 @@ static int cell_newindex(lua_State *L)
 	return 0;
 }
 
-/* "cell 3.13.5/wee", "list configure of cell 3.13.5/wee": valid after
- * the call too, for messages */
+/* A list's entries, as a hook author would write them:
+ * {"--enable-shared", "--with-lto"}; read from the cell even after the
+ * call (a message may show a list kept from an earlier one). */
+static void push_entries(lua_State *L, const strlist *l)
+{
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	luaL_addchar(&b, '{');
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			luaL_addstring(&b, ", ");
+		charge_scan(L, 1, strlen(l->v[i].s));
+		luaL_addchar(&b, '"');
+		for (const char *s = l->v[i].s; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				luaL_addchar(&b, '\\');
+			luaL_addchar(&b, *s);
+		}
+		luaL_addchar(&b, '"');
+	}
+	luaL_addchar(&b, '}');
+	luaL_pushresult(&b);
+}
+
+/* "cell 3.13.5/wee", and a list's entries: valid after the call too, for
+ * messages */
 static int ref_tostring(lua_State *L)
 {
 	const hook_ref *p = lua_touserdata(L, 1);
-	const cell *c = run_of(L)->cs->v[p->idx];
+	cell *c = run_of(L)->cs->v[p->idx];
 	if (p->field >= 0)
-		lua_pushfstring(L, "list %s of ", hook_fields[p->field].name);
+		push_entries(L, field_list(c, p->field));
 	else
-		lua_pushliteral(L, "");
-	lua_pushfstring(L, "%scell %s/%s", lua_tostring(L, -1),
-			c->version_str, c->variant->name.s);
+		lua_pushfstring(L, "cell %s/%s", c->version_str,
+				c->variant->name.s);
 	return 1;
 }
 
