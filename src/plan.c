@@ -21,10 +21,25 @@
 #include "names.h"
 #include "strtab.h"
 
+#define CELLS_LISTED 3 /* cells a repeated bad value names */
+
+/* A value that fails its grammar, kept once per place and value: a hook
+ * line (or a matrix.yaml entry) that gives many cells the same bad value
+ * is one mistake, reported once with the cells it reached. */
+typedef struct {
+	srcpos at;
+	const char *field, *value, *why;
+	size_t ncells;
+	const cell *cells[CELLS_LISTED];
+} bad_value;
+
 typedef struct {
 	arena *a;
 	diag *d;
 	const matrix *m;
+	bad_value *bad; /* in the order first found */
+	size_t nbad, cap;
+	strtab seen;    /* place, field, value and why -> index in bad */
 } planner;
 
 /* s as it may appear in a message: a hook's value can be long, so it is
@@ -36,14 +51,63 @@ static const char *shown(arena *a, const char *s)
 	return arena_printf(a, "%.200s...", s);
 }
 
+/* Cell c has the bad value v of field; why it is bad. */
+static void bad(planner *p, const cell *c, const char *field, pstr v,
+		const char *why)
+{
+	const char *file = v.at.file ? v.at.file : "";
+	/* the file's length first, so that no file name can end where
+	 * another key's fields begin */
+	const char *key = arena_printf(p->a, "%zu:%s:%u:%u:%s:%s:%s",
+				       strlen(file), file, v.at.line, v.at.col,
+				       field, why, v.s);
+	size_t i;
+	if (!strtab_put(&p->seen, key, p->nbad, &i)) {
+		bad_value *b = &p->bad[i];
+		if (b->ncells < CELLS_LISTED)
+			b->cells[b->ncells] = c;
+		b->ncells++;
+		return;
+	}
+	if (p->nbad == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->bad = xrealloc(p->bad, p->cap * sizeof *p->bad);
+	}
+	p->bad[p->nbad++] = (bad_value){v.at, field, v.s, why, 1, {c}};
+}
+
+static void report_bad(planner *p)
+{
+	for (size_t i = 0; i < p->nbad; i++) {
+		const bad_value *b = &p->bad[i];
+		const cell *c = b->cells[0];
+		if (b->ncells == 1) {
+			diag_error(p->d, b->at, "cell %s/%s: invalid %s '%s': %s",
+				   c->version_str, c->variant->name.s, b->field,
+				   shown(p->a, b->value), b->why);
+			continue;
+		}
+		buf cells;
+		buf_init(&cells, 4096);
+		for (size_t k = 0; k < b->ncells && k < CELLS_LISTED; k++)
+			buf_printf(&cells, "%s%s/%s", k ? ", " : "",
+				   b->cells[k]->version_str,
+				   b->cells[k]->variant->name.s);
+		if (b->ncells > CELLS_LISTED)
+			buf_puts(&cells, ", \u2026");
+		diag_error(p->d, b->at, "invalid %s '%s': %s (in %zu cells: %s)",
+			   b->field, shown(p->a, b->value), b->why, b->ncells,
+			   buf_str(&cells));
+		buf_release(&cells);
+	}
+}
+
 static void check_value(planner *p, const cell *c, const char *field,
 			pstr v, const char *(*check)(const char *))
 {
 	const char *why = check(v.s);
 	if (why)
-		diag_error(p->d, v.at, "cell %s/%s: invalid %s '%s': %s",
-			   c->version_str, c->variant->name.s, field,
-			   shown(p->a, v.s), why);
+		bad(p, c, field, v, why);
 }
 
 static void check_list(planner *p, const cell *c, const char *field,
@@ -78,9 +142,7 @@ static void check_cell(planner *p, const cell *c)
 							   c->version_str)
 				   : NULL;
 	if (why)
-		diag_error(p->d, c->url.at, "cell %s/%s: invalid url '%s': %s",
-			   c->version_str, c->variant->name.s,
-			   shown(p->a, c->url.s), why);
+		bad(p, c, "url", c->url, why);
 	check_value(p, c, "sha256", c->sha256, name_check_sha256);
 	check_list(p, c, "configure flag", &c->configure, name_check_flag);
 	check_list(p, c, "make flag", &c->make_flags, name_check_flag);
@@ -331,8 +393,9 @@ static const char *repo_dir(diag *d, arena *a, const matrix *m)
 bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		plan *out)
 {
-	planner p = {a, d, m};
+	planner p = {.a = a, .d = d, .m = m};
 	unsigned errors = diag_errors(d);
+	strtab_init(&p.seen, 16);
 	memset(out, 0, sizeof *out);
 	out->m = m;
 	out->repo_dir = repo_dir(d, a, m);
@@ -344,6 +407,9 @@ bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		derive_names(&p, c);
 		cellset_add(a, &out->cells, c);
 	}
+	report_bad(&p);
+	strtab_release(&p.seen);
+	free(p.bad);
 	if (all->n && !out->cells.n) {
 		diag_warning(d, srcpos_file(m->file),
 			     "every cell was skipped by the hooks; nothing to generate");
