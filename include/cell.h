@@ -21,6 +21,14 @@ typedef struct {
 	srcpos at;
 } pbool;
 
+/* A list entry that a hook removed: the list, the value, the hook line
+ * that removed it (explain shows them). */
+typedef struct {
+	const char *field; /* "configure" */
+	const char *value;
+	srcpos by;
+} removal;
+
 typedef struct cell {
 	/* identity: fixed once expanded */
 	pyversion version;
@@ -44,6 +52,8 @@ typedef struct cell {
 	strlist aliases;         /* 3.13-wee, 3-wee, latest */
 	bool skip;
 	pstr skip_reason;
+	removal *removed;        /* in the order the hooks ran */
+	size_t nremoved, removed_cap;
 
 	/* derived by plan */
 	const char *dir;         /* 3.13.5/wee */

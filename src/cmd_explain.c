@@ -5,7 +5,8 @@
  * or VERSION/VARIANT (skipped cells too, so a person can see why one is
  * missing), and prints one row per value: field, value, provenance. The
  * provenance is a matrix.yaml or lock file position, a hook file and line,
- * or "default" for a built-in value. Rows are collected first so that the
+ * or "default" for a built-in value; after a list's entries come those a
+ * hook removed, "removed by" its line. Rows are collected first so that the
  * provenance column lines up.
  */
 #include <stdlib.h>
@@ -66,14 +67,25 @@ static void add_bool(rows *r, const char *field, pbool b)
 	add(r, field, b.on ? "true" : "false", provenance(r->a, b.at));
 }
 
-/* A list: its entries in the value column, the first on the field's row. */
-static void add_list(rows *r, const char *field, const strlist *l)
+/* A list: its entries in the value column, the first on the field's row,
+ * then the entries hooks removed from it, each with the hook line. */
+static void add_list(rows *r, const cell *c, const char *field,
+		     const strlist *l)
 {
-	if (!l->n)
-		add(r, field, "(empty)", "");
-	for (size_t i = 0; i < l->n; i++)
-		add(r, i ? NULL : field, l->v[i].s,
+	size_t shown = 0;
+	for (size_t i = 0; i < l->n; i++, shown++)
+		add(r, shown ? NULL : field, l->v[i].s,
 		    provenance(r->a, l->v[i].at));
+	for (size_t i = 0; i < c->nremoved; i++) {
+		const removal *x = &c->removed[i];
+		if (strcmp(x->field, field) != 0)
+			continue;
+		add(r, shown++ ? NULL : field, x->value,
+		    arena_printf(r->a, "removed by %s",
+				 provenance(r->a, x->by)));
+	}
+	if (!shown)
+		add(r, field, "(empty)", "");
 }
 
 /* What the Dockerfile downloads: the url itself, or its path under
@@ -108,13 +120,13 @@ static void collect(rows *r, const cell *c)
 	add_str(r, "get_pip_url", c->get_pip_url);
 	add_str(r, "get_pip_sha256", c->get_pip_sha256);
 	add_str(r, "tag", c->tag);
-	add_list(r, "aliases", &c->aliases);
-	add_list(r, "configure", &c->configure);
-	add_list(r, "make_flags", &c->make_flags);
-	add_list(r, "env", &c->env);
-	add_list(r, "build_args", &c->build_args);
-	add_list(r, "build_packages", &c->build_packages);
-	add_list(r, "run_packages", &c->run_packages);
+	add_list(r, c, "aliases", &c->aliases);
+	add_list(r, c, "configure", &c->configure);
+	add_list(r, c, "make_flags", &c->make_flags);
+	add_list(r, c, "env", &c->env);
+	add_list(r, c, "build_args", &c->build_args);
+	add_list(r, c, "build_packages", &c->build_packages);
+	add_list(r, c, "run_packages", &c->run_packages);
 	if (!c->skip) {
 		add(r, "dockerfile", c->dockerfile, "");
 		add(r, "job", c->job, "");

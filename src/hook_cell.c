@@ -332,6 +332,7 @@ static void store_list(hookrun *r, lua_State *L, const hook_ref *p, int id)
 		lua_pop(L, 1);
 	}
 	hook_charge_mem(r, L, fresh.cap * sizeof *fresh.v);
+	prov_dropped(r, L, p->idx, id, NULL);
 	*prov_fresh_list(r, p->idx, id) = fresh;
 }
 
@@ -439,6 +440,7 @@ void list_put(hookrun *r, lua_State *L, const hook_ref *p, lua_Integer i,
 			hook_fail(L, "cell field '%s': only the last entry can "
 				  "be set to nil (use table.remove or "
 				  "mx.remove)", k);
+		prov_dropped(r, L, p->idx, p->field, l->v[n - 1].s);
 		prov_own_list(r, p->idx, p->field)->n--;
 		return;
 	}
@@ -462,6 +464,8 @@ void list_put(hookrun *r, lua_State *L, const hook_ref *p, lua_Integer i,
 			e.s = l->v[j].s;
 	if (!e.s)
 		e.s = take_string(r, L, idx, k);
+	if ((size_t)i <= n)
+		prov_dropped(r, L, p->idx, p->field, l->v[i - 1].s);
 	l = prov_own_list(r, p->idx, p->field);
 	if ((size_t)i > n)
 		strlist_add(r->a, l, e.s, e.at);

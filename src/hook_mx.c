@@ -259,6 +259,11 @@ static int mx_remove(lua_State *L)
 		charge_scan(L, 2 * l->n, len);
 		for (size_t i = 0; i < l->n; i++)
 			removed += same_bytes(l->v[i].s, x, len);
+		for (size_t i = 0; i < l->n && removed > 0; i++)
+			if (same_bytes(l->v[i].s, x, len)) {
+				prov_dropped(r, L, p->idx, p->field, l->v[i].s);
+				break; /* one record names the value */
+			}
 		if (removed > 0) {
 			strlist *o = prov_own_list(r, p->idx, p->field);
 			size_t out = 0;
@@ -296,6 +301,9 @@ static int mx_remove(lua_State *L)
 		drop[i] = matches(L, call);
 		removed += drop[i];
 	}
+	for (lua_Integer i = 0; i < n && removed > 0 && p; i++)
+		if (drop[i])
+			prov_dropped(r, L, p->idx, p->field, was.v[i].s);
 	if (removed > 0 && p) {
 		strlist *l = prov_fresh_list(r, p->idx, p->field);
 		for (lua_Integer i = 0; i < n; i++)
