@@ -29,7 +29,7 @@ typedef struct {
 	const char *out_dir;     /* -o, default <matrix dir>/generated */
 	const char *lock_file;   /* --lock, default from matrix.yaml */
 	const char *source;      /* update --source URL */
-	bool json;               /* list --json */
+	bool json;               /* list --json, explain --json */
 	bool all;                /* list --all: skipped cells too */
 	bool check_only;         /* update --check */
 	bool keep_going;         /* update --keep-going: write what resolved */

@@ -1,5 +1,5 @@
-/* cmd_explain.c - `matrixc explain CELL`: a cell's final values and where
- * each came from.
+/* cmd_explain.c - `matrixc explain [--json] CELL`: a cell's final values
+ * and where each came from.
  *
  * Runs the whole pipeline (hooks included), finds the cell by tag, alias
  * or VERSION/VARIANT (skipped cells too, so a person can see why one is
@@ -7,7 +7,8 @@
  * provenance is a matrix.yaml or lock file position, a hook file and line,
  * or "default" for a built-in value; after a list's entries come those a
  * hook removed, "removed by" its line. Rows are collected first so that the
- * provenance column lines up.
+ * provenance column lines up. --json writes the same facts through
+ * plan_json.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "cmd.h"
 #include "emit.h"
 #include "lock.h"
+#include "plan_json.h"
 #include "version.h"
 
 #define VALUE_COLUMN_MAX 48
@@ -298,11 +300,32 @@ static const char *nearest_version(const compilation *c, const char *name)
 	return r;
 }
 
+static int write_failed(const cli_opts *o)
+{
+	fputs("matrixc: error: cannot write the JSON (out of memory, or "
+	      "standard output closed)\n", o->err);
+	return EXIT_ENV;
+}
+
+/* explain --json: the same facts, through plan_json. */
+static int explain_json(const cell *x, const cli_opts *o)
+{
+	buf path;
+	buf_init(&path, 0);
+	if (x->url.s)
+		emit_mirror_path(&path, x->url.s);
+	bool ok = plan_json_explain(x, x->url.s ? buf_str(&path) : NULL, o->out);
+	buf_release(&path);
+	return ok ? EXIT_OK : write_failed(o);
+}
+
 static int explain(const compilation *c, const cli_opts *o, const char *name)
 {
 	const cell *x = plan_find(&c->p, &c->all, name);
 	if (!x) {
 		const match_rule *ex = excluded_by(c, name);
+		if (ex && o->json && !plan_json_excluded(name, ex->at, o->out))
+			return write_failed(o);
 		if (ex) {
 			fprintf(o->err, "matrixc: error: no cell is named "
 				"'%s': it is excluded by %s:%u\n",
@@ -317,6 +340,8 @@ static int explain(const compilation *c, const cli_opts *o, const char *name)
 		fputc('\n', o->err);
 		return EXIT_INPUT;
 	}
+	if (o->json)
+		return explain_json(x, o);
 	rows r = {.a = c->a};
 	if (x->skip && x->skip_reason.at.file)
 		fprintf(o->out, "cell %s/%s (skipped by %s: %s; it is not "

@@ -31,7 +31,7 @@ static const char usage[] =
     "  -o DIR            generate, check: the output directory\n"
     "                    (default: generated/ beside the matrix)\n"
     "  --lock FILE       the lock file (default: matrix.lock.json beside it)\n"
-    "  --json            list: print JSON (skipped cells too, with why)\n"
+    "  --json            list, explain: print JSON (list: skipped cells too)\n"
     "  --all             list: skipped cells too, with why\n"
     "  --diff-lines N    check: show at most N lines of diff (default 200, 0: all)\n"
     "  --source URL      update: a mirror of python.org's downloads API\n"
@@ -86,8 +86,8 @@ static const command_def commands[] = {
     {"list", cmd_list, OPT_FILE | OPT_LOCK | OPT_JSON | OPT_ALL, 0, 0,
      "matrixc list [-f FILE] [--lock FILE] [--all] [--json]",
      "list takes no arguments"},
-    {"explain", cmd_explain, OPT_FILE | OPT_LOCK, 1, 1,
-     "matrixc explain [-f FILE] [--lock FILE] CELL",
+    {"explain", cmd_explain, OPT_FILE | OPT_LOCK | OPT_JSON, 1, 1,
+     "matrixc explain [-f FILE] [--lock FILE] [--json] CELL",
      "explain takes one cell: a tag (3.13.5-wee) or VERSION/VARIANT (3.13/wee)"},
     {"update", cmd_update,
      OPT_FILE | OPT_LOCK | OPT_SOURCE | OPT_CHECK | OPT_QUIET | OPT_KEEP_GOING |

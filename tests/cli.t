@@ -23,7 +23,7 @@ result $? "no command exits 2"
 # stray arguments and options: exit 2, the error and the command's synopsis
 # (run from an empty directory: nothing may be read or written)
 mkdir "$tmp/empty"
-for args in "generate extra-arg" "check --source x" "explain 3.13/wee --json" \
+for args in "generate extra-arg" "check --source x" "explain 3.13/wee --all" \
 	"explain" "explain a b" "list extra" "list -q" "-q check" "generate --json" \
 	"generate --diff-lines 5" "update -o out" "init -f m.yaml" "init a b" \
 	"list --keep-going" "generate --prune" "check --trust-unverified"; do
