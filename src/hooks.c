@@ -305,6 +305,33 @@ static bool run_matrix_hooks(hookrun *r, lua_State *L)
 	return ok;
 }
 
+/* An include asks for its cells by name: one that a hook then skips is
+ * worth a warning at the include, with the hook line and its reason. */
+static bool same_place(srcpos a, srcpos b)
+{
+	return a.file && b.file && strcmp(a.file, b.file) == 0 &&
+	       a.line == b.line && a.col == b.col;
+}
+
+static void warn_skipped_includes(hookrun *r)
+{
+	const matrix *m = r->m;
+	for (size_t i = 0; i < r->cs->n; i++) {
+		const cell *c = r->cs->v[i];
+		for (size_t k = 0; c->skip && k < m->nincludes; k++) {
+			if (!same_place(c->origin, m->includes[k].at))
+				continue;
+			srcpos by = c->skip_reason.at; /* a hook line */
+			diag_warning(r->d, c->origin, "this include adds %s/%s, "
+				     "but %s:%u skips it: %s", c->version_str,
+				     c->variant->name.s, by.file ? by.file : "?",
+				     by.line, c->skip_reason.s ? c->skip_reason.s
+							     : "no reason given");
+			break;
+		}
+	}
+}
+
 /* run_all(hookrun) -> boolean: the whole run, inside one pcall */
 static int run_all(lua_State *L)
 {
@@ -350,5 +377,8 @@ bool hooks_run(arena *a, diag *d, const matrix *m, cellset *cs)
 	 * variable outlives run_all's pcall */
 	lua_close(L);
 	prov_free(&r);
-	return ok && diag_errors(d) == errors;
+	ok = ok && diag_errors(d) == errors;
+	if (ok)
+		warn_skipped_includes(&r);
+	return ok;
 }
