@@ -12,11 +12,14 @@
 #   make valgrind   the golden cases under valgrind memcheck
 #   make deps       install the Debian packages the build needs (idempotent)
 #   make test-deps  and those the tests need
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (the binary, the manual page,
+#                   bash and zsh completion)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 BUILD ?= build
 
 # pkg-config runs when a recipe needs its answer, not when make reads this
@@ -51,7 +54,7 @@ DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
 	libcurl4-openssl-dev libjansson-dev libssl-dev libcurl4
 DEB_TEST := git perl python3 pre-commit clang time \
 	libclang-rt-14-dev valgrind bsdutils buildah debootstrap python3-yaml \
-	python3-jsonschema \
+	python3-jsonschema zsh \
 	ca-certificates xz-utils dpkg-dev strace
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
 TOOLS ?= $(CURDIR)/build/tools
@@ -154,6 +157,9 @@ install: $(BUILD)/matrixc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BUILD)/matrixc $(DESTDIR)$(BINDIR)/matrixc
 	install -m 644 docs/matrixc.1 $(DESTDIR)$(MANDIR)/man1/matrixc.1
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 completions/matrixc.bash $(DESTDIR)$(BASHCOMPDIR)/matrixc
+	install -m 644 completions/_matrixc $(DESTDIR)$(ZSHCOMPDIR)/_matrixc
 
 clean:
 	rm -rf build
