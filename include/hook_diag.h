@@ -60,7 +60,7 @@ bool hook_split_position(const hookrun *r, const char *msg, srcpos *at,
 
 /* The message handler of every hook call. */
 int hook_msg_handler(lua_State *L);
-/* " (in hook cell for cell 3.13.5/wee)": the call, for messages */
+/* " (in the cell hook, for 3.13.5/wee)": the call, for messages */
 const char *hook_context(const hookrun *r);
 /* Report the failure of the call just made (status: lua_pcall's). */
 void hook_report_failure(hookrun *r, int status);

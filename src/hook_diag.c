@@ -141,10 +141,11 @@ const char *hook_context(const hookrun *r)
 {
 	const hook_call *c = &r->call;
 	if (c->hook && c->cur)
-		return arena_printf(r->a, " (in hook %s for cell %s/%s)", c->hook,
-				    c->cur->version_str, c->cur->variant->name.s);
+		return arena_printf(r->a, " (in the %s hook, for %s/%s)",
+				    c->hook, c->cur->version_str,
+				    c->cur->variant->name.s);
 	if (c->hook)
-		return arena_printf(r->a, " (in hook %s)", c->hook);
+		return arena_printf(r->a, " (in the %s hook)", c->hook);
 	return "";
 }
 
