@@ -38,7 +38,7 @@ typedef struct {
 	diag *d;
 	const matrix *m;
 	bad_value *bad; /* in the order first found */
-	size_t nbad, cap;
+	size_t nbad, cap, nreported;
 	strtab seen;    /* place, field, value and why -> index in bad */
 } planner;
 
@@ -76,9 +76,10 @@ static void bad(planner *p, const cell *c, const char *field, pstr v,
 	p->bad[p->nbad++] = (bad_value){v.at, field, v.s, why, 1, {c}};
 }
 
+/* Report the bad values found since the last report. */
 static void report_bad(planner *p)
 {
-	for (size_t i = 0; i < p->nbad; i++) {
+	for (size_t i = p->nreported; i < p->nbad; i++) {
 		const bad_value *b = &p->bad[i];
 		const cell *c = b->cells[0];
 		if (b->ncells == 1) {
@@ -100,6 +101,7 @@ static void report_bad(planner *p)
 			   buf_str(&cells));
 		buf_release(&cells);
 	}
+	p->nreported = p->nbad;
 }
 
 static void check_value(planner *p, const cell *c, const char *field,
@@ -312,10 +314,8 @@ static void check_group_names(planner *p, const cellset *cs)
 	for (size_t i = 0; i < cs->n; i++) {
 		const cell *c = cs->v[i];
 		if (strtab_get(&names, c->tag.s, NULL))
-			diag_error(p->d, c->tag.at,
-				   "cell %s/%s: tag '%s' is also the name of a "
-				   "group of cells in the Makefile",
-				   c->version_str, c->variant->name.s, c->tag.s);
+			bad(p, c, "tag", c->tag, "it is also the name of a "
+			    "group of cells in the Makefile");
 	}
 	strtab_release(&names);
 }
@@ -408,19 +408,19 @@ bool plan_build(arena *a, diag *d, const matrix *m, const cellset *all,
 		cellset_add(a, &out->cells, c);
 	}
 	report_bad(&p);
-	strtab_release(&p.seen);
-	free(p.bad);
-	if (all->n && !out->cells.n) {
+	bool all_skipped = all->n && !out->cells.n;
+	if (all_skipped) {
 		diag_warning(d, srcpos_file(m->file),
 			     "every cell was skipped by the hooks; nothing to generate");
 		note_skips(&p, all);
-		return false;
+	} else if (diag_errors(d) == errors) {
+		check_collisions(&p, &out->cells);
+		check_group_names(&p, &out->cells);
+		report_bad(&p);
 	}
-	if (diag_errors(d) != errors)
-		return false;
-	check_collisions(&p, &out->cells);
-	check_group_names(&p, &out->cells);
-	return diag_errors(d) == errors;
+	strtab_release(&p.seen);
+	free(p.bad);
+	return !all_skipped && diag_errors(d) == errors;
 }
 
 static bool names_cell(const cell *c, const char *name)
