@@ -40,6 +40,16 @@ static void quoting(void)
 	buf_puts(&b, "0123456789");
 	ok(!buf_ok(&b), "a buffer past its cap reports overflow");
 	buf_release(&b);
+	buf_init(&b, 0);
+	buf_trim(&b);
+	ok(b.data == NULL && b.cap == 0, "trimming an empty buffer allocates nothing");
+	buf_printf(&b, "%s-%d", "abc", 42);
+	buf_trim(&b);
+	ok(b.cap == b.len + 1 && !strcmp(buf_str(&b), "abc-42"),
+	   "a trimmed buffer keeps its contents and its NUL, nothing more");
+	buf_puts(&b, "!");
+	is_str(buf_str(&b), "abc-42!", "and grows again");
+	buf_release(&b);
 }
 
 static const char *diff(const char *a, const char *b)
