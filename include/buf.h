@@ -29,6 +29,11 @@ void buf_printf(buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 bool buf_ok(const buf *b);
+/* Give back the room past the contents and their NUL, once nothing more
+ * will be appended (more still may be: the buffer grows again). A
+ * generated file waits in memory until every file is made, and growth
+ * by doubling leaves a quarter of a buffer empty on average. */
+void buf_trim(buf *b);
 /* The contents as a string ("" for an empty buffer); owned by the buffer. */
 const char *buf_str(const buf *b);
 

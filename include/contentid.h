@@ -8,9 +8,9 @@
  *     grep -v '^LABEL io\.matrixc\.input=' Dockerfile | sha256sum
  *
  * The publishing job compares it with the label of the image already in
- * the registry and skips the build when they match. The sha256 is plain
- * C (FIPS 180-4) so that generate and check hash without loading
- * libcrypto (sha256.h is for downloads).
+ * the registry and skips the build when they match. The sha256 is
+ * matrixc's own (sha256.h), so that generate and check hash without
+ * loading libcrypto.
  */
 #ifndef MATRIXC_CONTENTID_H
 #define MATRIXC_CONTENTID_H

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Where a value came from. line 0: no position (a built-in default).
@@ -55,5 +56,12 @@ void diag_print(const diag *d, FILE *out, bool color);
  * close enough to be a plausible typo. */
 const char *diag_suggest(const char *word, const char *const *candidates,
 			 size_t n);
+
+/* The length of the UTF-8 character at p (at most avail bytes), with its
+ * code point in *cp; 0 when the bytes there are not UTF-8 (a stray or
+ * missing continuation byte, an overlong form, a surrogate, past
+ * U+10FFFF). matrixc's one UTF-8 decoder: diagnostics escape what it
+ * rejects, names.h refuses it. */
+size_t diag_utf8_char(const unsigned char *p, size_t avail, uint32_t *cp);
 
 #endif

@@ -1,5 +1,5 @@
-/* digest.h - message digests of downloaded tarballs: sha256 and md5
- * (libcrypto EVP, loaded when first used).
+/* digest.h - message digests of downloaded tarballs: sha256 (matrixc's
+ * own, sha256.h) and md5 (libcrypto EVP, loaded when first used).
  *
  * The only module that includes OpenSSL headers. A digest is fed in
  * pieces as a download arrives, so a tarball is never held in memory.
@@ -16,12 +16,15 @@ typedef enum { DIGEST_SHA256, DIGEST_MD5 } digest_kind;
 
 typedef struct digest digest;
 
-/* NULL, with why in err, when libcrypto cannot be loaded or cannot
- * provide the algorithm. Each digest holds its own handle on libcrypto
- * (the dynamic loader maps it once) and releases it in digest_free. */
+/* NULL, with why in err, when out of memory or, for md5, when libcrypto
+ * cannot be loaded or cannot provide it. Each md5 digest holds its own
+ * handle on libcrypto (the dynamic loader maps it once) and releases it
+ * in digest_free; a sha256 digest never loads libcrypto. */
 digest *digest_new(digest_kind kind, char *err, size_t errlen);
 void digest_free(digest *d);
-/* Start over (a retried download). false on a libcrypto failure. */
+/* Start over (a retried download). false on a libcrypto failure (md5
+ * only: digest_update and digest_hex never fail for sha256 but for
+ * digest_hex's size). */
 bool digest_reset(digest *d);
 bool digest_update(digest *d, const void *p, size_t n);
 /* Lowercase hex into out (at least 65 bytes); the digest must be reset

@@ -2,8 +2,9 @@
  *
  * Linking a large library costs every run its loading and relocation,
  * and most commands never call it: `check` runs on every commit, while
- * only `update` downloads (libcurl) and hashes (libcrypto). The modules
- * that wrap those libraries load them through here.
+ * only `update` downloads (libcurl) and checks an old release's md5
+ * (libcrypto). The modules that wrap those libraries load them through
+ * here.
  */
 #ifndef MATRIXC_DYNLIB_H
 #define MATRIXC_DYNLIB_H

@@ -8,7 +8,7 @@
  * the diag (the writers); nothing here prints or exits.
  *
  * The file_write_temp, file_write_all and file_sync_dir pieces are what
- * file_write_atomic is made of; outdir.c batches them for a whole tree.
+ * file_write_atomic is made of; outinplace.c batches them for a whole tree.
  *
  * Fault injection (tests/faults.t): in a build with -DMATRIXC_FAULTS,
  * MATRIXC_FAULT=OP:N makes the Nth file_fault(OP) report a failure, as a

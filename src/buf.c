@@ -113,6 +113,14 @@ void buf_printf(buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void buf_trim(buf *b)
+{
+	if (!b->data || b->cap == b->len + 1)
+		return;
+	b->data = xrealloc(b->data, b->len + 1);
+	b->cap = b->len + 1;
+}
+
 bool buf_ok(const buf *b)
 {
 	return !b->overflow;

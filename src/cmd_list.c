@@ -3,6 +3,7 @@
  * The table is for people: one line per cell, columns padded to their
  * widest value. The JSON is for scripts (plan_json.h).
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -35,10 +36,13 @@ static int list_table(const cellset *cells, FILE *out)
 		wv, "VERSION", wr, "VARIANT");
 	for (size_t i = 0; i < cells->n; i++) {
 		const cell *c = cells->v[i];
-		fprintf(out, "%-*s  %-*s  %-*s  %-3s  %-3s  %-3s ", wt, c->tag.s,
+		/* the last column padded only when something follows it: no
+		 * line ends in spaces */
+		bool more = c->skip || c->aliases.n > 0;
+		fprintf(out, "%-*s  %-*s  %-*s  %-3s  %-3s  %-*s", wt, c->tag.s,
 			wv, c->version_str, wr, c->variant->name.s,
 			c->pgo.on ? "yes" : "no", c->lto.on ? "yes" : "no",
-			c->pip.on ? "yes" : "no");
+			more ? 4 : 0, c->pip.on ? "yes" : "no");
 		if (c->skip && c->skip_reason.at.file)
 			fprintf(out, " (skipped by %s:%u: %s)",
 				c->skip_reason.at.file, c->skip_reason.at.line,

@@ -18,7 +18,6 @@
 #include "diag.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,11 +94,7 @@ void diag_add_source(diag *d, const char *name, const char *text, size_t len)
 	s->len = len;
 }
 
-/* The length of the UTF-8 character at p (at most avail bytes), with its
- * code point in *cp; 0 when the bytes there are not UTF-8 (a stray or
- * missing continuation byte, an overlong form, a surrogate, past
- * U+10FFFF). */
-static size_t utf8_char(const unsigned char *p, size_t avail, uint32_t *cp)
+size_t diag_utf8_char(const unsigned char *p, size_t avail, uint32_t *cp)
 {
 	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
 	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
@@ -142,7 +137,7 @@ static void escape_controls(const char *in, char *out)
 	const unsigned char *end = p + strlen(in);
 	while (p < end) {
 		uint32_t c = 0;
-		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		size_t n = diag_utf8_char(p, (size_t)(end - p), &c);
 		if (n && !unsafe_char(c)) {
 			memcpy(out, p, n);
 			out += n;
@@ -260,7 +255,7 @@ static void print_excerpt(FILE *out, const struct source *s, srcpos at,
 	fprintf(out, "%5u | ", at.line);
 	while (p < end) {
 		uint32_t c = 0;
-		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		size_t n = diag_utf8_char(p, (size_t)(end - p), &c);
 		if (n && (c == '\t' || !unsafe_char(c)))
 			fwrite(p, 1, n, out);
 		else
@@ -275,7 +270,7 @@ static void print_excerpt(FILE *out, const struct source *s, srcpos at,
 	p = (const unsigned char *)line;
 	for (unsigned i = 1; i < at.col && i < col; i++) {
 		uint32_t c = 0;
-		size_t n = utf8_char(p, (size_t)(end - p), &c);
+		size_t n = diag_utf8_char(p, (size_t)(end - p), &c);
 		fputc(*p == '\t' ? '\t' : ' ', out);
 		p += n ? n : 1;
 	}

@@ -85,14 +85,27 @@ void emit_header(buf *b, const plan *p)
 			      "generate\n", dir, file);
 }
 
+/* The files added since the outset had n, made smaller to fit: every
+ * file stays in memory until all are made (buf_trim). */
+static void trim_from(outset *os, size_t n)
+{
+	for (size_t i = n; i < os->n; i++)
+		buf_trim(&os->v[i].content);
+}
+
 static void walk(const emitter *e, emit_ctx *ctx)
 {
+	size_t n = ctx->out->n;
 	if (e->begin)
 		e->begin(ctx);
-	for (size_t i = 0; e->cell && i < ctx->p->cells.n; i++)
+	for (size_t i = 0; e->cell && i < ctx->p->cells.n; i++) {
+		size_t before = ctx->out->n;
 		e->cell(ctx, ctx->p->cells.v[i]);
+		trim_from(ctx->out, before);
+	}
 	if (e->end)
 		e->end(ctx);
+	trim_from(ctx->out, n);
 }
 
 static void manifest(const plan *p, outset *out)

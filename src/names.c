@@ -8,38 +8,16 @@
 #include "names.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "diag.h"
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_alnum_lower(char c) { return is_lower(c) || is_digit(c); }
 static bool is_alnum(char c) { return is_lower(c) || is_upper(c) || is_digit(c); }
-
-/* The UTF-8 character at p: its length, with its code point in *cp; 0
- * when the bytes are not UTF-8 (stray or missing continuation bytes, an
- * overlong form, a surrogate, past U+10FFFF). p is NUL-terminated, so a
- * truncated sequence stops at the NUL. (diag.c has the same decoder.) */
-static size_t utf8_char(const unsigned char *p, unsigned long *cp)
-{
-	static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-				 : (p[0] & 0xf0) == 0xe0	   ? 3
-				 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-								 : 0;
-	if (n == 0)
-		return 0;
-	unsigned long c = n == 1 ? p[0] : p[0] & (0x7fu >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3fu);
-	}
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
 
 /* text -> UTF-8 without control characters: C0, DEL, C1 (NEL among them),
  * the line and paragraph separators, and the bidirectional and invisible
@@ -48,9 +26,10 @@ static size_t utf8_char(const unsigned char *p, unsigned long *cp)
 const char *name_check_text(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned long c = 0;
-		size_t n = utf8_char(p, &c);
+	const unsigned char *end = p + strlen(s);
+	while (p < end) {
+		uint32_t c = 0;
+		size_t n = diag_utf8_char(p, (size_t)(end - p), &c);
 		if (n == 0)
 			return "text must be UTF-8";
 		if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||

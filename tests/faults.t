@@ -327,7 +327,7 @@ result $? "-o a symlink: what it points to gets the new tree, the symlink stays"
 # --- file by file: an output directory that is a mount point ------------------
 
 # The manifest while such a run is under way: the new one plus the old
-# entries not in it (outdir.c writes it first, so that a crash never
+# entries not in it (outinplace.c writes it first, so that a crash never
 # leaves a file matrixc made but does not know it owns).
 m=.matrixc-manifest
 { cat "$refB/$m"; grep -v '^#' "$refA/$m" | grep -vFx -f "$refB/$m"; } >"$tmp/union-manifest"

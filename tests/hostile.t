@@ -42,27 +42,31 @@ case_copy() {
 	return 0
 }
 
-# timed DIR ARGS...: like run, also sets $secs (wall) and $rss_mb (peak
-# RSS of matrixc itself), measured by GNU time (Debian's package time,
-# installed by `make test-deps`; $GNU_TIME overrides its path). When it is
-# missing or fails they stay empty, and `measured` fails the check: a run
-# that was not measured never counts as within bounds.
+# timed DIR ARGS...: like run, under `timeout 300` (should a bound fail,
+# the test fails in minutes rather than hang for hours), measured by GNU
+# time (Debian's package time, installed by `make test-deps`; $GNU_TIME
+# overrides its path): sets $secs (wall), $cpu_secs (user and system: the
+# machine may be busy, so wall-clock time says little of a bound in CPU
+# time) and $rss_mb (peak RSS of matrixc itself). When GNU time is missing
+# or fails they stay empty, and `measured` fails the check: a run that was
+# not measured never counts as within bounds.
 GNU_TIME=${GNU_TIME:-/usr/bin/time}
 timed() {
 	d=$1
 	shift
-	secs= rss_mb=
+	secs= cpu_secs= rss_mb=
 	rm -f "$tmp/timing"
-	(cd "$d" && NO_COLOR=1 "$GNU_TIME" -f 'measured %e %M' -o "$tmp/timing" \
-		"$MATRIXC" "$@" >"$tmp/out" 2>"$tmp/err")
+	(cd "$d" && NO_COLOR=1 timeout 300 "$GNU_TIME" -f 'measured %e %U %S %M' \
+		-o "$tmp/timing" "$MATRIXC" "$@" >"$tmp/out" 2>"$tmp/err")
 	st=$?
 	# the last line; GNU time writes "Command exited with non-zero
-	# status N" above it
-	# shellcheck disable=SC2046 # split into its three words
+	# status N" or "Command terminated by signal N" above it
+	# shellcheck disable=SC2046 # split into its five words
 	set -- $(tail -n 1 "$tmp/timing" 2>/dev/null)
-	if [ "$1" = measured ] && [ $# = 3 ]; then
+	if [ "$1" = measured ] && [ $# = 5 ]; then
 		secs=$2
-		rss_mb=$(($3 / 1024))
+		cpu_secs=$(awk -v u="$3" -v s="$4" 'BEGIN { printf "%.1f", u + s }')
+		rss_mb=$(($5 / 1024))
 	else
 		echo "# not measured: $GNU_TIME -f ... failed (is GNU time installed? make test-deps)"
 	fi
@@ -323,32 +327,11 @@ mkdir -p "$w/gen"
 run "$w" generate -o gen
 [ "$st" = 0 ] && [ -f "$w/gen/Makefile" ]; result $? "-o still writes where the user says"
 
-# cpu NAME ARGS...: matrixc ARGS in $tmp/NAME under `timeout 300` (should
-# a bound fail, the test fails in minutes rather than hang for hours);
-# status in $st, stderr in $tmp/err, CPU seconds (user and system, GNU
-# time) in $secs: the machine may be busy, so wall-clock time says little
-cpu() {
-	d=$tmp/$1
-	shift
-	rm -f "$tmp/cpu"
-	if [ -x /usr/bin/time ]; then
-		(cd "$d" && NO_COLOR=1 timeout 300 /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
-			"$MATRIXC" "$@" >"$tmp/out" 2>"$tmp/err")
-	else
-		(cd "$d" && NO_COLOR=1 timeout 300 "$MATRIXC" "$@" >"$tmp/out" 2>"$tmp/err")
-	fi
-	st=$?
-	secs=$(awk '/^[0-9.]+ [0-9.]+$/ { printf "%.1f", $1 + $2 }' "$tmp/cpu" 2>/dev/null)
-}
-
-# within SECS TITLE: the last cpu run took less than SECS seconds of CPU
+# within SECS TITLE: the last timed run took less than SECS seconds of CPU
 within() {
-	if [ -z "$secs" ]; then
-		skip "$2: CPU time (no GNU time in /usr/bin/time)"
-		return
-	fi
-	awk -v s="$secs" -v m="$1" 'BEGIN { exit !(s < m) }'
-	result $? "$2: stopped after ${secs} s of CPU time (under $1 s)"
+	measured "$2" || return
+	awk -v s="$cpu_secs" -v m="$1" 'BEGIN { exit !(s < m) }'
+	result $? "$2: stopped after ${cpu_secs} s of CPU time (under $1 s)"
 }
 
 # The hooks' CPU-time backstop: 2 s, 10 s in a sanitizer build (make asan,
@@ -362,7 +345,7 @@ period=$((backstop + 1))
 # time, until the backstop). The error names the handler's line.
 case_copy hook-returns-nothing "$tmp/handler"
 handler() { # LINE TITLE, lua/bad.lua written by the caller
-	cpu handler check
+	timed "$tmp/handler" check
 	expect_error 2 "^lua/bad\.lua:$1: error: instruction budget exceeded" "$2"
 	within $((backstop / 2 + 4)) "$2"
 }
@@ -418,7 +401,7 @@ return {
   end,
 }
 LUA
-cpu handler check
+timed "$tmp/handler" check
 expect_error 2 '^lua/bad\.lua:7: error: xpcall ok' "xpcall still returns the handler's result, or f's results"
 
 # A hook whose every instruction is long (comparing two 16 MiB strings)
@@ -436,7 +419,7 @@ return {
   end,
 }
 LUA
-MATRIXC_HOOK_CPU_SECONDS=1 cpu slow check
+MATRIXC_HOOK_CPU_SECONDS=1 timed "$tmp/slow" check
 expect_error 2 "lua/bad.lua:6: error: hook ran for more than $backstop s of CPU time" \
 	"a hook slow inside each instruction (comparing 16 MiB strings) is stopped by the CPU-time backstop"
 within $((backstop + 4)) "comparing 16 MiB strings"
@@ -509,7 +492,7 @@ keys = nil
 return { cell = function(c) local _ = head, t end }
 LUA
 dog() {
-	cpu dog generate
+	timed "$tmp/dog" generate
 	expect_error 2 "^lua/bad\.lua: error: $1 ran for more than $period s of CPU time in one step that no limit can stop" "$2"
 	[ ! -e "$tmp/dog/generated" ]; result $? "$2: nothing written"
 	within $((period * 5 / 4 + 3)) "$2"

@@ -147,6 +147,7 @@ static void texts(void)
 	BAD(name_check_text, "cut \xe2\x80");
 	BAD(name_check_text, "overlong \xc0\xaf");
 	BAD(name_check_text, "surrogate \xed\xa0\x80");
+	BAD(name_check_text, "past U+10FFFF \xf4\x90\x80\x80");
 	BAD(name_check_flag, "--with-x=\xe2\x80\xae" "evil");
 	BAD(name_check_runner_tag, "");
 	BAD(name_check_runner_tag, "  ");

@@ -1,4 +1,5 @@
 /* Quoting for each destination, and the unified diff. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,16 @@ static void quoting(void)
 	buf_init(&b, 8);
 	buf_puts(&b, "0123456789");
 	ok(!buf_ok(&b), "a buffer past its cap reports overflow");
+	buf_release(&b);
+	buf_init(&b, 0);
+	buf_trim(&b);
+	ok(b.data == NULL && b.cap == 0, "trimming an empty buffer allocates nothing");
+	buf_printf(&b, "%s-%d", "abc", 42);
+	buf_trim(&b);
+	ok(b.cap == b.len + 1 && !strcmp(buf_str(&b), "abc-42"),
+	   "a trimmed buffer keeps its contents and its NUL, nothing more");
+	buf_puts(&b, "!");
+	is_str(buf_str(&b), "abc-42!", "and grows again");
 	buf_release(&b);
 }
 
@@ -219,8 +230,45 @@ static void suggestions(void)
 		     "random pairs (%u differ)", bad);
 }
 
+/* The one UTF-8 decoder (diag.h), which names.h's text check uses too. */
+static void utf8(void)
+{
+	static const struct {
+		const char *bytes;
+		size_t avail, len;
+		uint32_t cp;
+	} cases[] = {
+	    {"a", 1, 1, 'a'},
+	    {"\xc3\xa9", 2, 2, 0xe9},
+	    {"\xe2\x80\xae", 3, 3, 0x202e},
+	    {"\xf0\x9f\x90\x8d", 4, 4, 0x1f40d},
+	    {"\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff},
+	    {"\xf4\x90\x80\x80", 4, 0, 0}, /* past U+10FFFF */
+	    {"\xe2\x80\xae", 2, 0, 0},      /* cut by avail */
+	    {"\xe2\x80", 3, 0, 0},           /* cut by the NUL */
+	    {"\xc0\xaf", 2, 0, 0},           /* overlong */
+	    {"\xe0\x80\xaf", 3, 0, 0},      /* overlong */
+	    {"\xed\xa0\x80", 3, 0, 0},      /* surrogate */
+	    {"\x80", 1, 0, 0},               /* stray continuation */
+	    {"\xff", 1, 0, 0},
+	};
+	unsigned bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		uint32_t cp = 0;
+		size_t n = diag_utf8_char((const unsigned char *)cases[i].bytes,
+					  cases[i].avail, &cp);
+		if (n != cases[i].len || (n && cp != cases[i].cp))
+			printf("# case %zu: length %zu, U+%04X\n", i, n,
+			       (unsigned)cp);
+		bad += n != cases[i].len || (n && cp != cases[i].cp);
+	}
+	ok(bad == 0, "utf8: code points, and 0 for cut, overlong, surrogate, "
+		     "past U+10FFFF and stray bytes");
+}
+
 int main(void)
 {
+	utf8();
 	quoting();
 	diagnostics();
 	diagnostics_unicode();
