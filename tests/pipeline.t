@@ -444,4 +444,49 @@ for sh in gitlab-ci-local "sh -e"; do
 done
 git checkout -q generated
 
+# --- ci.split: series, run for real -----------------------------------------
+# The parent file has a trigger job per series whose rules are the union of
+# its child's: it runs exactly when its child has a job (GitLab fails a
+# trigger job whose child pipeline has none; gitlab-ci-local does not, so
+# the test checks that every trigger that ran ran a job of its child).
+sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
+expect_split() { # expect_split KIND TITLE JOB...: JOBs (and lint) ran
+	kind=$1 title=$2
+	shift 2
+	expect_run "$kind" "$(sorted lint "$@")" "$title"
+	for t in $(tr ' ' '\n' <"$tmp/ran" | grep '^series:[^>]*$'); do
+		grep -q "$t>" "$tmp/ran" || { echo "# $t ran an empty child pipeline" >"$tmp/why"; result 1 "$title: no empty child" "$tmp/why"; }
+	done
+}
+split=$tmp/split
+(make_repo "$split") >/dev/null 2>&1
+cd "$split" || exit 1
+printf '  split: series\n' >>matrix.yaml
+gen_commit "one child pipeline per series"
+base_is_head
+[ -f generated/ci/3.13.yml ] && [ -f generated/ci/3.12.yml ] && grep -q '^series:3.13:' generated/.gitlab-ci.yml &&
+	! grep -q '^build:' generated/.gitlab-ci.yml
+result $? "ci.split: a child file per series, a parent of trigger jobs" generated/.gitlab-ci.yml
+expect_split default "ci.split, nothing changed: no trigger job runs"
+
+sed -i 's/^variants:/exclude:\n  - { version: "3.12", variant: wee-debug }\nvariants:\n  wee-debug: {}/' matrix.yaml
+gen_commit "a variant for 3.13 only"
+expect_split mr "ci.split, merge request: only 3.13's child runs, and builds the new cell" \
+	series:3.13 "series:3.13>build:3.13.14-wee-debug"
+expect_split feature "ci.split, feature branch: only 3.13's child runs, and builds the new cell" \
+	series:3.13 "series:3.13>build:3.13.14-wee-debug"
+expect_split default "ci.split, default branch: only 3.13's child runs, and publishes the new cell" \
+	series:3.13 "series:3.13>publish:3.13.14-wee-debug"
+expect_split tag "ci.split, tag: only 3.13's child runs, and publishes the new cell" \
+	series:3.13 "series:3.13>publish:3.13.14-wee-debug"
+
+base_is_head
+sed -i 's/^aliases:/aliases:\n  - { version: "3.12", variant: wee, tag: stable }/' matrix.yaml
+gen_commit "stable: 3.12"
+expect_split default "ci.split, a tag-only change: 3.12's child publishes exactly the cell whose tags moved" \
+	series:3.12 "series:3.12>publish:3.12.13-wee"
+expect_split mr "ci.split, a tag-only change in a merge request: no child pipeline (it would have no job)"
+expect_split feature "ci.split, a tag-only change on a feature branch: no child pipeline"
+base_is_head
+
 tap_done
