@@ -193,6 +193,15 @@ cd "$repo" || exit 1
 
 # --- nothing changed: nothing of the matrix runs -------------------------
 expect_jobs default "lint" "include: the root's own job in its default stage still runs (no stages clash)"
+printf 'stages: [check, build]\ninclude:\n  - local: generated/.gitlab-ci.yml\nlint:\n  stage: check\n  script: [echo lint]\n' >staged.yml
+"$gcl" --preview --file staged.yml 2>/dev/null | python3 -c '
+import sys, yaml
+d = yaml.safe_load(sys.stdin)
+assert d["stages"][1:3] == ["check", "build"], d["stages"]
+assert d["publish:3.13.14-wee"]["stage"] == "build"
+' >"$tmp/why" 2>&1
+result $? "include: a root file's own stages stay, and the generated jobs run in its build stage" "$tmp/why"
+rm staged.yml
 
 # --- a Dockerfile change: the wee-optimized cells -------------------------
 sed -i 's/timeout: "2h 30m" }/timeout: "2h 30m", configure: ["--with-computed-gotos"] }/' matrix.yaml
@@ -411,7 +420,7 @@ copies() { # the log of a job that copied and built nothing
 	[ "$(count '^login ')" -eq 2 ] &&
 		[ "$(count '^buildx imagetools inspect --format \{\{json \.Image\}\} registry\.example\.com/group/python:3\.13\.14-wee$')" -eq 1 ] &&
 		[ "$(count '^buildx imagetools create ')" -eq 2 ] &&
-		[ "$(count '^(build|push|tag) ')" -eq 0 ] &&
+		[ "$(count '^(build|push|tag|pull) ')" -eq 0 ] &&
 		grep -q '^buildx imagetools create -t registry.example.com/group/python:3.13-wee -t registry.example.com/group/python:3-wee -t registry.example.com/group/python:latest registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log" &&
 		grep -q '^buildx imagetools create -t docker.io/example/python:3.13.14-wee -t docker.io/example/python:3.13-wee -t docker.io/example/python:3-wee -t docker.io/example/python:latest registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log"
 }
@@ -443,6 +452,15 @@ for sh in gitlab-ci-local "sh -e"; do
 	result $? "$sh: a hand-edited Dockerfile: the job fails before it builds or copies" "$tmp/docker.log" "$tmp/job.out"
 done
 git checkout -q generated
+
+# --- the README says what the issue asks it to say -----------------------------
+awk '/^## How the pipeline publishes$/{on=1; next} /^## /{on=0} on' "$here/../README.md" >"$tmp/section"
+bad=0
+for want in '\*\*Who pushes\.\*\*' '\*\*What triggers a job\.\*\*' '\*\*When a job skips its build\.\*\*' \
+	'\*\*How to wire it in\.\*\*' '\*\*protected\*\* variables' 'include:' 'trigger:' 'strategy: depend' 'ci\.split: series'; do
+	grep -q -- "$want" "$tmp/section" || { echo "# README's section lacks $want"; bad=1; }
+done >"$tmp/why"
+result $bad "README: 'How the pipeline publishes' covers who pushes (protected credentials), triggers, skipping, both wirings, the split" "$tmp/why"
 
 # --- ci.split: series, run for real -----------------------------------------
 # The parent file has a trigger job per series whose rules are the union of
