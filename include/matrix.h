@@ -72,6 +72,7 @@ typedef struct {
 	size_t max_jobs;  /* warn past this (GitLab's default: 500? see plan) */
 	srcpos max_jobs_at;
 	publish_refs publish;
+	bool split_series; /* ci.split: series: one child pipeline per series */
 } ci_settings;
 
 typedef struct {

@@ -17,6 +17,17 @@
  *   pushes every tag. One resource_group per cell keeps two pipelines
  *   from pushing the cell's tags at once.
  *
+ * Each script is written once, in the hidden jobs .matrixc-build and
+ * .matrixc-publish, which every cell's job extends with its own
+ * variables: MATRIXC_TAG (the primary tag) and MATRIXC_DIR (the cell's
+ * directory from the repository root). publish:TAG reads what it pushes
+ * from the cell's publish list, the very file that triggers it.
+ *
+ * With ci.split: series, .gitlab-ci.yml holds one trigger job per series
+ * instead, whose child pipeline is ci/SERIES.yml (that series' jobs), and
+ * whose rules are the union of its jobs' rules, so that it runs exactly
+ * when its child has a job (GitLab fails a trigger whose child has none).
+ *
  * workflow:rules keeps a branch with an open merge request from running
  * two pipelines. The file declares no stages unless ci.stage names one
  * GitLab lacks by default, so that it does not replace the stages of a
@@ -53,10 +64,14 @@
 static const char *const retry_when[] = {
     "runner_system_failure", "scheduler_failure", "api_failure"};
 
+/* The hidden jobs that hold the scripts; the leading dot keeps GitLab
+ * from running them, the prefix from clashing with a root file's jobs. */
+#define HIDDEN_BUILD ".matrixc-build"
+#define HIDDEN_PUBLISH ".matrixc-publish"
+
 typedef struct {
-	buf *b;
-	size_t header; /* bytes of the comment header, before libyaml's output */
-	yaml_writer *w;
+	const plan *p;
+	yaml_writer *w; /* the file being written */
 	buf line;      /* one script line at a time: libyaml copies each scalar */
 	buf branches;  /* the rules:if expression of the publishing branches */
 	buf refs;      /* ... of every publishing ref (branches and tags) */
@@ -147,35 +162,36 @@ static void workflow(yaml_writer *w)
 	yw_map_end(w);
 }
 
+/* workflow, and stages when the stage is not one of GitLab's defaults */
+static void file_head(gitlab *g)
+{
+	yaml_writer *w = g->w;
+	yw_map_begin(w);
+	workflow(w);
+	const char *stage = stage_of(g->p->m);
+	if (!default_stage(stage)) {
+		yw_str(w, "stages");
+		yw_seq_begin(w);
+		yw_str(w, stage);
+		yw_seq_end(w);
+	}
+}
+
 static void begin(emit_ctx *ctx)
 {
 	gitlab *g = calloc(1, sizeof *g);
 	if (!g)
 		abort();
 	ctx->state = g;
+	g->p = ctx->p;
 	g->root = ctx->p->repo_dir;
 	buf_init(&g->line, 0);
 	buf_init(&g->branches, 0);
 	buf_init(&g->refs, 0);
 	publishing_refs(g, ctx->p->m);
-	g->b = outset_add(ctx->out, ".gitlab-ci.yml");
-	emit_header(g->b, ctx->p);
-	g->header = g->b->len;
-	g->w = yaml_writer_new(g->b);
-	if (!g->w)
-		return;
-	yw_map_begin(g->w);
-	workflow(g->w);
-	const char *stage = stage_of(ctx->p->m);
-	if (!default_stage(stage)) {
-		yw_str(g->w, "stages");
-		yw_seq_begin(g->w);
-		yw_str(g->w, stage);
-		yw_seq_end(g->w);
-	}
 }
 
-/* --- what every job of a cell shares ------------------------------------ */
+/* --- the hidden jobs: what every job of a kind shares ------------------- */
 
 static void string_list(yaml_writer *w, const char *key, const strlist *l,
 			const char *fallback)
@@ -189,15 +205,6 @@ static void string_list(yaml_writer *w, const char *key, const strlist *l,
 	if (!l->n)
 		yw_str(w, fallback);
 	yw_seq_end(w);
-}
-
-static const char *timeout_of(const cell *c)
-{
-	if (c->variant->timeout.s)
-		return c->variant->timeout.s;
-	if (c->pgo.on)
-		return c->lto.on ? TIMEOUT_PGO_LTO : TIMEOUT_PGO;
-	return TIMEOUT_PLAIN;
 }
 
 static void retry(yaml_writer *w)
@@ -214,8 +221,7 @@ static void retry(yaml_writer *w)
 	yw_map_end(w);
 }
 
-static void job_head(gitlab *g, const matrix *m, const cell *c,
-		     bool interruptible)
+static void hidden_head(gitlab *g, const matrix *m, bool interruptible)
 {
 	yaml_writer *w = g->w;
 	yw_kv(w, "stage", stage_of(m));
@@ -226,93 +232,33 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 	yw_str(w, "needs");
 	yw_flow_seq_begin(w);
 	yw_seq_end(w);
-	yw_kv(w, "timeout", timeout_of(c));
 	yw_str(w, "interruptible");
 	yw_typed(w, interruptible ? "true" : "false");
 	retry(w);
 }
 
-/* changes: [files], or {paths: [files], compare_to: ref} */
-static void changes(gitlab *g, const matrix *m, const cell *c,
-		    bool with_publish, const char *compare_to)
+/* The first registry's image of the cell: the one publish:TAG reads the
+ * identity of, and the inline cache of both jobs. */
+static void build_hidden(gitlab *g, const matrix *m)
 {
 	yaml_writer *w = g->w;
-	yw_str(w, "changes");
-	if (compare_to) {
-		yw_map_begin(w);
-		yw_str(w, "paths");
-	}
-	yw_seq_begin(w);
-	yw_str(w, line(g, "%s%s/%s", g->root, m->output.s, c->dockerfile));
-	if (with_publish)
-		yw_str(w, line(g, "%s%s/%s/publish", g->root, m->output.s, c->dir));
-	yw_seq_end(w);
-	if (compare_to) {
-		yw_kv(w, "compare_to", compare_to);
-		yw_map_end(w);
-	}
-}
-
-/* The primary tag's image in the first registry: the one publish:TAG
- * reads the identity of, and the inline cache of both jobs. */
-static const char *published(gitlab *g, const matrix *m, const cell *c)
-{
-	return line(g, "%s:%s", m->registries[0].name.s, c->tag.s);
-}
-
-/* --- build:TAG ------------------------------------------------------------ */
-
-/* Merge requests: what the merge request changes. Tags and publishing
- * branches: nothing (publish:TAG runs there). The default branch when it
- * does not publish: what the push changed. Any other branch: what differs
- * from the default branch, so a new branch does not build every cell. */
-static void build_rules(gitlab *g, const matrix *m, const cell *c)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, "rules");
-	yw_seq_begin(w);
+	yw_str(w, HIDDEN_BUILD);
 	yw_map_begin(w);
-	yw_kv(w, "if", "$CI_MERGE_REQUEST_IID");
-	changes(g, m, c, false, NULL);
-	yw_map_end(w);
-	rule_if(w, "$CI_COMMIT_TAG", "never");
-	if (g->branches.len)
-		rule_if(w, buf_str(&g->branches), "never");
-	if (!g->default_publishes) {
-		yw_map_begin(w);
-		yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
-		changes(g, m, c, false, NULL);
-		yw_map_end(w);
-	}
-	yw_map_begin(w);
-	changes(g, m, c, false, "refs/heads/$CI_DEFAULT_BRANCH");
-	yw_map_end(w);
-	yw_seq_end(w);
-}
-
-static void build_job(gitlab *g, const matrix *m, const cell *c)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, c->job);
-	yw_map_begin(w);
-	job_head(g, m, c, true);
-	build_rules(g, m, c);
+	hidden_head(g, m, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	buf cache;
 	buf_init(&cache, 0);
 	if (m->nregistries)
-		buf_printf(&cache, " --cache-from %s", published(g, m, c));
-	yw_str(w, line(g, "docker build --pull%s -t %s:%s -f %s%s/%s %s%s/%s",
-		       buf_str(&cache), m->image.s, c->tag.s, g->root,
-		       m->output.s, c->dockerfile, g->root, m->output.s,
-		       c->dir));
+		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG\"",
+			   m->registries[0].name.s);
+	yw_str(w, line(g, "docker build --pull%s -t \"%s:$MATRIXC_TAG\" "
+			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
+		       buf_str(&cache), m->image.s));
 	buf_release(&cache);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
-
-/* --- publish:TAG ---------------------------------------------------------- */
 
 /* The length of the registry host of a repository name, for docker
  * login; 0 when it names none (Docker Hub). */
@@ -342,57 +288,31 @@ static void login_lines(gitlab *g, const matrix *m)
 	}
 }
 
-/* The tag (0: the primary, j: alias j) */
-static const char *tag_at(const cell *c, size_t j)
-{
-	return j ? c->aliases.v[j - 1].s : c->tag.s;
-}
-
-/* One server-side copy per registry, to every tag but the source. */
-static void copy_lines(buf *s, const matrix *m, const cell *c)
-{
-	bool any = false;
-	for (size_t i = 0; i < m->nregistries; i++) {
-		const char *r = m->registries[i].name.s;
-		if (i == 0 && !c->aliases.n)
-			continue;
-		buf_puts(s, "  docker buildx imagetools create \\\n");
-		for (size_t j = i == 0; j <= c->aliases.n; j++)
-			buf_printf(s, "    -t %s:%s \\\n", r, tag_at(c, j));
-		buf_puts(s, "    \"$published\"\n");
-		any = true;
-	}
-	if (!any)
-		buf_puts(s, "  true # it has no other tag\n");
-}
-
-static void push_lines(buf *s, const matrix *m, const cell *c)
-{
-	for (size_t i = 0; i < m->nregistries; i++) {
-		const char *r = m->registries[i].name.s;
-		for (size_t j = 0; j <= c->aliases.n; j++) {
-			buf_printf(s, "  docker tag %s:%s %s:%s\n", m->image.s,
-				   c->tag.s, r, tag_at(c, j));
-			buf_printf(s, "  docker push %s:%s\n", r, tag_at(c, j));
-		}
-	}
-}
-
 /* The skip-or-build script, one shell text (README: "How the pipeline
- * publishes"; tests/pipeline.t runs it against a stand-in docker). The
- * label is read back from the image config as JSON, compact or indented,
- * of one image or of a map of platforms: the first match counts. */
-static void publish_script(gitlab *g, const matrix *m, const cell *c)
+ * publishes"; tests/pipeline.t runs it against a stand-in docker). What
+ * it pushes is the cell's publish list: registry:tag lines, the first
+ * registry's primary tag first. The label is read back from the image
+ * config as JSON, compact or indented, of one image or of a map of
+ * platforms: the first match counts. Registry names and tags are
+ * validated names (no blanks, no glob characters), so the list splits
+ * into words safely. */
+static void publish_script(gitlab *g, const matrix *m)
 {
 	buf s;
 	buf_init(&s, 0);
-	buf_printf(&s,
-		   "# Build %s only if the registry lacks this Dockerfile's image.\n"
-		   "dockerfile=%s%s/%s\n"
-		   "published=%s\n",
-		   c->tag.s, g->root, m->output.s, c->dockerfile,
-		   published(g, m, c));
 	buf_puts(&s,
+		 "# Build the image only if the registry lacks this Dockerfile's "
+		 "image;\n"
+		 "# publish it under every registry:tag of the cell's publish "
+		 "list.\n"
+		 "dockerfile=$MATRIXC_DIR/Dockerfile\n"
+		 "refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n"
+		 "published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n"
+		 "if [ -z \"$published\" ]; then\n"
+		 "  echo \"$MATRIXC_DIR/publish names nothing to push: run "
+		 "matrixc generate\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
 		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
 		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
 		 "| cut -d ' ' -f 1)\n"
@@ -410,68 +330,219 @@ static void publish_script(gitlab *g, const matrix *m, const cell *c)
 		 "fi\n"
 		 "if [ \"$have\" = \"$want\" ]; then\n"
 		 "  echo \"$published is this Dockerfile's image already: "
-		 "copying it, not building\"\n");
-	copy_lines(&s, m, c);
-	buf_puts(&s, "else\n"
-		     "  echo \"building: $published has " CONTENTID_LABEL "="
-		     "${have:-nothing}, this Dockerfile $want\"\n");
+		 "copying it, not building\"\n"
+		 "  # one server-side copy per registry, to its tags but the "
+		 "source\n"
+		 "  for registry in");
+	for (size_t i = 0; i < m->nregistries; i++)
+		buf_printf(&s, " %s", m->registries[i].name.s);
+	buf_puts(&s,
+		 "; do\n"
+		 "    set --\n"
+		 "    for ref in $refs; do\n"
+		 "      if [ \"${ref%:*}\" = \"$registry\" ] && "
+		 "[ \"$ref\" != \"$published\" ]; then\n"
+		 "        set -- \"$@\" -t \"$ref\"\n"
+		 "      fi\n"
+		 "    done\n"
+		 "    if [ $# -gt 0 ]; then\n"
+		 "      docker buildx imagetools create \"$@\" \"$published\"\n"
+		 "    fi\n"
+		 "  done\n"
+		 "else\n"
+		 "  echo \"building: $published has " CONTENTID_LABEL "="
+		 "${have:-nothing}, this Dockerfile $want\"\n");
 	buf_printf(&s,
 		   "  docker build --pull --cache-from \"$published\" "
 		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
-		   "    -t %s:%s -f \"$dockerfile\" %s%s/%s\n",
-		   m->image.s, c->tag.s, g->root, m->output.s, c->dir);
-	push_lines(&s, m, c);
-	buf_puts(&s, "fi\n");
+		   "    -t \"%s:$MATRIXC_TAG\" -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
+		   "  for ref in $refs; do\n"
+		   "    docker tag \"%s:$MATRIXC_TAG\" \"$ref\"\n"
+		   "    docker push \"$ref\"\n"
+		   "  done\n"
+		   "fi\n",
+		   m->image.s, m->image.s);
 	yw_literal(g->w, buf_str(&s));
 	buf_release(&s);
 }
 
-static void publish_rules(gitlab *g, const matrix *m, const cell *c)
+static void publish_hidden(gitlab *g, const matrix *m)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, HIDDEN_PUBLISH);
+	yw_map_begin(w);
+	hidden_head(g, m, false);
+	yw_str(w, "script");
+	yw_seq_begin(w);
+	login_lines(g, m);
+	publish_script(g, m);
+	yw_seq_end(w);
+	yw_map_end(w);
+}
+
+/* --- what every job of a cell has ------------------------------------------ */
+
+static const char *timeout_of(const cell *c)
+{
+	if (c->variant->timeout.s)
+		return c->variant->timeout.s;
+	if (c->pgo.on)
+		return c->lto.on ? TIMEOUT_PGO_LTO : TIMEOUT_PGO;
+	return TIMEOUT_PLAIN;
+}
+
+/* extends, the cell's variables, its timeout */
+static void job_head(gitlab *g, const matrix *m, const cell *c,
+		     const char *hidden)
+{
+	yaml_writer *w = g->w;
+	yw_kv(w, "extends", hidden);
+	yw_str(w, "variables");
+	yw_map_begin(w);
+	yw_kv(w, "MATRIXC_TAG", c->tag.s);
+	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	yw_map_end(w);
+	yw_kv(w, "timeout", timeout_of(c));
+}
+
+/* The paths whose change runs the jobs of the cells of series (NULL:
+ * of c alone): the Dockerfiles, and with_publish their publish lists. */
+static void change_paths(gitlab *g, const matrix *m, const cell *c,
+			 const char *series, bool with_publish)
+{
+	const cellset *cs = &g->p->cells;
+	yw_seq_begin(g->w);
+	for (size_t i = 0; i < cs->n; i++) {
+		const cell *x = cs->v[i];
+		if (series ? strcmp(x->series, series) != 0 : x != c)
+			continue;
+		yw_str(g->w, line(g, "%s%s/%s", g->root, m->output.s,
+				  x->dockerfile));
+		if (with_publish)
+			yw_str(g->w, line(g, "%s%s/%s/publish", g->root,
+					  m->output.s, x->dir));
+	}
+	yw_seq_end(g->w);
+}
+
+/* changes: [paths], or {paths: [paths], compare_to: ref} */
+static void changes(gitlab *g, const matrix *m, const cell *c,
+		    const char *series, bool with_publish,
+		    const char *compare_to)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, "changes");
+	if (compare_to) {
+		yw_map_begin(w);
+		yw_str(w, "paths");
+	}
+	change_paths(g, m, c, series, with_publish);
+	if (compare_to) {
+		yw_kv(w, "compare_to", compare_to);
+		yw_map_end(w);
+	}
+}
+
+/* --- the rules ------------------------------------------------------------- */
+
+/* The rules of build:TAG (publish false) or publish:TAG (build false),
+ * or of a trigger job (both: the union of its child's rules, first match
+ * wins in each). For c, or every cell of series.
+ *
+ * build:TAG: merge requests: what the merge request changes. Tags and
+ * publishing branches: nothing (publish:TAG runs there). The default
+ * branch when it does not publish: what the push changed. Any other
+ * branch: what differs from the default branch, so a new branch does not
+ * build every cell.
+ * publish:TAG: the publishing refs, when the Dockerfile or the publish
+ * list changed; never in a merge request. */
+static void rules(gitlab *g, const matrix *m, const cell *c,
+		  const char *series, bool build, bool publish)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, "rules");
 	yw_seq_begin(w);
-	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
-	yw_map_begin(w);
-	yw_kv(w, "if", buf_str(&g->refs));
-	changes(g, m, c, true, NULL);
-	yw_map_end(w);
+	if (build) {
+		yw_map_begin(w);
+		yw_kv(w, "if", "$CI_MERGE_REQUEST_IID");
+		changes(g, m, c, series, false, NULL);
+		yw_map_end(w);
+	} else {
+		rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
+	}
+	if (publish) {
+		yw_map_begin(w);
+		yw_kv(w, "if", buf_str(&g->refs));
+		changes(g, m, c, series, true, NULL);
+		yw_map_end(w);
+	}
+	if (build) {
+		rule_if(w, "$CI_COMMIT_TAG", "never");
+		if (g->branches.len)
+			rule_if(w, buf_str(&g->branches), "never");
+		if (!g->default_publishes) {
+			yw_map_begin(w);
+			yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
+			changes(g, m, c, series, false, NULL);
+			yw_map_end(w);
+		}
+		yw_map_begin(w);
+		changes(g, m, c, series, false, "refs/heads/$CI_DEFAULT_BRANCH");
+		yw_map_end(w);
+	}
 	yw_seq_end(w);
 }
 
+/* --- the jobs -------------------------------------------------------------- */
+
+static void build_job(gitlab *g, const matrix *m, const cell *c)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, c->job);
+	yw_map_begin(w);
+	job_head(g, m, c, HIDDEN_BUILD);
+	rules(g, m, c, NULL, true, false);
+	yw_map_end(w);
+}
+
+/* One resource_group per cell keeps two pipelines from pushing its tags
+ * at once. */
 static void publish_job(gitlab *g, const matrix *m, const cell *c)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, line(g, "publish:%s", c->tag.s));
 	yw_map_begin(w);
-	job_head(g, m, c, false);
+	job_head(g, m, c, HIDDEN_PUBLISH);
 	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
-	publish_rules(g, m, c);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	login_lines(g, m);
-	publish_script(g, m, c);
-	yw_seq_end(w);
+	rules(g, m, c, NULL, false, true);
 	yw_map_end(w);
 }
 
-static void cell_jobs(emit_ctx *ctx, const cell *c)
+/* The child pipeline of a series, from the repository root */
+static const char *child_path(gitlab *g, const matrix *m, const char *series)
 {
-	gitlab *g = ctx->state;
-	const matrix *m = ctx->p->m;
-	if (strlen(c->job) > JOB_NAME_MAX - 2) /* publish: is 2 longer */
-		diag_error(ctx->d, c->tag.at,
-			   "CI job name 'publish:%s' is longer than GitLab's %d "
-			   "characters",
-			   c->tag.s, JOB_NAME_MAX);
-	if (!g->w)
-		return;
-	build_job(g, m, c);
-	if (g->refs.len)
-		publish_job(g, m, c);
+	return line(g, "%s%s/ci/%s.yml", g->root, m->output.s, series);
 }
 
-/* --- the file's end ------------------------------------------------------- */
+static void trigger_job(gitlab *g, const matrix *m, const char *series)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, line(g, "series:%s", series));
+	yw_map_begin(w);
+	yw_kv(w, "stage", stage_of(m));
+	yw_str(w, "needs");
+	yw_flow_seq_begin(w);
+	yw_seq_end(w);
+	yw_str(w, "trigger");
+	yw_map_begin(w);
+	yw_kv(w, "include", child_path(g, m, series));
+	yw_kv(w, "strategy", "depend");
+	yw_map_end(w);
+	rules(g, m, NULL, series, true, g->refs.len > 0);
+	yw_map_end(w);
+}
+
+/* --- the files ------------------------------------------------------------- */
 
 /* A blank line before each top-level key after the first, so that jobs
  * read as blocks. Only top-level keys start in column 0: everything else
@@ -496,30 +567,134 @@ static void space_jobs(buf *b, size_t from)
 	*b = out;
 }
 
+/* The series of the plan, each once, in plan order; n set. malloc'd. */
+static const char **series_of(const plan *p, size_t *n)
+{
+	const char **v = calloc(p->cells.n ? p->cells.n : 1, sizeof *v);
+	if (!v)
+		abort();
+	*n = 0;
+	for (size_t i = 0; i < p->cells.n; i++) {
+		const char *s = p->cells.v[i]->series;
+		size_t j = 0;
+		while (j < *n && strcmp(v[j], s) != 0)
+			j++;
+		if (j == *n)
+			v[(*n)++] = s;
+	}
+	return v;
+}
+
+/* The jobs of a pipeline file: the hidden jobs, then the two of each cell
+ * of series (NULL: of every cell). */
+static void cell_jobs_of(gitlab *g, const char *series)
+{
+	const matrix *m = g->p->m;
+	build_hidden(g, m);
+	if (g->refs.len)
+		publish_hidden(g, m);
+	for (size_t i = 0; i < g->p->cells.n; i++) {
+		const cell *c = g->p->cells.v[i];
+		if (series && strcmp(c->series, series) != 0)
+			continue;
+		build_job(g, m, c);
+		if (g->refs.len)
+			publish_job(g, m, c);
+	}
+}
+
+/* One pipeline file at path (under the output directory): the cells'
+ * jobs of series, or with parent, the trigger job of each series. */
+static void write_file(emit_ctx *ctx, gitlab *g, const char *path,
+		       const char *series, const char **parent, size_t nseries)
+{
+	buf *b = outset_add(ctx->out, path);
+	emit_header(b, ctx->p);
+	size_t header = b->len;
+	bool ok = false;
+	g->w = yaml_writer_new(b);
+	if (g->w) {
+		file_head(g);
+		if (parent)
+			for (size_t i = 0; i < nseries; i++)
+				trigger_job(g, ctx->p->m, parent[i]);
+		else
+			cell_jobs_of(g, series);
+		yw_map_end(g->w);
+		ok = yaml_writer_finish(g->w);
+		g->w = NULL;
+	}
+	if (!ok)
+		diag_error(ctx->d, srcpos_file(path),
+			   "libyaml could not write the CI configuration");
+	else
+		space_jobs(b, header);
+}
+
+/* The job name is checked when the cell is walked; the files are written
+ * at the end, when every cell of a series is known. */
+static void cell_jobs(emit_ctx *ctx, const cell *c)
+{
+	if (strlen(c->job) > JOB_NAME_MAX - 2) /* publish: is 2 longer */
+		diag_error(ctx->d, c->tag.at,
+			   "CI job name 'publish:%s' is longer than GitLab's %d "
+			   "characters",
+			   c->tag.s, JOB_NAME_MAX);
+}
+
+/* A pipeline runs one job per cell (build: or publish:); split, each
+ * series' child pipeline is one pipeline. */
+static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
+{
+	const plan *p = ctx->p;
+	const matrix *m = p->m;
+	srcpos at = m->ci.max_jobs_at.line ? m->ci.max_jobs_at
+					   : srcpos_file(m->file);
+	if (!m->ci.split_series) {
+		if (p->cells.n > m->ci.max_jobs)
+			diag_warning(ctx->d, at,
+				     "the pipeline has %zu jobs, more than %zu "
+				     "(GitLab rejects pipelines over its "
+				     "instance's job limit; raise ci.max_jobs if "
+				     "yours allows more, or set ci.split: series "
+				     "to run one child pipeline per series)",
+				     p->cells.n, m->ci.max_jobs);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t jobs = 0;
+		for (size_t j = 0; j < p->cells.n; j++)
+			jobs += !strcmp(p->cells.v[j]->series, series[i]);
+		if (jobs > m->ci.max_jobs)
+			diag_warning(ctx->d, at,
+				     "the child pipeline of series %s has %zu "
+				     "jobs, more than %zu (GitLab rejects "
+				     "pipelines over its instance's job limit; "
+				     "raise ci.max_jobs if yours allows more)",
+				     series[i], jobs, m->ci.max_jobs);
+	}
+}
+
 static void end(emit_ctx *ctx)
 {
 	gitlab *g = ctx->state;
-	const plan *p = ctx->p;
-	bool ok = false;
-	if (g->w) {
-		yw_map_end(g->w);
-		ok = yaml_writer_finish(g->w);
+	const matrix *m = ctx->p->m;
+	size_t n = 0;
+	const char **series = series_of(ctx->p, &n);
+	if (m->ci.split_series) {
+		write_file(ctx, g, ".gitlab-ci.yml", NULL, series, n);
+		for (size_t i = 0; i < n; i++) {
+			buf path;
+			buf_init(&path, 0);
+			buf_printf(&path, "ci/%s.yml", series[i]);
+			write_file(ctx, g, buf_str(&path), series[i], NULL, 0);
+			buf_release(&path);
+		}
+	} else {
+		write_file(ctx, g, ".gitlab-ci.yml", NULL, NULL, 0);
 	}
-	if (!ok)
-		diag_error(ctx->d, srcpos_file(".gitlab-ci.yml"),
-			   "libyaml could not write the CI configuration");
-	else
-		space_jobs(g->b, g->header);
-	/* a pipeline runs one job per cell: build: or publish: */
-	if (p->cells.n > p->m->ci.max_jobs)
-		diag_warning(ctx->d,
-			     p->m->ci.max_jobs_at.line ? p->m->ci.max_jobs_at
-						       : srcpos_file(p->m->file),
-			     "the pipeline has %zu jobs, more than %zu (GitLab "
-			     "rejects pipelines over its instance's job limit; "
-			     "raise ci.max_jobs if yours allows more, or split "
-			     "the matrix into child pipelines)",
-			     p->cells.n, p->m->ci.max_jobs);
+	check_job_count(ctx, series, n);
+	free(series);
 	buf_release(&g->line);
 	buf_release(&g->branches);
 	buf_release(&g->refs);

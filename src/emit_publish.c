@@ -5,7 +5,9 @@
  * the aliases. It is in that job's rules:changes beside the Dockerfile,
  * so moving an alias or adding a registry, which leaves the Dockerfile
  * alone, still runs the job (which then copies, not rebuilds: see
- * emit_gitlab.c). Nothing reads it at run time.
+ * emit_gitlab.c). That job reads it at run time too: its script pushes
+ * exactly the registry:tag lines listed here, the first one being the
+ * image whose content identity it compares.
  */
 #include "emit.h"
 

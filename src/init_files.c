@@ -593,6 +593,7 @@ const init_file init_files[] = {
 	    "        \"tags\": {\"$ref\": \"#/$defs/texts\"},\n"
 	    "        \"stage\": {\"$ref\": \"#/$defs/text\"},\n"
 	    "        \"max_jobs\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100000},\n"
+	    "        \"split\": {\"description\": \"series: one child pipeline per series, triggered from .gitlab-ci.yml (default none).\", \"enum\": [\"series\", \"none\"]},\n"
 	    "        \"publish\": {\n"
 	    "          \"type\": \"object\",\n"
 	    "          \"additionalProperties\": false,\n"
@@ -628,7 +629,7 @@ const init_file init_files[] = {
 	    "    }\n"
 	    "  }\n"
 	    "}\n",
-	 5273},
+	 5423},
 	{".pre-commit-config.yaml",
 	    "# pre-commit: refuse a commit whose generated/ is out of step with\n"
 	    "# matrix.yaml, lua/ or matrix.lock.json (matrixc must be on PATH).\n"

@@ -567,15 +567,29 @@ static void load_publish(loader *l, const ynode *n)
 			     "ci.publish names no ref: no pipeline will push");
 }
 
-/* ci -> {image, services, tags, stage, max_jobs, publish} */
+/* split -> series | none: the pipeline as one file, or as a parent that
+ * triggers one child pipeline per series (emit_gitlab.c) */
+static void load_split(loader *l, const ynode *n)
+{
+	pstr s = str_of(l, n, "ci.split");
+	if (!s.s)
+		return;
+	if (!strcmp(s.s, "series") || !strcmp(s.s, "none"))
+		l->m->ci.split_series = !strcmp(s.s, "series");
+	else
+		diag_error(l->d, s.at,
+			   "ci.split must be 'series' or 'none', not '%s'", s.s);
+}
+
+/* ci -> {image, services, tags, stage, max_jobs, publish, split} */
 static void load_ci(loader *l, const ynode *n)
 {
 	static const char *const keys[] = {"image", "services", "tags", "stage",
-					   "max_jobs", "publish"};
+					   "max_jobs", "publish", "split"};
 	ci_settings *ci = &l->m->ci;
 	if (!expect(l, n, YNODE_MAP, "ci"))
 		return;
-	check_keys(l, n, "ci", keys, 6);
+	check_keys(l, n, "ci", keys, 7);
 	const ynode *x;
 	if ((x = ynode_get(n, "image")))
 		ci->image = name_of(l, x, "CI image", name_check_image);
@@ -591,6 +605,8 @@ static void load_ci(loader *l, const ynode *n)
 		ci->max_jobs_at = x->at;
 	if ((x = ynode_get(n, "publish")))
 		load_publish(l, x);
+	if ((x = ynode_get(n, "split")))
+		load_split(l, x);
 }
 
 /* limits -> {cells: N} */
