@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "http.h"
 
 #define OCI_DOCKER_HUB "registry-1.docker.io"
@@ -56,6 +57,13 @@ bool oci_parse_ref(arena *a, const char *image, oci_ref *r, char *err,
 /* Whether host (host[:port]) is this machine's: localhost, 127.0.0.1
  * or [::1], any port. */
 bool oci_host_is_local(const char *host);
+
+/* image as a fully qualified reference, appended to out, as the OCI
+ * label org.opencontainers.image.base.name wants it: "debian:12" ->
+ * "docker.io/library/debian:12", "user/img" -> "docker.io/user/img";
+ * one with a registry host stays as it is. image passed
+ * name_check_image. */
+void oci_qualified_name(buf *out, const char *image);
 
 /* The manifest URL of r. */
 char *oci_manifest_url(arena *a, const oci_ref *r);

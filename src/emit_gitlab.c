@@ -418,6 +418,7 @@ static void publish_script(gitlab *g, const matrix *m, const cell *c)
 	buf_printf(&s,
 		   "  docker build --pull --cache-from \"$published\" "
 		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
+		   "    --build-arg REVISION=\"$CI_COMMIT_SHA\" \\\n"
 		   "    -t %s:%s -f \"$dockerfile\" %s%s/%s\n",
 		   m->image.s, c->tag.s, g->root, m->output.s, c->dir);
 	push_lines(&s, m, c);

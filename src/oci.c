@@ -92,6 +92,20 @@ bool oci_parse_ref(arena *a, const char *image, oci_ref *r, char *err,
 	return true;
 }
 
+void oci_qualified_name(buf *out, const char *image)
+{
+	size_t n = strcspn(image, "/@");
+	bool host = image[n] == '/' && is_host(image, n);
+	if (host) {
+		buf_puts(out, image);
+		return;
+	}
+	buf_puts(out, "docker.io/");
+	if (image[n] != '/')
+		buf_puts(out, "library/");
+	buf_puts(out, image);
+}
+
 char *oci_manifest_url(arena *a, const oci_ref *r)
 {
 	return arena_printf(a, "%s://%s/v2/%s/manifests/%s", r->scheme,

@@ -72,6 +72,25 @@ static void names(arena *a)
 	   "local hosts");
 }
 
+static void qualified(const char *image, const char *want)
+{
+	buf b;
+	buf_init(&b, 0);
+	oci_qualified_name(&b, image);
+	is_str(buf_str(&b), want, image);
+	buf_release(&b);
+}
+
+static void qualified_names(void)
+{
+	qualified("debian:12", "docker.io/library/debian:12");
+	qualified("debian", "docker.io/library/debian");
+	qualified("user/img:1", "docker.io/user/img:1");
+	qualified("docker.io/library/debian:12", "docker.io/library/debian:12");
+	qualified("127.0.0.1:5000/debian:12", "127.0.0.1:5000/debian:12");
+	qualified("localhost/x", "localhost/x");
+}
+
 static void challenge(arena *a, const char *value, const char *realm,
 		      const char *service, const char *scope)
 {
@@ -176,6 +195,7 @@ int main(void)
 {
 	arena *a = arena_new();
 	names(a);
+	qualified_names();
 	challenges(a);
 	tokens(a);
 	digests();
