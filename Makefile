@@ -2,7 +2,8 @@
 #
 #   make            build build/matrixc
 #   make generate   build, then regenerate generated/ from matrix.yaml
-#   make test       the test suite (unit, golden cases, consumers, update)
+#   make test       the test suite (unit, golden cases, consumers, update,
+#                   registry)
 #   make asan       the same suite under AddressSanitizer + UBSan
 #   make e2e        build a real CPython image with buildah (slow, root)
 #   make fresh      the README's first command on a fresh Debian 12 (root)
@@ -54,7 +55,7 @@ DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
 	libcurl4-openssl-dev libjansson-dev libssl-dev libcurl4
 DEB_TEST := git perl python3 pre-commit clang time \
 	libclang-rt-14-dev valgrind bsdutils buildah debootstrap python3-yaml \
-	python3-jsonschema zsh \
+	python3-jsonschema zsh docker-registry skopeo openssl \
 	ca-certificates xz-utils dpkg-dev strace rsync
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
 TOOLS ?= $(CURDIR)/build/tools

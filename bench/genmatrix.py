@@ -24,6 +24,16 @@ import sys
 SHAPES = {10: (5, 2), 100: (20, 5), 1000: (50, 20), 10000: (125, 80)}
 
 
+def fixture_bases():
+    """Digests for the bases the hooks may pick: fixtures (the sha256 of a
+    name), not any real image's."""
+    import hashlib
+    return {b: {'digest': 'sha256:' + hashlib.sha256(
+        ('matrixc test fixture ' + b).encode()).hexdigest()}
+        for b in ('debian:bookworm-slim', 'debian:bullseye-slim',
+                  'debian:trixie-slim')}
+
+
 def vkey(s):
     """Sort key of a CPython version string: 3.15.0b4 < 3.15.0."""
     head = s
@@ -136,7 +146,8 @@ def main():
     with open(out_dir + '/matrix.yaml', 'w', encoding='utf-8') as f:
         f.write(''.join(y))
     with open(out_dir + '/matrix.lock.json', 'w', encoding='utf-8') as f:
-        f.write(json.dumps({'matrixc': 1, 'releases': lock}, indent=2,
+        f.write(json.dumps({'matrixc': 1, 'releases': lock,
+                            'bases': fixture_bases()}, indent=2,
                            sort_keys=True) + '\n')
 
 

@@ -59,6 +59,9 @@ typedef struct cell {
 	const char *dir;         /* 3.13.5/wee */
 	const char *dockerfile;  /* 3.13.5/wee/Dockerfile */
 	const char *job;         /* build:3.13.5-wee */
+	const char *base_digest; /* "sha256:..." of base from the lock file;
+				    NULL when bases float (pin_bases: false)
+				    or base names its digest itself */
 } cell;
 
 typedef struct {

@@ -60,6 +60,10 @@ typedef enum { UPTO_MATRIX, UPTO_PLAN } compile_stage;
  * diagnostics left in c->d for the caller to print. */
 int compile_run(compilation *c, const cli_opts *o, compile_stage stage);
 void compile_release(compilation *c);
+/* Expand c's cells from c->m and c->lock and run the hooks over them
+ * (part of compile_run; update runs it again after resolving releases,
+ * to find the base images the cells use). Returns an exit status. */
+int compile_cells(compilation *c);
 /* Print c's diagnostics to o->err. */
 void compile_report(const compilation *c, const cli_opts *o);
 /* Whether a lock entry (a series spec) is used by m: by a version or by

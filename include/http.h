@@ -59,6 +59,30 @@ void http_url_shown(const char *url, char *out, size_t size);
 bool http_get(http *h, const char *url, const http_sink *sink, char *err,
 	      size_t errlen);
 
+/* A request beyond a plain GET (the OCI distribution API needs these).
+ * headers: "Name: value" lines to send, NULL-terminated, or NULL.
+ * header: called with each header line of each answer as received
+ * (without the line end), and with (NULL, 0) at the start of each answer
+ * (a redirect or an interim answer), so that the receiver can forget the
+ * previous answer's headers; NULL when not wanted. answer_status: a 4xx
+ * status that is an answer for the caller (401 with its challenge), not
+ * an error; 0 for none. Its body is never delivered to the sink. */
+typedef struct {
+	const char *method; /* "GET" or "HEAD"; NULL: GET */
+	const char *const *headers;
+	void (*header)(void *ctx, const char *line, size_t len);
+	void *header_ctx;
+	long answer_status;
+} http_req;
+
+/* As http_get, with the method, headers and answer status of req, and
+ * the final status into *status (when status is not NULL). sink may be
+ * NULL (a HEAD, or a body nobody reads). Messages start with the
+ * method: "HEAD URL: HTTP 404 Not Found". */
+bool http_request(http *h, const char *url, const http_req *req,
+		  const http_sink *sink, long *status, char *err,
+		  size_t errlen);
+
 /* GET url into b (reset first), at most max bytes. */
 bool http_get_buf(http *h, const char *url, buf *b, size_t max, char *err,
 		  size_t errlen);

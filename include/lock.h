@@ -1,6 +1,10 @@
-/* lock.h - matrix.lock.json: resolved releases, one per series.
+/* lock.h - matrix.lock.json: resolved releases, one per series, and the
+ * digests of the base images.
  *
  *   {
+ *     "bases": {
+ *       "debian:bookworm-slim": {"digest": "sha256:..."}
+ *     },
  *     "matrixc": 1,
  *     "releases": {
  *       "3.13": {"sha256": "...", "url": "https://...", "version": "3.13.5"}
@@ -8,7 +12,8 @@
  *   }
  *
  * Keys are the series specs of matrix.yaml ("3.13", "3.15-rc", or an exact
- * "3.6.3"). Written with sorted keys, two-space indent and a final newline
+ * "3.6.3"). Base keys are the images as matrix.yaml or a hook names them
+ * (never with a digest); "bases" is absent when there are none. Written with sorted keys, two-space indent and a final newline
  * so that diffs read well. This module and the updater are the users of
  * jansson for the lock file.
  */
@@ -33,10 +38,19 @@ typedef struct {
 			    published checksum */
 } lock_entry;
 
+/* A base image's digest: the manifest list, OCI index or manifest its tag
+ * named when `matrixc update` last resolved it. */
+typedef struct {
+	pstr image;  /* "debian:bookworm-slim" */
+	pstr digest; /* "sha256:" and 64 lowercase hex digits */
+} lock_base;
+
 typedef struct {
 	const char *file;
 	lock_entry *v; /* sorted by key (strcmp) */
 	size_t n, cap;
+	lock_base *bases; /* sorted by image (strcmp) */
+	size_t nbases, capbases;
 } lockfile;
 
 /* Parse text into lf. Errors carry file:line:col from jansson. Returns
@@ -52,6 +66,13 @@ lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
 		     const char *version, const char *url, const char *sha256);
 /* Remove the entry at index i (keeps the order). */
 void lock_remove(lockfile *lf, size_t i);
+/* The digest entry of base image, or NULL (a binary search). */
+const lock_base *lock_find_base(const lockfile *lf, const char *image);
+/* Insert or replace image's digest (strings copied into a); valid until
+ * the next lock_set_base. */
+lock_base *lock_set_base(arena *a, lockfile *lf, const char *image,
+			 const char *digest);
+void lock_remove_base(lockfile *lf, size_t i);
 /* Why url cannot be the source of CPython version (any version when
  * NULL), or NULL when it can: an http(s) URL (names.h) whose path holds
  * no "." or ".." segment and no percent-encoding, and whose file name is

@@ -106,6 +106,10 @@ typedef struct {
 					 * default "generated" */
 	size_t max_cells;
 	srcpos max_cells_at;
+	bool pin_bases;                 /* FROM image@digest from the lock;
+					 * default true */
+	srcpos pin_bases_at;            /* where pin_bases: false was set */
+	pstr label_source, label_url;   /* labels: OCI source and url */
 } matrix;
 
 /* Validate root (from yaml_load) into m. Returns false when any error was

@@ -25,7 +25,8 @@
 #include "lock.h"
 #include "matrix.h"
 
-/* One line of `update` output: "3.13: 3.13.4 -> 3.13.5". */
+/* One line of `update` output: "3.13: 3.13.4 -> 3.13.5", or for a base
+ * image "debian:bookworm-slim: sha256:... -> sha256:...". */
 typedef struct {
 	const char *key;
 	const char *from; /* NULL: the series had no lock entry */
@@ -43,6 +44,9 @@ typedef struct {
 	size_t nchanges;
 	size_t input_failures; /* out: specs with no matching release */
 	size_t env_failures;   /* out: specs the network or server failed */
+	const char **bases;    /* out: the base images the cells use, when
+				  update_bases ran (for --prune) */
+	size_t nbases;
 } update_ctx;
 
 typedef enum {
@@ -56,5 +60,12 @@ typedef enum {
  * of those that resolved, whatever happened to the others. */
 update_status update_resolve(update_ctx *u, const version_spec *const *specs,
 			     size_t n, lockfile *lf);
+
+/* Resolve each of images[0..n) (base images, each once) to the digest
+ * its tag names now (oci.h), into lf's bases; with check_only, only
+ * compare. Every image is tried; an image that fails counts in
+ * env_failures and leaves its entry as it was. */
+update_status update_bases(update_ctx *u, const char *const *images,
+			   size_t n, lockfile *lf);
 
 #endif

@@ -200,16 +200,8 @@ static void lock_warnings(compilation *c)
 	}
 }
 
-int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
+int compile_cells(compilation *c)
 {
-	memset(c, 0, sizeof *c);
-	c->a = arena_new();
-	c->d = diag_new(LIMIT_DIAGNOSTICS);
-	int r = load_matrix(c, o);
-	if (r || stage == UPTO_MATRIX)
-		return r;
-	if ((r = load_lock(c)))
-		return r;
 	if (!expand_cells(c->a, c->d, &c->m, &c->lock, &c->all))
 		return EXIT_INPUT;
 	/* the watchdog ends the process, with EXIT_INPUT, in a step of the
@@ -220,8 +212,21 @@ int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
 		hooked = hooks_run(c->a, c->d, &c->m, &c->all);
 		watchdog_stop();
 	}
-	if (!hooked)
-		return EXIT_INPUT;
+	return hooked ? EXIT_OK : EXIT_INPUT;
+}
+
+int compile_run(compilation *c, const cli_opts *o, compile_stage stage)
+{
+	memset(c, 0, sizeof *c);
+	c->a = arena_new();
+	c->d = diag_new(LIMIT_DIAGNOSTICS);
+	int r = load_matrix(c, o);
+	if (r || stage == UPTO_MATRIX)
+		return r;
+	if ((r = load_lock(c)))
+		return r;
+	if ((r = compile_cells(c)))
+		return r;
 	if (!plan_build(c->a, c->d, &c->m, &c->all, &c->p))
 		return EXIT_INPUT;
 	/* after the run's own warnings, and only when it has no errors:
@@ -250,12 +255,54 @@ const char *compile_out_dir(const compilation *c, const cli_opts *o)
 	return beside(c->a, c->dir, c->m.output.s);
 }
 
+/* Give each cell of the plan its base's digest from the lock file. A
+ * base with none is an error at the base (its matrix.yaml line or the
+ * hook line that set it), once per base; a base written with a digest
+ * is pinned already. */
+static bool pin_bases(compilation *c)
+{
+	bool ok = true, noted = false;
+	const char **missing = arena_alloc(c->a, (c->p.cells.n + 1) *
+						     sizeof *missing);
+	size_t nmissing = 0;
+	for (size_t i = 0; i < c->p.cells.n; i++) {
+		cell *x = c->p.cells.v[i];
+		if (!x->base.s || strchr(x->base.s, '@'))
+			continue;
+		const lock_base *b = lock_find_base(&c->lock, x->base.s);
+		if (b) {
+			x->base_digest = b->digest.s;
+			continue;
+		}
+		ok = false;
+		size_t k = 0;
+		while (k < nmissing && strcmp(missing[k], x->base.s) != 0)
+			k++;
+		if (k < nmissing)
+			continue;
+		missing[nmissing++] = x->base.s;
+		diag_error(c->d, x->base.at.file ? x->base.at : x->origin,
+			   "base image '%s' has no digest in %s", x->base.s,
+			   c->lock_path);
+		if (!noted)
+			diag_note(c->d, srcpos_file(NULL),
+				  "'matrixc update' resolves the digests of the "
+				  "base images into the lock file; 'pin_bases: "
+				  "false' in %s builds on the moving tags instead",
+				  c->matrix_path);
+		noted = true;
+	}
+	return ok;
+}
+
 /* Compile and emit; on success os holds every generated file. */
 static int compile_emit(compilation *c, const cli_opts *o, outset *os)
 {
 	int r = compile_run(c, o, UPTO_PLAN);
 	if (r)
 		return r;
+	if (c->m.pin_bases && !pin_bases(c))
+		return EXIT_INPUT;
 	outset_init(os);
 	if (!emit_all(&c->p, os, c->d))
 		return EXIT_INPUT;
@@ -302,6 +349,11 @@ int cmd_generate(const cli_opts *o)
 	outdir_stats st;
 	int r = compile_emit(&c, o, &os);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
+	if (!r && !c.m.pin_bases)
+		diag_warning(c.d, c.m.pin_bases_at,
+			     "pin_bases is false: the Dockerfiles name base "
+			     "images by tag, so two builds of one commit may "
+			     "start from different images");
 	if (!r && (!output_is_real(&c, o, dir, "write") ||
 		   !outdir_write(dir, &os, c.d, &st)))
 		r = EXIT_ENV;

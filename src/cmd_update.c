@@ -7,6 +7,11 @@
  * unless --keep-going asks for what did resolve. A series with no matching
  * release is bad input (exit 2); the network, the server and I/O exit 3.
  * --prune also removes the entries that no matrix entry uses.
+ * Without series named on the command line, and unless matrix.yaml says
+ * pin_bases: false, update also resolves every
+ * base image a cell uses (after the hooks, which may move a cell to
+ * another base) to its digest over the OCI distribution API (oci.h), and
+ * --prune drops the bases no cell uses.
  * Network knobs come from the environment so that a pipeline or a test
  * can tighten them without new flags:
  *
@@ -176,6 +181,61 @@ static int write_lock(compilation *c, const lockfile *lf, const buf *old)
 	return rc;
 }
 
+/* Whether lf has an entry for every version and include of the matrix:
+ * the cells (and so their bases) can be expanded only then. */
+static bool releases_complete(const matrix *m, const lockfile *lf)
+{
+	for (size_t i = 0; i < m->nversions; i++)
+		if (!lock_find(lf, m->versions[i].spec.s))
+			return false;
+	for (size_t i = 0; i < m->nincludes; i++)
+		if (m->includes[i].version.s &&
+		    !lock_find(lf, m->includes[i].version.s))
+			return false;
+	return true;
+}
+
+/* The base images of the cells that are built, each once, in the order
+ * the cells come; those written with a digest are pinned already. NULL
+ * after the hooks failed (reported). */
+static const char **cell_bases(compilation *c, const lockfile *lf, size_t *n)
+{
+	c->lock = *lf;
+	if (compile_cells(c))
+		return NULL;
+	const char **v = arena_alloc(c->a, (c->all.n + 1) * sizeof *v);
+	*n = 0;
+	for (size_t i = 0; i < c->all.n; i++) {
+		const cell *x = c->all.v[i];
+		if (x->skip || !x->base.s || strchr(x->base.s, '@'))
+			continue;
+		size_t k = 0;
+		while (k < *n && strcmp(v[k], x->base.s) != 0)
+			k++;
+		if (k == *n)
+			v[(*n)++] = x->base.s;
+	}
+	return v;
+}
+
+/* Resolve the bases of the cells into lf, after the releases. */
+static int resolve_bases(compilation *c, lockfile *lf, update_ctx *u)
+{
+	if (!releases_complete(&c->m, lf)) {
+		diag_note(c->d, srcpos_file(NULL),
+			  "base images not checked: the lock file lacks "
+			  "releases, so the cells cannot be made");
+		return EXIT_OK;
+	}
+	size_t n;
+	const char **bases = cell_bases(c, lf, &n);
+	if (!bases)
+		return EXIT_INPUT;
+	u->bases = bases;
+	u->nbases = n;
+	return update_bases(u, bases, n, lf) == UPDATE_OK ? EXIT_OK : EXIT_ENV;
+}
+
 static int resolve(compilation *c, const cli_opts *o,
 		   const version_spec *const *specs, size_t n, lockfile *lf,
 		   update_ctx *u)
@@ -196,9 +256,12 @@ static int resolve(compilation *c, const cli_opts *o,
 		return EXIT_ENV;
 	}
 	update_status st = update_resolve(u, specs, n, lf);
+	int rc = st == UPDATE_OK ? EXIT_OK : st == UPDATE_INPUT ? EXIT_INPUT : EXIT_ENV;
+	if (rc == EXIT_OK && o->nargs == 0 && c->m.pin_bases)
+		rc = resolve_bases(c, lf, u);
 	http_free(u->h);
 	u->h = NULL;
-	return st == UPDATE_OK ? EXIT_OK : st == UPDATE_INPUT ? EXIT_INPUT : EXIT_ENV;
+	return rc;
 }
 
 /* update --prune: drop the entries no matrix entry uses, as changes. */
@@ -216,6 +279,24 @@ static void prune(compilation *c, lockfile *lf, update_ctx *u)
 					(u->nchanges + 1) * sizeof ch);
 		u->changes[u->nchanges++] = ch;
 		lock_remove(lf, i);
+	}
+	if (!u->bases) /* the bases were not resolved: none is known unused */
+		return;
+	for (size_t i = 0; i < lf->nbases;) {
+		const lock_base *b = &lf->bases[i];
+		size_t k = 0;
+		while (k < u->nbases && strcmp(u->bases[k], b->image.s) != 0)
+			k++;
+		if (k < u->nbases) {
+			i++;
+			continue;
+		}
+		update_change ch = {b->image.s, b->digest.s, NULL};
+		u->changes = arena_grow(c->a, u->changes,
+					u->nchanges * sizeof ch,
+					(u->nchanges + 1) * sizeof ch);
+		u->changes[u->nchanges++] = ch;
+		lock_remove_base(lf, i);
 	}
 }
 

@@ -27,6 +27,7 @@
 #include "contentid.h"
 #include "emit.h"
 #include "names.h"
+#include "oci.h"
 #include "quote.h"
 
 #define PYORG_PREFIX "https://www.python.org/ftp/python/"
@@ -319,10 +320,21 @@ static void apt_install(buf *b, const char *const *tools, size_t ntools,
 
 /* --- builder stage --------------------------------------------------- */
 
-static void builder_head(buf *b, const cell *c)
+/* FROM image:tag@sha256:... when the lock pins the base: the tag stays
+ * for people, the digest decides what is pulled. */
+static void from_line(buf *b, const cell *c)
 {
 	buf_puts(b, "\nFROM ");
 	buf_puts(b, c->base.s);
+	if (c->base_digest) {
+		buf_putc(b, '@');
+		buf_puts(b, c->base_digest);
+	}
+}
+
+static void builder_head(buf *b, const cell *c)
+{
+	from_line(b, c);
 	buf_puts(b, " AS builder\n");
 	buf_puts(b, "ARG PKG_PROXY=\"\"\n");
 	/* empty: the lock's URL; else a mirror in python.org's layout */
@@ -596,10 +608,48 @@ static void smoke_test(buf *b, const cell *c)
 	buf_putc(b, '\n');
 }
 
-static void runtime(buf *b, const cell *c)
+/* --- OCI labels ------------------------------------------------------ */
+
+static void label(buf *b, const char *key, const char *value)
 {
-	buf_puts(b, "\nFROM ");
-	buf_puts(b, c->base.s);
+	buf_puts(b, " \\\n\torg.opencontainers.image.");
+	buf_puts(b, key);
+	buf_putc(b, '=');
+	quote_docker(b, value);
+}
+
+/* The standard labels, last in the image, after every step that takes
+ * long: REVISION and CREATED change on every commit, and a build
+ * argument's new value misses the cache of every step after its ARG.
+ * No timestamp here: CREATED is empty unless the build passes one. */
+static void labels(buf *b, const plan *p, const cell *c)
+{
+	const matrix *m = p->m;
+	buf base;
+	buf_init(&base, 0);
+	oci_qualified_name(&base, c->base.s);
+	buf_puts(b, "# org.opencontainers.image.revision and .created: "
+		    "--build-arg REVISION=<commit> CREATED=<RFC 3339 time>\n");
+	buf_puts(b, "ARG REVISION=\"\"\nARG CREATED=\"\"\n");
+	buf_puts(b, "LABEL org.opencontainers.image.title=");
+	quote_docker(b, m->image.s ? m->image.s : "python");
+	label(b, "version", c->tag.s);
+	if (m->label_source.s)
+		label(b, "source", m->label_source.s);
+	label(b, "url", m->label_url.s ? m->label_url.s
+				       : "https://www.python.org/");
+	label(b, "licenses", "PSF-2.0");
+	label(b, "base.name", buf_str(&base));
+	if (c->base_digest)
+		label(b, "base.digest", c->base_digest);
+	buf_puts(b, " \\\n\torg.opencontainers.image.revision=\"${REVISION}\""
+		    " \\\n\torg.opencontainers.image.created=\"${CREATED}\"\n");
+	buf_release(&base);
+}
+
+static void runtime(buf *b, const plan *p, const cell *c)
+{
+	from_line(b, c);
 	buf_puts(b, "\nARG PKG_PROXY=\"\"\n");
 	/* scripts written for the official images read it */
 	buf_puts(b, "ENV PYTHON_VERSION=");
@@ -611,6 +661,7 @@ static void runtime(buf *b, const cell *c)
 		    RUN_PACKAGES);
 	buf_puts(b, "COPY --from=builder /usr/local /usr/local\n");
 	smoke_test(b, c);
+	labels(b, p, c);
 	buf_printf(b, "CMD [\"%s\"]\n", python_bin(c));
 }
 
@@ -641,7 +692,7 @@ static void dockerfile_cell(emit_ctx *ctx, const cell *c)
 		   c->version_str, c->variant->name.s, c->pgo.on ? "on" : "off",
 		   c->lto.on ? "on" : "off", c->pip.on ? "on" : "off");
 	builder(b, c);
-	runtime(b, c);
+	runtime(b, ctx->p, c);
 	content_id(b);
 }
 

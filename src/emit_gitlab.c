@@ -355,6 +355,7 @@ static void publish_script(gitlab *g, const matrix *m)
 	buf_printf(&s,
 		   "  docker build --pull --cache-from \"$published\" "
 		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
+		   "    --build-arg REVISION=\"$CI_COMMIT_SHA\" \\\n"
 		   "    -t \"%s:$MATRIXC_TAG\" -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
 		   "  for ref in $refs; do\n"
 		   "    docker tag \"%s:$MATRIXC_TAG\" \"$ref\"\n"

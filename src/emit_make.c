@@ -35,10 +35,14 @@ static void variables(buf *b, const plan *p)
 		    "mirror in python.org's\n# layout "
 		    "(PYTHON_MIRROR=https://mirror.example/ftp/python)\n"
 		    "PYTHON_MIRROR ?=\n"
-		    "PKG_PROXY ?=\n\n"
+		    "PKG_PROXY ?=\n"
+		    "# The commit, for the label org.opencontainers.image.revision "
+		    "(make build REVISION=$(git rev-parse HEAD))\n"
+		    "REVISION ?=\n\n"
 		    "HERE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))\n"
 		    "BUILD_ARGS = --build-arg PYTHON_MIRROR=$(PYTHON_MIRROR) "
-		    "--build-arg PKG_PROXY=$(PKG_PROXY)\n\n"
+		    "--build-arg PKG_PROXY=$(PKG_PROXY) "
+		    "--build-arg REVISION=$(REVISION)\n\n"
 		    ".DEFAULT_GOAL := help\n.SUFFIXES:\n");
 }
 

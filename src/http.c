@@ -44,6 +44,8 @@ typedef struct {
 	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
 	CURLcode (*easy_perform)(CURL *c);
 	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
 } curl_api;
 
 struct http {
@@ -57,6 +59,8 @@ typedef struct {
 	const curl_api *api;
 	CURL *curl;
 	const http_sink *sink;
+	const http_req *req;
+	const char *method; /* for messages */
 	size_t got;
 	bool too_big, sink_failed;
 	size_t cap; /* the cap too_big refers to */
@@ -93,6 +97,8 @@ static const dynlib_fn curl_fns[] = {
     FN(easy_getinfo, "curl_easy_getinfo"),
     FN(easy_perform, "curl_easy_perform"),
     FN(easy_strerror, "curl_easy_strerror"),
+    FN(slist_append, "curl_slist_append"),
+    FN(slist_free_all, "curl_slist_free_all"),
 };
 #undef FN
 
@@ -205,7 +211,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	size_t len = size * n;
 	if (!length_ok(x, p, len))
 		return 0;
-	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+	bool status_line = len > 5 && memcmp(p, "HTTP/", 5) == 0;
+	if (x->req->header) {
+		size_t k = len;
+		while (k > 0 && (p[k - 1] == '\r' || p[k - 1] == '\n'))
+			k--;
+		if (status_line)
+			x->req->header(x->req->header_ctx, NULL, 0);
+		else if (k > 0)
+			x->req->header(x->req->header_ctx, p, k);
+	}
+	if (status_line) {
 		const char *sp = memchr(p, ' ', len);
 		const char *end = p + len;
 		x->reason[0] = '\0';
@@ -295,11 +311,16 @@ static const char *last_part(const char *url)
 	return s;
 }
 
-static void set_options(http *h, const char *url, xfer *x, char *errbuf)
+static void set_options(http *h, const char *url, xfer *x,
+			struct curl_slist *headers, char *errbuf)
 {
 	CURL *c = h->curl;
 	h->api.easy_reset(c);
 	h->api.easy_setopt(c, CURLOPT_URL, url);
+	if (strcmp(x->method, "HEAD") == 0)
+		h->api.easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (headers)
+		h->api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	h->api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	h->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	h->api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -350,47 +371,51 @@ static attempt_result curl_failure(const http *h, const xfer *x, CURLcode rc,
 				   char *err, size_t errlen)
 {
 	if (x->sink_failed) {
-		snprintf(err, errlen, "GET %s: %s", url, x->sink_err);
+		snprintf(err, errlen, "%s %s: %s", x->method, url, x->sink_err);
 		return ATTEMPT_FAIL;
 	}
 	if (x->too_big && x->announced) {
-		snprintf(err, errlen, "GET %s: response larger than %zu bytes "
-			 "(Content-Length: %llu; refused unread)", url, x->cap,
+		snprintf(err, errlen, "%s %s: response larger than %zu bytes "
+			 "(Content-Length: %llu; refused unread)", x->method, url, x->cap,
 			 x->announced);
 		return ATTEMPT_FAIL;
 	}
 	if (x->too_big) {
-		snprintf(err, errlen, "GET %s: response larger than %zu bytes",
-			 url, x->cap);
+		snprintf(err, errlen, "%s %s: response larger than %zu bytes",
+			 x->method, url, x->cap);
 		return ATTEMPT_FAIL;
 	}
 	if (rc == CURLE_TOO_MANY_REDIRECTS) {
-		snprintf(err, errlen, "GET %s: more than %ld redirects", url,
-			 h->o.max_redirects);
+		snprintf(err, errlen, "%s %s: more than %ld redirects",
+			 x->method, url, h->o.max_redirects);
 		return ATTEMPT_FAIL;
 	}
 	const char *what = errbuf[0] ? errbuf : h->api.easy_strerror(rc);
 	long os_errno = 0;
 	h->api.easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
 	if (rc == CURLE_COULDNT_CONNECT && os_errno)
-		snprintf(err, errlen, "GET %s: %s (%s)", url, what,
+		snprintf(err, errlen, "%s %s: %s (%s)", x->method, url, what,
 			 strerror((int)os_errno));
 	else if (rc == CURLE_PARTIAL_FILE)
-		snprintf(err, errlen, "GET %s: truncated response (%s)", url,
-			 what);
+		snprintf(err, errlen, "%s %s: truncated response (%s)",
+			 x->method, url, what);
 	else
-		snprintf(err, errlen, "GET %s: %s", url, what);
+		snprintf(err, errlen, "%s %s: %s", x->method, url, what);
 	return transient(rc) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
 }
 
 static attempt_result attempt(http *h, const char *url, const char *shown,
-			      const http_sink *sink, char *err, size_t errlen)
+			      const http_req *req, struct curl_slist *headers,
+			      const http_sink *sink, long *status_out,
+			      char *err, size_t errlen)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	xfer x = {.api = &h->api, .curl = h->curl, .sink = sink, .progress = h->o.progress};
+	xfer x = {.api = &h->api, .curl = h->curl, .sink = sink, .req = req,
+		  .progress = h->o.progress};
+	x.method = req->method ? req->method : "GET";
 	x.name = last_part(url);
 	x.start_ms = now_ms();
-	set_options(h, url, &x, errbuf);
+	set_options(h, url, &x, headers, errbuf);
 	sink->begin(sink->ctx);
 	CURLcode rc = h->api.easy_perform(h->curl);
 	if (x.shown) /* the terminal line is for now: leave it clean */
@@ -398,9 +423,11 @@ static attempt_result attempt(http *h, const char *url, const char *shown,
 	if (rc != CURLE_OK)
 		return curl_failure(h, &x, rc, errbuf, shown, err, errlen);
 	long status = status_of(&h->api, h->curl);
-	if (status >= 200 && status <= 299)
+	*status_out = status;
+	if ((status >= 200 && status <= 299) ||
+	    (req->answer_status && status == req->answer_status))
 		return ATTEMPT_OK;
-	snprintf(err, errlen, "GET %s: HTTP %ld%s%s", shown, status,
+	snprintf(err, errlen, "%s %s: HTTP %ld%s%s", x.method, shown, status,
 		 x.reason[0] ? " " : "", x.reason);
 	return status >= 500 && status <= 599 ? ATTEMPT_RETRY : ATTEMPT_FAIL;
 }
@@ -422,29 +449,77 @@ void http_url_shown(const char *url, char *out, size_t size)
 		snprintf(out, size, "%s", url);
 }
 
-bool http_get(http *h, const char *url, const http_sink *sink, char *err,
-	      size_t errlen)
+static void null_begin(void *ctx)
 {
-	long delay = h->o.backoff_ms;
+	(void)ctx;
+}
+
+static bool null_data(void *ctx, const void *p, size_t n, char *err,
+		      size_t len)
+{
+	(void)ctx, (void)p, (void)n, (void)err, (void)len;
+	return true;
+}
+
+/* The request headers as libcurl's list; *ok false when out of memory. */
+static struct curl_slist *header_list(const http *h, const http_req *req,
+				      bool *ok)
+{
+	struct curl_slist *l = NULL;
+	*ok = true;
+	for (size_t i = 0; req->headers && req->headers[i]; i++) {
+		struct curl_slist *n = h->api.slist_append(l, req->headers[i]);
+		if (!n) {
+			h->api.slist_free_all(l);
+			*ok = false;
+			return NULL;
+		}
+		l = n;
+	}
+	return l;
+}
+
+bool http_request(http *h, const char *url, const http_req *req,
+		  const http_sink *sink, long *status, char *err,
+		  size_t errlen)
+{
+	static const http_sink discard = {null_begin, null_data, NULL, 0};
+	long delay = h->o.backoff_ms, got = 0;
 	char shown[2100];
 	http_url_shown(url, shown, sizeof shown);
+	bool listed;
+	struct curl_slist *headers = header_list(h, req, &listed);
+	if (!listed) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	attempt_result r = ATTEMPT_FAIL;
 	for (unsigned i = 0;; i++) {
-		attempt_result r = attempt(h, url, shown, sink, err, errlen);
-		if (r == ATTEMPT_OK)
-			return true;
-		if (r == ATTEMPT_FAIL)
-			return false;
-		if (i == h->o.retries)
+		r = attempt(h, url, shown, req, headers, sink ? sink : &discard,
+			    &got, err, errlen);
+		if (r != ATTEMPT_RETRY || i == h->o.retries)
 			break;
 		sleep_ms(delay);
 		if (delay < 60000) /* doubled, up to a minute */
 			delay *= 2;
 	}
+	h->api.slist_free_all(headers);
+	if (status)
+		*status = got;
+	if (r != ATTEMPT_RETRY)
+		return r == ATTEMPT_OK;
 	size_t len = strlen(err);
 	if (h->o.retries > 0 && len < errlen)
 		snprintf(err + len, errlen - len, " (gave up after %u attempts)",
 			 h->o.retries + 1);
 	return false;
+}
+
+bool http_get(http *h, const char *url, const http_sink *sink, char *err,
+	      size_t errlen)
+{
+	static const http_req get = {NULL, NULL, NULL, NULL, 0};
+	return http_request(h, url, &get, sink, NULL, err, errlen);
 }
 
 static void buf_begin(void *ctx)

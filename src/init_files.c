@@ -22,6 +22,17 @@ const init_file init_files[] = {
 	    "    user: DOCKERHUB_USER\n"
 	    "    password: DOCKERHUB_TOKEN\n"
 	    "base: debian:bookworm-slim\n"
+	    "# Base images float by tag: the machine this repository is maintained on\n"
+	    "# has no network access to Docker Hub, so the lock file cannot hold real\n"
+	    "# digests, and matrixc never writes one it did not resolve itself. To pin\n"
+	    "# every FROM to a digest (FROM image:tag@sha256:...), delete this line and\n"
+	    "# run `matrixc update` on a machine that reaches the registries, then\n"
+	    "# `matrixc generate` (README: \"Pinning base images\").\n"
+	    "pin_bases: false\n"
+	    "# Where the OCI labels org.opencontainers.image.source and .url point.\n"
+	    "labels:\n"
+	    "  source: https://gitlab.example.com/your-group/your-project\n"
+	    "  url: https://www.python.org/\n"
 	    "versions: [\"3.14\", \"3.13\", \"3.12\", \"3.11\", \"3.10\", \"3.9\", \"3.6\", \"2.7\"]\n"
 	    "variants:\n"
 	    "  wee: {}\n"
@@ -33,7 +44,7 @@ const init_file init_files[] = {
 	    "ci:\n"
 	    "  image: docker:27\n"
 	    "  services: [docker:27-dind]\n",
-	 851},
+	 1458},
 	{"matrix.lock.json",
 	    "{\n"
 	    "  \"matrixc\": 1,\n"
@@ -518,6 +529,16 @@ const init_file init_files[] = {
 	    "    },\n"
 	    "    \"base\": {\"description\": \"The default base image (debian:bookworm-slim).\", \"$ref\": \"#/$defs/text\"},\n"
 	    "    \"lock\": {\"description\": \"The lock file, beside matrix.yaml (default matrix.lock.json).\", \"$ref\": \"#/$defs/text\"},\n"
+	    "    \"pin_bases\": {\"description\": \"true (default): every FROM is image:tag@sha256:digest from the lock file's bases ('matrixc update' resolves them). false: FROM image:tag, with a warning.\", \"type\": \"boolean\"},\n"
+	    "    \"labels\": {\n"
+	    "      \"description\": \"Values of the OCI labels that matrixc cannot know.\",\n"
+	    "      \"type\": \"object\",\n"
+	    "      \"additionalProperties\": false,\n"
+	    "      \"properties\": {\n"
+	    "        \"source\": {\"description\": \"org.opencontainers.image.source: where this repository is (omitted when not set).\", \"$ref\": \"#/$defs/text\"},\n"
+	    "        \"url\": {\"description\": \"org.opencontainers.image.url (default https://www.python.org/).\", \"$ref\": \"#/$defs/text\"}\n"
+	    "      }\n"
+	    "    },\n"
 	    "    \"versions\": {\n"
 	    "      \"description\": \"Series (\\\"3.13\\\", \\\"3.15-rc\\\") or exact versions (\\\"3.6.3\\\"). Quote them: 3.10 unquoted is the number 3.1.\",\n"
 	    "      \"type\": \"array\",\n"
@@ -629,7 +650,7 @@ const init_file init_files[] = {
 	    "    }\n"
 	    "  }\n"
 	    "}\n",
-	 5423},
+	 6088},
 	{".pre-commit-config.yaml",
 	    "# pre-commit: refuse a commit whose generated/ is out of step with\n"
 	    "# matrix.yaml, lua/ or matrix.lock.json (matrixc must be on PATH).\n"

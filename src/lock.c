@@ -91,12 +91,13 @@ static bool is_key(const scanner *s)
 	return q < s->end && *q == ':';
 }
 
-/* Positions of the keys of the top-level "releases" object, in document
- * order, into at[max] (and their offsets in text into off[max]); returns
- * how many. */
-static size_t release_keys(const char *file, const char *text, size_t len,
-			   srcpos *at, size_t *off, size_t max)
+/* Positions of the keys of the top-level object top ("releases" or
+ * "bases"), in document order, into at[max] (and their offsets in text
+ * into off[max]); returns how many. */
+static size_t object_keys(const char *file, const char *text, size_t len,
+			  const char *top, srcpos *at, size_t *off, size_t max)
 {
+	size_t toplen = strlen(top);
 	scanner s = {text, text + len, 1, 1};
 	int depth = 0, releases_depth = -1;
 	bool next_is_releases = false;
@@ -112,8 +113,8 @@ static size_t release_keys(const char *file, const char *text, size_t len,
 				off[n] = (size_t)(raw - 1 - text);
 				at[n++] = here;
 			}
-			next_is_releases = key && depth == 1 && rn == 8 &&
-					   !memcmp(raw, "releases", 8);
+			next_is_releases = key && depth == 1 && rn == toplen &&
+					   !memcmp(raw, top, toplen);
 			continue;
 		}
 		if (c == '{' || c == '[') {
@@ -339,6 +340,75 @@ static bool parse_entry(arena *a, diag *d, const entry_src *src,
 	return check_entry(d, e, src->text ? src : NULL);
 }
 
+/* --- base images ------------------------------------------------------- */
+
+static const char *check_base_digest(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) != 0 || name_check_sha256(s + 7))
+		return "a digest is 'sha256:' and 64 lowercase hex digits";
+	return NULL;
+}
+
+static bool parse_base(arena *a, diag *d, const entry_src *src,
+		       const char *key, json_t *val, lockfile *lf)
+{
+	const char *why = name_check_image(key);
+	if (!why && strchr(key, '@'))
+		why = "the key is the image as matrix.yaml or a hook names it, "
+		      "without a digest";
+	if (why) {
+		diag_error(d, src->at, "base '%s': invalid image: %s", key, why);
+		return false;
+	}
+	json_t *dg = json_is_object(val) ? json_object_get(val, "digest") : NULL;
+	if (!json_is_string(dg)) {
+		diag_error(d, dg ? field_pos(src, "digest") : src->at,
+			   "base '%s' needs an object with a string 'digest'",
+			   key);
+		return false;
+	}
+	const char *digest = json_string_value(dg);
+	if ((why = check_base_digest(digest))) {
+		diag_error(d, field_pos(src, "digest"),
+			   "base '%s': invalid digest '%s': %s", key, digest,
+			   why);
+		return false;
+	}
+	lock_base *b = lock_set_base(a, lf, key, digest);
+	b->image.at = src->at;
+	b->digest.at = field_pos(src, "digest");
+	return true;
+}
+
+/* "bases": {"debian:bookworm-slim": {"digest": "sha256:..."}}, optional */
+static bool parse_bases(arena *a, diag *d, const char *file, const char *text,
+			size_t len, json_t *root, lockfile *lf)
+{
+	json_t *bases = json_object_get(root, "bases");
+	if (!bases)
+		return true;
+	if (!json_is_object(bases)) {
+		diag_error(d, locate(file, text, len, "bases", NULL),
+			   "\"bases\" must be an object");
+		return false;
+	}
+	size_t count = json_object_size(bases), i = 0;
+	srcpos *at = arena_alloc(a, (count + 1) * sizeof *at);
+	size_t *off = arena_alloc(a, (count + 1) * sizeof *off);
+	size_t found = object_keys(file, text, len, "bases", at, off, count);
+	bool ok = true;
+	const char *key;
+	json_t *val;
+	json_object_foreach(bases, key, val) {
+		entry_src src = {NULL, len, 0, {file, 1, 1}};
+		if (found == count)
+			src = (entry_src){text, len, off[i], at[i]};
+		ok &= parse_base(a, d, &src, key, val, lf);
+		i++;
+	}
+	return ok;
+}
+
 static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 		       size_t len, json_t *root, lockfile *lf)
 {
@@ -362,7 +432,7 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 	size_t count = json_object_size(rel), i = 0;
 	srcpos *at = arena_alloc(a, (count + 1) * sizeof *at);
 	size_t *off = arena_alloc(a, (count + 1) * sizeof *off);
-	size_t found = release_keys(file, text, len, at, off, count);
+	size_t found = object_keys(file, text, len, "releases", at, off, count);
 	bool ok = true;
 	const char *key;
 	json_t *val;
@@ -374,7 +444,7 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 			ok = false;
 		i++;
 	}
-	return ok;
+	return parse_bases(a, d, file, text, len, root, lf) && ok;
 }
 
 bool lock_parse(arena *a, diag *d, const char *file, const char *text,
@@ -450,6 +520,64 @@ lock_entry *lock_set(arena *a, lockfile *lf, const char *key,
 	return e;
 }
 
+/* Where image is in lf->bases (sorted), or where it would go. */
+static size_t base_slot(const lockfile *lf, const char *image, bool *found)
+{
+	size_t lo = 0, hi = lf->nbases;
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(lf->bases[mid].image.s, image);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const lock_base *lock_find_base(const lockfile *lf, const char *image)
+{
+	bool found;
+	size_t i = base_slot(lf, image, &found);
+	return found ? &lf->bases[i] : NULL;
+}
+
+lock_base *lock_set_base(arena *a, lockfile *lf, const char *image,
+			 const char *digest)
+{
+	bool found;
+	size_t i = base_slot(lf, image, &found);
+	if (!found) {
+		if (lf->nbases == lf->capbases) {
+			size_t cap = lf->capbases ? lf->capbases * 2 : 8;
+			lf->bases = arena_grow(a, lf->bases,
+					       lf->capbases * sizeof *lf->bases,
+					       cap * sizeof *lf->bases);
+			lf->capbases = cap;
+		}
+		memmove(&lf->bases[i + 1], &lf->bases[i],
+			(lf->nbases - i) * sizeof *lf->bases);
+		lf->nbases++;
+		lf->bases[i].image = (pstr){arena_strdup(a, image),
+					    srcpos_file(lf->file)};
+	}
+	lf->bases[i].digest = (pstr){arena_strdup(a, digest),
+				     srcpos_file(lf->file)};
+	return &lf->bases[i];
+}
+
+void lock_remove_base(lockfile *lf, size_t i)
+{
+	memmove(&lf->bases[i], &lf->bases[i + 1],
+		(lf->nbases - i - 1) * sizeof *lf->bases);
+	lf->nbases--;
+}
+
 void lock_remove(lockfile *lf, size_t i)
 {
 	memmove(&lf->v[i], &lf->v[i + 1], (lf->n - i - 1) * sizeof *lf->v);
@@ -475,6 +603,16 @@ bool lock_format(const lockfile *lf, buf *out)
 	for (size_t i = 0; i < lf->n; i++)
 		json_object_set_new(rel, lf->v[i].key.s, entry_json(&lf->v[i]));
 	json_object_set_new(root, "releases", rel);
+	if (lf->nbases) {
+		json_t *bases = json_object();
+		for (size_t i = 0; i < lf->nbases; i++) {
+			json_t *o = json_object();
+			json_object_set_new(o, "digest",
+					    json_string(lf->bases[i].digest.s));
+			json_object_set_new(bases, lf->bases[i].image.s, o);
+		}
+		json_object_set_new(root, "bases", bases);
+	}
 	char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
 	json_decref(root);
 	if (!s)

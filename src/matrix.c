@@ -663,10 +663,26 @@ static void load_lock_path(loader *l, const ynode *n)
 		l->m->lock_file = p;
 }
 
+/* labels -> {source: url, url: url}: the OCI labels that matrixc cannot
+ * know (where the repository and the project's page are) */
+static void load_labels(loader *l, const ynode *n)
+{
+	static const char *const keys[] = {"source", "url"};
+	if (!expect(l, n, YNODE_MAP, "labels"))
+		return;
+	check_keys(l, n, "labels", keys, 2);
+	const ynode *x;
+	if ((x = ynode_get(n, "source")))
+		l->m->label_source = name_of(l, x, "labels.source", name_check_url);
+	if ((x = ynode_get(n, "url")))
+		l->m->label_url = name_of(l, x, "labels.url", name_check_url);
+}
+
 static const char *const top_keys[] = {
     "matrixc", "image",   "registries", "base",     "lock",  "versions",
     "variants", "exclude", "include",    "tags",     "aliases", "hooks",
-    "configure", "packages", "env",      "ci",       "limits", "output"};
+    "configure", "packages", "env",      "ci",       "limits", "output",
+    "pin_bases", "labels"};
 
 /* A missing key that a "did you mean" already pointed at is not reported
  * twice. */
@@ -726,6 +742,11 @@ static void load_top(loader *l, const ynode *root)
 		load_limits(l, x);
 	if ((x = ynode_get(root, "output")))
 		load_output(l, x);
+	if ((x = ynode_get(root, "pin_bases")) &&
+	    bool_of(l, x, "pin_bases", &m->pin_bases))
+		m->pin_bases_at = x->at;
+	if ((x = ynode_get(root, "labels")))
+		load_labels(l, x);
 }
 
 static const variant *matrix_variant(const matrix *m, const char *name)
@@ -791,6 +812,7 @@ static void check_rule_variants(loader *l, const match_rule *rules, size_t n,
 static void set_defaults(matrix *m)
 {
 	m->alias_series = m->alias_major = true;
+	m->pin_bases = true;
 	m->max_cells = LIMIT_CELLS_DEFAULT;
 	m->ci.max_jobs = 500;
 	m->ci.publish.default_branch = m->ci.publish.tags = true;

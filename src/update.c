@@ -13,6 +13,7 @@
 
 #include "digest.h"
 #include "names.h"
+#include "oci.h"
 #include "pyorg.h"
 
 #define ERR_MAX 768
@@ -273,4 +274,30 @@ update_status update_resolve(update_ctx *u, const version_spec *const *specs,
 	if (u->input_failures)
 		return UPDATE_INPUT;
 	return u->env_failures ? UPDATE_ENV : UPDATE_OK;
+}
+
+update_status update_bases(update_ctx *u, const char *const *images,
+			   size_t n, lockfile *lf)
+{
+	size_t failures = 0;
+	for (size_t i = 0; i < n; i++) {
+		char err[ERR_MAX];
+		const char *got;
+		if (!oci_resolve(u->a, u->h, images[i], &got, err,
+				 sizeof err)) {
+			diag_error(u->d, srcpos_file(NULL), "base image '%s': %s",
+				   images[i], err);
+			failures++;
+			continue;
+		}
+		const lock_base *old = lock_find_base(lf, images[i]);
+		if (old && strcmp(old->digest.s, got) == 0)
+			continue;
+		const char *from = old ? old->digest.s : NULL;
+		if (!u->check_only)
+			lock_set_base(u->a, lf, images[i], got);
+		add_change(u, images[i], from, got);
+	}
+	u->env_failures += failures;
+	return failures ? UPDATE_ENV : UPDATE_OK;
 }

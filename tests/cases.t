@@ -12,7 +12,9 @@
 #
 # Inputs shared by many cases are symbolic links, which the copy follows:
 # lua/ files to the shipped lua/, and matrix.lock.json to lock-3.13.json
-# (3.13 resolved to 3.13.14) beside the cases.
+# (3.13 resolved to 3.13.14) beside the cases. The "bases" digests in the
+# cases' lock files are fixtures, the sha256 of "matrixc test fixture
+# IMAGE", not any real image's (tests/registry.t resolves real ones).
 # The run happens in a fresh copy of the folder, with NO_COLOR set, under
 # $MATRIXC_WRAPPER when set (tests/valgrind.sh sets it to valgrind).
 #

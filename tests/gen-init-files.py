@@ -52,6 +52,8 @@ STARTER_REPLACE = {
          "registry.example.com/your-group/python"),
         ("docker.io/revolutionsystems/python",
          "docker.io/your-namespace/python"),
+        ("source: https://gitlab.com/revsys/docker-builds",
+         "source: https://gitlab.example.com/your-group/your-project"),
         ("registries:\n",
          "registries:                     # placeholders: your repositories\n"),
     ],

@@ -16,7 +16,8 @@ const fs = require('fs');
 
 const [mode, file, expectedFile] = process.argv.slice(2);
 const df = ast.DockerfileParser.parse(fs.readFileSync(file, 'utf8'));
-const builtin = new Set(['PKG_PROXY', 'PYTHON_MIRROR', 'PYTHON_VERSION']);
+const builtin = new Set(['PKG_PROXY', 'PYTHON_MIRROR', 'PYTHON_VERSION',
+  'REVISION', 'CREATED']);
 
 function values() {
   const want = JSON.parse(fs.readFileSync(expectedFile, 'utf8'));

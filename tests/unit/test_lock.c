@@ -147,6 +147,52 @@ static void source_urls(void)
 	}
 }
 
+#define DIGEST(c) "sha256:" SHA(c)
+
+static const char with_bases[] =
+    "{\"bases\": {\n"
+    "\"debian:trixie-slim\": {\"digest\": \"" DIGEST("a") "\"},\n"
+    "\"debian:bookworm-slim\": {\"digest\": \"" DIGEST("b") "\"}\n"
+    "}, \"matrixc\": 1, \"releases\": {}}";
+
+/* Base digests: read, found, replaced, written sorted after releases'
+ * keys in the object's key order ("bases" < "matrixc" < "releases"). */
+static void bases(arena *a, diag *d)
+{
+	lockfile lf = {.file = "l.json"};
+	ok(lock_parse(a, d, "l.json", with_bases, strlen(with_bases), &lf),
+	   "a lock file with bases parses");
+	const lock_base *b = lock_find_base(&lf, "debian:bookworm-slim");
+	ok(lf.nbases == 2 && b && !strcmp(b->digest.s, DIGEST("b")),
+	   "a base is found with its digest");
+	ok(b && b->image.at.line == 3 && b->digest.at.line == 3 &&
+	       b->digest.at.col > 20,
+	   "a base keeps its position (%u:%u)", b ? b->digest.at.line : 0,
+	   b ? b->digest.at.col : 0);
+	ok(!lock_find_base(&lf, "debian:bullseye-slim"), "others are not");
+	lock_set_base(a, &lf, "debian:bullseye-slim", DIGEST("c"));
+	lock_set_base(a, &lf, "debian:trixie-slim", DIGEST("d"));
+	ok(lf.nbases == 3 && !strcmp(lf.bases[0].image.s, "debian:bookworm-slim") &&
+	       !strcmp(lf.bases[1].image.s, "debian:bullseye-slim") &&
+	       !strcmp(lock_find_base(&lf, "debian:trixie-slim")->digest.s,
+		       DIGEST("d")),
+	   "set inserts in order and replaces in place");
+	buf out;
+	buf_init(&out, 0);
+	ok(lock_format(&lf, &out), "the lock file formats");
+	is_str(buf_str(&out),
+	       "{\n  \"bases\": {\n"
+	       "    \"debian:bookworm-slim\": {\n      \"digest\": \"" DIGEST("b") "\"\n    },\n"
+	       "    \"debian:bullseye-slim\": {\n      \"digest\": \"" DIGEST("c") "\"\n    },\n"
+	       "    \"debian:trixie-slim\": {\n      \"digest\": \"" DIGEST("d") "\"\n    }\n"
+	       "  },\n  \"matrixc\": 1,\n  \"releases\": {}\n}\n",
+	       "one base a line group, sorted, readable in a diff");
+	lock_remove_base(&lf, 1);
+	ok(lf.nbases == 2 && !lock_find_base(&lf, "debian:bullseye-slim"),
+	   "a base is removed");
+	buf_release(&out);
+}
+
 int main(void)
 {
 	source_urls();
@@ -155,6 +201,7 @@ int main(void)
 	parsed_out_of_order(a, d);
 	set_in_any_order(a);
 	set_between(a, d);
+	bases(a, d);
 	ok(diag_errors(d) == 0, "no diagnostics");
 	diag_free(d);
 	arena_free(a);
