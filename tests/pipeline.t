@@ -427,7 +427,7 @@ copies() { # the log of a job that copied and built nothing
 
 builds() { # the log of a job that built, with inline cache, and pushed every tag
 	[ "$(count '^buildx imagetools create ')" -eq 0 ] &&
-		[ "$(count '^build --pull --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
+		[ "$(count '^build --pull --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg REVISION=[0-9a-f]* -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
 		[ "$(count '^push ')" -eq 8 ] &&
 		[ "$(count '^tag python:3\.13\.14-wee ')" -eq 8 ] &&
 		grep -q '^push docker.io/example/python:latest$' "$tmp/docker.log"
