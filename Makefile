@@ -5,7 +5,7 @@
 #   make test       the test suite (unit, golden cases, consumers, update,
 #                   registry)
 #   make asan       the same suite under AddressSanitizer + UBSan
-#   make e2e        build a real CPython image with buildah (slow, root)
+#   make e2e        build real CPython images (3.13, 2.7) with buildah (slow, root)
 #   make fresh      the README's first command on a fresh Debian 12 (root)
 #   make test-all   test, asan, e2e and fresh: what CI runs
 #   make bench      benchmark (prints figures)
@@ -109,11 +109,24 @@ asan:
 
 test-all: test asan e2e fresh
 
+# real images, built offline from the generated files (docs/e2e.md):
+# every Debian release the shipped matrix uses, bookworm (3.13) and
+# bullseye (2.7)
 e2e: $(BUILD)/matrixc
-	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh 3.13 wee
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh 2.7 wee
 
 e2e-pgo: $(BUILD)/matrixc
-	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh wee-optimized
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh 3.13 wee-optimized
+
+# 3.11 on bookworm: import nis (libnsl2, libtirpc3); run once, recorded
+e2e-nis: $(BUILD)/matrixc
+	MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh 3.11 wee
+
+# wee against its optimized variants, on CPU-bound workloads (slow)
+E2E_SPEED_VARIANTS = wee wee-optimized wee-optimized-lto
+e2e-speed: $(BUILD)/matrixc
+	E2E_SPEED=1 MATRIXC=$(CURDIR)/$(BUILD)/matrixc tests/e2e/run.sh 3.13 $(E2E_SPEED_VARIANTS)
 
 # README.md's first command, verbatim, in a clean clone of HEAD on a
 # debootstrapped Debian bookworm (chroot, root); the rootfs is kept in
@@ -172,5 +185,5 @@ print-libs:
 print-cflags:
 	@echo $(CFLAGS_ALL)
 
-.PHONY: print-libs print-cflags all generate units tools test test-all asan e2e e2e-pgo fresh bench fuzz valgrind deps test-deps \
+.PHONY: print-libs print-cflags all generate units tools test test-all asan e2e e2e-pgo e2e-nis e2e-speed fresh bench fuzz valgrind deps test-deps \
 	install clean

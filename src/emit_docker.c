@@ -43,9 +43,10 @@ static const char *const runtime_data[] = {"ca-certificates", "netbase",
 					   "tzdata"};
 
 /* What the Dockerfile's own steps run besides the cell's build packages:
- * download (curl, CA certificates), unpack (xz), compile, strip. */
+ * download (curl, CA certificates), unpack (xz), Debian's hardening flags
+ * (dpkg-buildflags, in dpkg-dev), compile, strip. */
 static const char *const builder_tools[] = {
-    "binutils", "ca-certificates", "curl", "gcc",
+    "binutils", "ca-certificates", "curl",     "dpkg-dev", "gcc",
     "libc6-dev", "make",           "pkg-config", "xz-utils"};
 
 /* Modules the smoke test imports: the ones that silently fail to build
@@ -67,6 +68,9 @@ static const smoke_module smoke_modules[] = {
     {"gdbm", 2, 7, 2},        {"dbm.gnu", 3, 0, 3},
     {"unicodedata", 2, 7, 3}, {"_json", 2, 7, 3},
     {"zoneinfo", 3, 9, 3},    {"compression.zstd", 3, 14, 3},
+    /* Berkeley DB (libdb-dev): 3.x's ndbm, 2.7's dbm and bsddb */
+    {"dbm.ndbm", 3, 0, 3},    {"dbm", 2, 7, 2},
+    {"bsddb", 2, 7, 2},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -401,6 +405,42 @@ static bool has_prefix_flag(const strlist *l, const char *prefix)
 	return false;
 }
 
+/* Does a CFLAGS=... configure flag ask for frame pointers? (quirks.lua
+ * adds it from 3.12, where perf can use them.) */
+static bool wants_frame_pointers(const cell *c)
+{
+	for (size_t i = 0; i < c->configure.n; i++) {
+		const char *s = c->configure.v[i].s;
+		if (strncmp(s, "CFLAGS=", 7) == 0 &&
+		    strstr(s, "-fno-omit-frame-pointer"))
+			return true;
+	}
+	return false;
+}
+
+/* make -j N with the hardening flags, then the cell's make flags. */
+static void make_line(buf *b, const cell *c, const char *ldflags_extra,
+		      const char *target)
+{
+	buf_printf(b, "; \\\n\tmake -j \"$(nproc)\" \"EXTRA_CFLAGS=$EXTRA_CFLAGS\" "
+		      "\"LDFLAGS=$LDFLAGS%s\"",
+		   ldflags_extra);
+	for (size_t i = 0; i < c->make_flags.n; i++) {
+		buf_putc(b, ' ');
+		quote_sh_word(b, c->make_flags.v[i].s);
+	}
+	buf_puts(b, target);
+}
+
+/* configure, then make with Debian's hardening flags (dpkg-buildflags:
+ * the stack protector, format checks, RELRO), passed to make as
+ * EXTRA_CFLAGS and LDFLAGS as the official images do, so that they build
+ * CPython without landing in sysconfig, where every C extension users
+ * build later would inherit them. Every version from 2.7 on has
+ * EXTRA_CFLAGS. Then the python binary is linked again with an rpath of
+ * $ORIGIN/../lib, so that it loads its own libpython, never another one
+ * of the same version elsewhere on the library path: "\$\$" is "$$" for
+ * make after the shell's double quotes, and "$" for the linker. */
 static void configure(buf *b, const cell *c)
 {
 	buf_puts(b, "RUN set -eu; \\\n\t./configure");
@@ -413,11 +453,17 @@ static void configure(buf *b, const cell *c)
 		buf_puts(b, " \\\n\t\t");
 		quote_sh_word(b, c->configure.v[i].s);
 	}
-	buf_puts(b, "; \\\n\tmake -j \"$(nproc)\"");
-	for (size_t i = 0; i < c->make_flags.n; i++) {
-		buf_putc(b, ' ');
-		quote_sh_word(b, c->make_flags.v[i].s);
-	}
+	step(b, "EXTRA_CFLAGS=\"$(dpkg-buildflags --get CFLAGS)\"");
+	step(b, "LDFLAGS=\"$(dpkg-buildflags --get LDFLAGS)\"");
+	/* Where the compiler has it, keep the frame pointer in leaf
+	 * functions too, so that perf's stacks miss no frame. */
+	if (wants_frame_pointers(c))
+		step(b, "case \"$(dpkg --print-architecture)\" in \\\n"
+			"\t\tamd64 | arm64) EXTRA_CFLAGS=\"$EXTRA_CFLAGS "
+			"-mno-omit-leaf-frame-pointer\" ;; \\\n\tesac");
+	make_line(b, c, "", "");
+	step(b, "rm python");
+	make_line(b, c, " -Wl,-rpath='\\$\\$ORIGIN/../lib'", " python");
 	step(b, "make install\n");
 }
 
@@ -495,7 +541,10 @@ static void cleanup(buf *b, const cell *c)
 		"\\) -exec rm -rf {} +");
 	step(b, "find /usr/local \\( -name __pycache__ -o -name '*.py[co]' \\) "
 		"-exec rm -rf {} +");
-	step(b, "rm -rf /usr/local/share/man /usr/local/bin/idle*\n");
+	step(b, "rm -rf /usr/local/share/man /usr/local/bin/idle*");
+	/* the rpath the relink gave python survived strip */
+	step(b, "readelf -d \"$(readlink -f /usr/local/bin/python)\" "
+		"| grep -F '[$ORIGIN/../lib]'\n");
 }
 
 /* The run-time packages: the Debian packages of the libraries that the
@@ -590,6 +639,8 @@ static void smoke_test(buf *b, const cell *c)
 	buf_printf(b, "; \\\n\t%s -B -c ", py);
 	quote_sh(b, buf_str(&mods));
 	buf_release(&mods);
+	/* socket has AF_BLUETOOTH only when built with libbluetooth-dev */
+	buf_printf(b, "; \\\n\t%s -c 'import socket; socket.AF_BLUETOOTH'", py);
 	if (c->pip.on) {
 		buf_printf(b, "; \\\n\t%s -m pip --version", py);
 		step(b, "pip --version");

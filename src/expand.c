@@ -20,9 +20,10 @@
  * Dockerfile derives it from what was built (emit_docker.c), and
  * packages.run in matrix.yaml only adds packages of the user's own. */
 static const char *const default_build_packages[] = {
-    "libbz2-dev", "libexpat1-dev", "libffi-dev",      "libgdbm-dev",
-    "liblzma-dev", "libncurses-dev", "libreadline-dev", "libsqlite3-dev",
-    "libssl-dev", "uuid-dev",       "zlib1g-dev"};
+    "libbluetooth-dev", "libbz2-dev",     "libdb-dev",       "libexpat1-dev",
+    "libffi-dev",       "libgdbm-dev",    "liblzma-dev",     "libncurses-dev",
+    "libreadline-dev",  "libsqlite3-dev", "libssl-dev",      "uuid-dev",
+    "zlib1g-dev"};
 static const char *const default_configure[] = {"--enable-shared",
 						 "--with-system-expat"};
 

@@ -186,7 +186,12 @@ for c in env hook; do
 	mkdir -p "$sb/bin"
 	printf '#!/bin/sh\nfor a; do printf "configure %%s\\n" "$a"; done\n' >"$sb/configure"
 	printf '#!/bin/sh\nfor a; do printf "make %%s\\n" "$a"; done\n' >"$sb/bin/make"
-	chmod +x "$sb/configure" "$sb/bin/make"
+	# the hardening flags' and the architecture's sources, and the
+	# python binary the step removes before linking it again
+	printf '#!/bin/sh\necho -O2\n' >"$sb/bin/dpkg-buildflags"
+	printf '#!/bin/sh\necho amd64\n' >"$sb/bin/dpkg"
+	: >"$sb/python"
+	chmod +x "$sb/configure" "$sb/bin/make" "$sb/bin/dpkg-buildflags" "$sb/bin/dpkg"
 	cmd=$(TOOLS=$TOOLS node "$here/hostile/dockerfile.js" run "$df")
 	(cd "$sb" && PATH=$sb/bin:$PATH sh -c "$cmd" >"$sb/argv" 2>&1)
 	st=$?
