@@ -20,6 +20,21 @@ static json_t *opt_string(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* {platform: "hook.lua:LINE: reason"}, as "skipped" reads */
+static json_t *dropped(const cell *c)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < c->dropped.n; i++)
+		json_object_set_new(o, c->dropped.v[i].s,
+				    json_sprintf("%s:%u: %s",
+						 c->dropped.v[i].at.file
+						     ? c->dropped.v[i].at.file
+						     : "?",
+						 c->dropped.v[i].at.line,
+						 c->drop_reasons.v[i].s));
+	return o;
+}
+
 static json_t *cell_json(const cell *c)
 {
 	json_t *o = json_object();
@@ -42,6 +57,9 @@ static json_t *cell_json(const cell *c)
 	json_object_set_new(o, "run_packages", strings(&c->run_packages));
 	json_object_set_new(o, "tag", json_string(c->tag.s));
 	json_object_set_new(o, "aliases", strings(&c->aliases));
+	json_object_set_new(o, "platforms", strings(&c->platforms));
+	if (c->dropped.n)
+		json_object_set_new(o, "dropped_platforms", dropped(c));
 	json_object_set_new(o, "dockerfile", opt_string(c->dockerfile));
 	json_object_set_new(o, "job", opt_string(c->job));
 	if (c->skip) {
