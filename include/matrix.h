@@ -93,7 +93,6 @@ typedef struct {
 	size_t nregistries;
 	pstr base;        /* default base image */
 	strlist platforms; /* platforms: [linux/amd64] unless set */
-	bool platforms_set; /* platforms written, at the top or a variant */
 	version_spec *versions;
 	size_t nversions;
 	variant *variants;

@@ -23,6 +23,10 @@
  * directory from the repository root). publish:TAG reads what it pushes
  * from the cell's publish list, the very file that triggers it.
  *
+ * A cell with several platforms has per platform a build and a publish
+ * job, and a manifest job that joins the platforms' images under every
+ * tag (see "several platforms" below).
+ *
  * With ci.split: series, .gitlab-ci.yml holds one trigger job per series
  * instead, whose child pipeline is ci/SERIES.yml (that series' jobs), and
  * whose rules are the union of its jobs' rules, so that it runs exactly

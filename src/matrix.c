@@ -320,7 +320,6 @@ static void load_platforms(loader *l, const ynode *n, strlist *out)
 		else if (p.s)
 			strlist_add(l->a, out, p.s, p.at);
 	}
-	l->m->platforms_set = true;
 }
 
 /* timeout -> part (" "? part)?, part -> [0-9]{1,3} ("h" | "m"): a

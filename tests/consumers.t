@@ -2,7 +2,8 @@
 # The real consumers of generated output, on every golden case's expected/:
 #   - gitlab-ci-local --list (pinned npm package) accepts .gitlab-ci.yml and
 #     lists one job per Dockerfile (build: or publish:, as a pipeline on
-#     the default branch runs one of the two); rules:changes selects only
+#     the default branch runs one of the two; per platform with several,
+#     and a manifest job); rules:changes selects only
 #     the job of the Dockerfile a commit touched (tests/pipeline.t tries
 #     every kind of pipeline);
 #   - make -n accepts every target of the Makefile; a real `make -j8 push`
@@ -35,9 +36,12 @@ make_repo() { # make_repo DIR EXPECTED
 	git add -A && git_q commit -m generated
 }
 
-jobs_listed() { # the cells' jobs gitlab-ci-local lists in the current repo
+jobs_listed() { # the cells gitlab-ci-local lists jobs of in the current repo
 	"$bin/gitlab-ci-local" --list >"$tmp/gcl.out" 2>&1 || { sed 's/^/# /' "$tmp/gcl.out"; return 1; }
-	grep -c -E '^(build|publish):' "$tmp/gcl.out"
+	# a cell with several platforms has publish:TAG@ARCH per platform
+	# and manifest:TAG: one cell
+	grep -E '^(build|publish|manifest):' "$tmp/gcl.out" | awk '{print $1}' |
+		sed 's/^[a-z]*://; s/@.*//' | sort -u | wc -l
 }
 
 check_gitlab() { # check_gitlab NAME EXPECTED
