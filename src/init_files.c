@@ -610,6 +610,7 @@ const init_file init_files[] = {
 	    "        },\n"
 	    "        \"stage\": {\"$ref\": \"#/$defs/text\"},\n"
 	    "        \"max_jobs\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100000},\n"
+	    "        \"split\": {\"description\": \"series: one child pipeline per series, triggered from .gitlab-ci.yml (default none).\", \"enum\": [\"series\", \"none\"]},\n"
 	    "        \"publish\": {\n"
 	    "          \"type\": \"object\",\n"
 	    "          \"additionalProperties\": false,\n"
@@ -651,7 +652,7 @@ const init_file init_files[] = {
 	    "    }\n"
 	    "  }\n"
 	    "}\n",
-	 6246},
+	 6396},
 	{".pre-commit-config.yaml",
 	    "# pre-commit: refuse a commit whose generated/ is out of step with\n"
 	    "# matrix.yaml, lua/ or matrix.lock.json (matrixc must be on PATH).\n"

@@ -3,7 +3,8 @@
 #   - gitlab-ci-local --list (pinned npm package) accepts .gitlab-ci.yml and
 #     lists one job per Dockerfile (build: or publish:, as a pipeline on
 #     the default branch runs one of the two; per platform with several,
-#     and a manifest job); rules:changes selects only
+#     and a manifest job), or with ci.split one trigger job per child file
+#     and, in the children, one job per Dockerfile; rules:changes selects only
 #     the job of the Dockerfile a commit touched (tests/pipeline.t tries
 #     every kind of pipeline);
 #   - make -n accepts every target of the Makefile; a real `make -j8 push`
@@ -48,7 +49,19 @@ check_gitlab() { # check_gitlab NAME EXPECTED
 	(
 		make_repo "$tmp/$1.repo" "$2" >/dev/null || exit 1
 		want=$(find "$2" -name Dockerfile | wc -l)
-		got=$(jobs_listed) || exit 1
+		if [ -d "$2/ci" ]; then # ci.split: a trigger job per child file
+			children=$(find "$2/ci" -name '*.yml' | wc -l)
+			"$bin/gitlab-ci-local" --list >"$tmp/gcl.out" 2>&1 || { sed 's/^/# /' "$tmp/gcl.out"; exit 1; }
+			got=$(grep -c '^series:' "$tmp/gcl.out")
+			[ "$got" -eq "$children" ] || { echo "# $got trigger jobs listed, want $children"; exit 1; }
+			got=0
+			for f in "$out"/ci/*.yml; do
+				n=$("$bin/gitlab-ci-local" --list --file "$f" 2>&1 | grep -c -E '^(build|publish):')
+				got=$((got + n))
+			done
+		else
+			got=$(jobs_listed) || exit 1
+		fi
 		[ "$got" -eq "$want" ] || { echo "# $got jobs listed, want $want"; exit 1; }
 	)
 }

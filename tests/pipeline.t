@@ -12,9 +12,18 @@
 # gitlab-ci-local evaluates rules:changes against origin/main, so each
 # scenario commits on top of origin/main and asks which jobs run.
 #
-# The publish job's skip-or-build script is then run for real, by sh and
-# by bash as GitLab's runner does, with a stand-in docker on PATH that logs
-# every call and answers `imagetools inspect` from a fixture.
+# The child-pipeline wiring, and ci.split: series (a parent of one trigger
+# job per series), are run for real as each kind of pipeline: every job,
+# child pipelines included, runs under gitlab-ci-local's shell executor
+# with a stand-in docker on PATH that logs each call. The kind's variables
+# go in .gitlab-ci-local-variables.yml there, which gitlab-ci-local reads
+# in the child pipelines too (GitLab gives a child its parent's predefined
+# variables; gitlab-ci-local forwards no --variable to a child).
+#
+# The publish job's skip-or-build script is then run for real: by
+# gitlab-ci-local, as the job it expands to (hidden job and variables),
+# and by sh and bash as GitLab's runner does, against the stand-in docker
+# answering `imagetools inspect` from a fixture.
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 : "${TOOLS:?TOOLS is the directory holding node_modules/.bin}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,8 +32,26 @@ gcl=$TOOLS/node_modules/.bin/gitlab-ci-local
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the variables below are GitLab's predefined ones, set on purpose
-GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG
+GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID
 export GCL_IGNORE_PREDEFINED_VARS
+
+# The stand-in docker: logs each call to $DOCKER_LOG; imagetools inspect
+# answers from $FIXTURE (absent: no such image). The log's path is written
+# into it: gitlab-ci-local turns a variable naming a file into a copy.
+DOCKER_LOG=$tmp/docker.log
+stub=$tmp/bin
+mkdir -p "$stub"
+cat >"$stub/docker" <<EOF
+#!/bin/sh
+echo "\$*" >>"$DOCKER_LOG"
+case "\$1 \$2 \$3" in
+"buildx imagetools inspect")
+	[ -f "\$FIXTURE" ] || { echo "ERROR: not found" >&2; exit 1; }
+	cat "\$FIXTURE" ;;
+"login "*) cat >/dev/null ;;
+esac
+EOF
+chmod +x "$stub/docker"
 
 kind_vars() { # the --variable options of a kind of pipeline
 	case $1 in
@@ -51,6 +78,41 @@ listed() {
 	echo "${names:--}" | sed 's/ $//'
 }
 
+# run_pipeline KIND [FILE]: runs the whole pipeline, child pipelines
+# included, under the shell executor with the stand-in docker; $tmp/ran
+# gets the jobs that ran, sorted on one line ("-" for none), a child's as
+# TRIGGER>JOB; the docker calls are in $DOCKER_LOG. Fails if a job failed.
+run_pipeline() {
+	: >"$DOCKER_LOG"
+	for v in $(kind_vars "$1") CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t; do
+		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
+	done >.gitlab-ci-local-variables.yml
+	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color --file "${2:-.gitlab-ci.yml}" >"$tmp/run.out" 2>&1
+	st=$?
+	rm -f .gitlab-ci-local-variables.yml
+	names=$(sed -n -E 's/^ (PASS|FAIL) +(.*[^ ]) *$/\2/p' "$tmp/run.out" |
+		sed -E 's/^\[([^]]*)\] -> /\1>/; s/^\[([^]]*)\] -> /\1>/' | sort | tr '\n' ' ')
+	echo "${names:--}" | sed 's/ $//' >"$tmp/ran"
+	[ $st -eq 0 ] && ! grep -q '^ FAIL ' "$tmp/run.out"
+}
+
+# expect_run KIND WANT TITLE [FILE]: the jobs that ran are WANT, and
+# unless KIND publishes, no docker call logged in, pushed or copied
+expect_run() {
+	run_pipeline "$1" "$4"
+	st=$?
+	got=$(cat "$tmp/ran")
+	{
+		[ $st -eq 0 ] || { echo "# the pipeline failed:"; tail -20 "$tmp/run.out" | sed 's/^/#   /'; }
+		[ "$got" = "$2" ] || echo "# $1: ran '$got', want '$2'"
+		case $1 in default | tag | release) ;; *)
+			grep -E '^(login|push|buildx imagetools create) ' "$DOCKER_LOG" | sed 's/^/# outside a publishing ref: docker /' ;;
+		esac
+	} >"$tmp/why"
+	[ ! -s "$tmp/why" ]
+	result $? "$3" "$tmp/why"
+}
+
 expect_jobs() { # expect_jobs KIND WANT TITLE [FILE]
 	got=$(listed "$1" "$4")
 	[ "$got" = "$2" ] || echo "# $1: got '$got', want '$2'" >"$tmp/why"
@@ -59,7 +121,7 @@ expect_jobs() { # expect_jobs KIND WANT TITLE [FILE]
 }
 
 # The script lines of jobs (from gitlab-ci-local's --preview of the whole
-# configuration, includes expanded), one job after another.
+# configuration, includes and extends expanded), one job after another.
 scripts_of() { # scripts_of JOB...
 	"$gcl" --preview 2>/dev/null | python3 -c '
 import sys, yaml
@@ -96,6 +158,8 @@ variants:
   wee-optimized: { pgo: true, timeout: "2h 30m" }
 aliases:
   - { version: "3.13", variant: wee, tag: latest }
+ci:
+  image: docker:27  # no dind service: gitlab-ci-local's shell executor runs the jobs
 EOF
 }
 
@@ -115,6 +179,7 @@ lint:
   stage: test
   script: [echo lint]
 EOF
+	printf '.gitlab-ci-local/\n.gitlab-ci-local-variables.yml\n' >>.git/info/exclude
 	gen_commit base
 	git update-ref refs/remotes/origin/main HEAD
 	git symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
@@ -128,6 +193,15 @@ cd "$repo" || exit 1
 
 # --- nothing changed: nothing of the matrix runs -------------------------
 expect_jobs default "lint" "include: the root's own job in its default stage still runs (no stages clash)"
+printf 'stages: [check, build]\ninclude:\n  - local: generated/.gitlab-ci.yml\nlint:\n  stage: check\n  script: [echo lint]\n' >staged.yml
+"$gcl" --preview --file staged.yml 2>/dev/null | python3 -c '
+import sys, yaml
+d = yaml.safe_load(sys.stdin)
+assert d["stages"][1:3] == ["check", "build"], d["stages"]
+assert d["publish:3.13.14-wee"]["stage"] == "build"
+' >"$tmp/why" 2>&1
+result $? "include: a root file's own stages stay, and the generated jobs run in its build stage" "$tmp/why"
+rm staged.yml
 
 # --- a Dockerfile change: the wee-optimized cells -------------------------
 sed -i 's/timeout: "2h 30m" }/timeout: "2h 30m", configure: ["--with-computed-gotos"] }/' matrix.yaml
@@ -164,9 +238,33 @@ for j in (b, p):
         "scheduler_failure", "api_failure"}, "retry on the runner only, not on a timeout"
 assert p["resource_group"] == "publish/3.13.14-wee", "resource_group"
 assert "resource_group" not in b, "no resource_group on a build-only job"
-assert "--cache-from registry.example.com/group/python:3.13.14-wee" in b["script"][0], "cache-from"
+assert b["script"][0].startswith("docker build --pull --cache-from \"registry.example.com/group/python:$MATRIXC_TAG\" "), "cache-from"
+assert b["variables"]["MATRIXC_TAG"] == "3.13.14-wee", "the build job names its tag"
 ' >"$tmp/why" 2>&1
 result $? "jobs: interruptible unless publishing, timeouts per variant, retry on runner faults, a resource_group per published cell, inline cache" "$tmp/why"
+
+# --- each script is written once; every job expands to it ---------------
+[ "$(grep -c "Build the image only if" generated/.gitlab-ci.yml)" -eq 1 ] &&
+	[ "$(grep -c "docker build --pull" generated/.gitlab-ci.yml)" -eq 2 ]
+result $? "the file holds the publish script once and each docker build line once" generated/.gitlab-ci.yml
+"$gcl" --preview 2>/dev/null | python3 -c '
+import sys, yaml
+d = yaml.safe_load(sys.stdin)
+g = yaml.safe_load(open("generated/.gitlab-ci.yml"))
+for kind, hidden in (("build", ".matrixc-build"), ("publish", ".matrixc-publish")):
+    jobs = [k for k in d if k.startswith(kind + ":")]
+    assert len(jobs) == 4, (kind, jobs)
+    for name in jobs:
+        j, tag = d[name], name.split(":", 1)[1]
+        assert j["script"] == g[hidden]["script"], name + ": not the hidden job script"
+        want = {"MATRIXC_TAG": tag, "MATRIXC_DIR": "generated/" + tag.replace("-", "/", 1)}
+        assert j["variables"] == want, (name, j["variables"])
+        for key in ("stage", "needs", "interruptible", "retry"):
+            assert j[key] == g[hidden][key], (name, key)
+        assert j["image"] in ("docker:27", {"name": "docker:27"}), (name, j["image"])
+assert not any(k.startswith(".matrixc") for k in d if k in ("build", "lint")), "hidden"
+' >"$tmp/why" 2>&1
+result $? "each build: and publish: job expands (extends) to its hidden job's script and settings, with its own tag and directory" "$tmp/why"
 
 # --- workflow:rules, through the consumer's rule engine --------------------
 # gitlab-ci-local reads workflow:rules only for their variables, so the
@@ -186,7 +284,16 @@ expect_jobs child probe "workflow: a child pipeline runs (its parent decided)" p
 expect_jobs tag probe "workflow: a tag pipeline runs" probe.yml
 rm probe.yml
 
-# --- the child-pipeline wiring ---------------------------------------------
+# --- workflow:rules, directly ----------------------------------------------
+# gitlab-ci-local 4.73.0 does not drop a pipeline that workflow:rules
+# rejects: it lists and runs its jobs. So the probe above is the test;
+# this one fails the day gitlab-ci-local starts honouring workflow:rules,
+# to say that the probe can go.
+printf 'workflow:\n  rules:\n  - when: never\nlint:\n  script: [echo lint]\n' >wf.yml
+expect_jobs default lint "gitlab-ci-local still ignores workflow:rules (hence the probe job)" wf.yml
+rm wf.yml
+
+# --- the child-pipeline wiring, run for real ---------------------------------
 cat >"$tmp/parent.yml" <<'EOF'
 images:
   trigger:
@@ -198,9 +305,21 @@ lint:
 EOF
 cp "$tmp/parent.yml" parent.yml
 expect_jobs default "images lint" "child pipeline: the root file's trigger job is valid" parent.yml
-rm parent.yml
 # gitlab-ci-local runs a trigger's file with CI_PIPELINE_SOURCE=parent_pipeline
 expect_jobs child "$published" "child pipeline: the generated file alone publishes the changed cells" generated/.gitlab-ci.yml
+child_built="images images>build:3.12.13-wee-optimized images>build:3.13.14-wee-optimized lint"
+child_published="images images>publish:3.12.13-wee-optimized images>publish:3.13.14-wee-optimized lint"
+expect_run mr "$child_built" "child pipeline, merge request: builds the changed cells, no login, push or copy" parent.yml
+grep -q '^build --pull --cache-from registry.example.com/group/python:3.13.14-wee-optimized -t python:3.13.14-wee-optimized -f generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized$' "$DOCKER_LOG"
+result $? "child pipeline, merge request: the build job's script expands to the cell's build" "$DOCKER_LOG"
+expect_run feature "$child_built" "child pipeline, feature branch: builds the changed cells, no login, push or copy" parent.yml
+expect_run default "$child_published" "child pipeline, default branch: publishes the changed cells" parent.yml
+grep -hv '^#' generated/3.1[23].*/wee-optimized/publish | sort >"$tmp/listed"
+sed -n 's/^push //p' "$DOCKER_LOG" | sort >"$tmp/pushed"
+[ "$(grep -c '^login ' "$DOCKER_LOG")" -eq 4 ] && [ -s "$tmp/listed" ] && cmp -s "$tmp/listed" "$tmp/pushed"
+result $? "child pipeline, default branch: each publish job logs in to both registries and pushes what its publish list names" "$DOCKER_LOG"
+expect_run tag "$child_published" "child pipeline, tag: publishes the changed cells" parent.yml
+rm parent.yml
 
 # --- a tag-only change selects exactly the cells whose tags moved ---------
 base_is_head
@@ -232,7 +351,6 @@ result $bad "every Dockerfile's io.matrixc.input is the sha256 of the file witho
 # --- ci.publish ------------------------------------------------------------
 base_is_head
 cat >>matrix.yaml <<'EOF'
-ci:
   publish: { default_branch: false, branches: [release/3.x] }
 EOF
 sed -i 's/"--with-computed-gotos"/"--with-computed-gotos", "--without-doc-strings"/' matrix.yaml
@@ -245,25 +363,14 @@ base_is_head
 # --- the skip-or-build script, run for real -------------------------------
 base_matrix >matrix.yaml
 gen_commit "back to the base matrix"
-stub=$tmp/bin
-mkdir -p "$stub"
-cat >"$stub/docker" <<EOF
-#!/bin/sh
-# stand-in docker: logs each call; imagetools inspect answers from
-# \$FIXTURE (absent: no such image)
-echo "\$*" >>"$tmp/docker.log"
-case "\$1 \$2 \$3" in
-"buildx imagetools inspect")
-	[ -f "\$FIXTURE" ] || { echo "ERROR: not found" >&2; exit 1; }
-	cat "\$FIXTURE" ;;
-"login "*) cat >/dev/null ;;
-esac
-EOF
-chmod +x "$stub/docker"
 job=publish:3.13.14-wee
-python3 -c '
+# the job as GitLab expands it (extends, variables): its variables as
+# shell assignments, then its script lines
+"$gcl" --preview 2>/dev/null | python3 -c '
 import sys, yaml
-j = yaml.safe_load(open("generated/.gitlab-ci.yml"))[sys.argv[1]]
+j = yaml.safe_load(sys.stdin)[sys.argv[1]]
+for k, v in j["variables"].items():
+    print("%s=%s" % (k, v))
 print("\n".join(j["script"]))
 ' "$job" >"$tmp/job.sh"
 want=$(sed -n 's/^LABEL io\.matrixc\.input=//p' generated/3.13.14/wee/Dockerfile)
@@ -294,6 +401,15 @@ EOF
 
 run_job() { # run_job SHELL FIXTURE: the job's script, as the runner runs it
 	: >"$tmp/docker.log"
+	if [ "$1" = gitlab-ci-local ]; then # the job itself, by the consumer
+		for v in CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t FIXTURE=$2; do
+			printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
+		done >.gitlab-ci-local-variables.yml
+		PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color "$job" >"$tmp/job.out" 2>&1
+		st=$?
+		rm -f .gitlab-ci-local-variables.yml
+		return $st
+	fi
 	(PATH=$stub:$PATH FIXTURE=$2 CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
 		$1 "$tmp/job.sh") >"$tmp/job.out" 2>&1
 }
@@ -304,7 +420,7 @@ copies() { # the log of a job that copied and built nothing
 	[ "$(count '^login ')" -eq 2 ] &&
 		[ "$(count '^buildx imagetools inspect --format \{\{json \.Image\}\} registry\.example\.com/group/python:3\.13\.14-wee$')" -eq 1 ] &&
 		[ "$(count '^buildx imagetools create ')" -eq 2 ] &&
-		[ "$(count '^(build|push|tag) ')" -eq 0 ] &&
+		[ "$(count '^(build|push|tag|pull) ')" -eq 0 ] &&
 		grep -q '^buildx imagetools create -t registry.example.com/group/python:3.13-wee -t registry.example.com/group/python:3-wee -t registry.example.com/group/python:latest registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log" &&
 		grep -q '^buildx imagetools create -t docker.io/example/python:3.13.14-wee -t docker.io/example/python:3.13-wee -t docker.io/example/python:3-wee -t docker.io/example/python:latest registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log"
 }
@@ -317,7 +433,7 @@ builds() { # the log of a job that built, with inline cache, and pushed every ta
 		grep -q '^push docker.io/example/python:latest$' "$tmp/docker.log"
 }
 
-for sh in "sh -e" "bash -e -o pipefail"; do
+for sh in gitlab-ci-local "sh -e" "bash -e -o pipefail"; do
 	run_job "$sh" "$tmp/same.json" && copies
 	result $? "$sh: same label in the registry: copies to every tag, builds nothing" "$tmp/docker.log" "$tmp/job.out"
 	run_job "$sh" "$tmp/platforms.json" && copies
@@ -330,9 +446,65 @@ done
 
 # a Dockerfile edited by hand no longer matches its label: the job stops
 echo '# edited' >>generated/3.13.14/wee/Dockerfile
-! run_job "sh -e" "$tmp/same.json" && [ "$(count '^(build|push|buildx imagetools create) ')" -eq 0 ] &&
-	grep -q 'run matrixc generate' "$tmp/job.out"
-result $? "a hand-edited Dockerfile: the job fails before it builds or copies" "$tmp/docker.log" "$tmp/job.out"
+for sh in gitlab-ci-local "sh -e"; do
+	! run_job "$sh" "$tmp/same.json" && [ "$(count '^(build|push|buildx imagetools create) ')" -eq 0 ] &&
+		grep -q 'run matrixc generate' "$tmp/job.out"
+	result $? "$sh: a hand-edited Dockerfile: the job fails before it builds or copies" "$tmp/docker.log" "$tmp/job.out"
+done
 git checkout -q generated
+
+# --- the README says what the issue asks it to say -----------------------------
+awk '/^## How the pipeline publishes$/{on=1; next} /^## /{on=0} on' "$here/../README.md" >"$tmp/section"
+bad=0
+for want in '\*\*Who pushes\.\*\*' '\*\*What triggers a job\.\*\*' '\*\*When a job skips its build\.\*\*' \
+	'\*\*How to wire it in\.\*\*' '\*\*protected\*\* variables' 'include:' 'trigger:' 'strategy: depend' 'ci\.split: series'; do
+	grep -q -- "$want" "$tmp/section" || { echo "# README's section lacks $want"; bad=1; }
+done >"$tmp/why"
+result $bad "README: 'How the pipeline publishes' covers who pushes (protected credentials), triggers, skipping, both wirings, the split" "$tmp/why"
+
+# --- ci.split: series, run for real -----------------------------------------
+# The parent file has a trigger job per series whose rules are the union of
+# its child's: it runs exactly when its child has a job (GitLab fails a
+# trigger job whose child pipeline has none; gitlab-ci-local does not, so
+# the test checks that every trigger that ran ran a job of its child).
+sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
+expect_split() { # expect_split KIND TITLE JOB...: JOBs (and lint) ran
+	kind=$1 title=$2
+	shift 2
+	expect_run "$kind" "$(sorted lint "$@")" "$title"
+	for t in $(tr ' ' '\n' <"$tmp/ran" | grep '^series:[^>]*$'); do
+		grep -q "$t>" "$tmp/ran" || { echo "# $t ran an empty child pipeline" >"$tmp/why"; result 1 "$title: no empty child" "$tmp/why"; }
+	done
+}
+split=$tmp/split
+(make_repo "$split") >/dev/null 2>&1
+cd "$split" || exit 1
+printf '  split: series\n' >>matrix.yaml
+gen_commit "one child pipeline per series"
+base_is_head
+[ -f generated/ci/3.13.yml ] && [ -f generated/ci/3.12.yml ] && grep -q '^series:3.13:' generated/.gitlab-ci.yml &&
+	! grep -q '^build:' generated/.gitlab-ci.yml
+result $? "ci.split: a child file per series, a parent of trigger jobs" generated/.gitlab-ci.yml
+expect_split default "ci.split, nothing changed: no trigger job runs"
+
+sed -i 's/^variants:/exclude:\n  - { version: "3.12", variant: wee-debug }\nvariants:\n  wee-debug: {}/' matrix.yaml
+gen_commit "a variant for 3.13 only"
+expect_split mr "ci.split, merge request: only 3.13's child runs, and builds the new cell" \
+	series:3.13 "series:3.13>build:3.13.14-wee-debug"
+expect_split feature "ci.split, feature branch: only 3.13's child runs, and builds the new cell" \
+	series:3.13 "series:3.13>build:3.13.14-wee-debug"
+expect_split default "ci.split, default branch: only 3.13's child runs, and publishes the new cell" \
+	series:3.13 "series:3.13>publish:3.13.14-wee-debug"
+expect_split tag "ci.split, tag: only 3.13's child runs, and publishes the new cell" \
+	series:3.13 "series:3.13>publish:3.13.14-wee-debug"
+
+base_is_head
+sed -i 's/^aliases:/aliases:\n  - { version: "3.12", variant: wee, tag: stable }/' matrix.yaml
+gen_commit "stable: 3.12"
+expect_split default "ci.split, a tag-only change: 3.12's child publishes exactly the cell whose tags moved" \
+	series:3.12 "series:3.12>publish:3.12.13-wee"
+expect_split mr "ci.split, a tag-only change in a merge request: no child pipeline (it would have no job)"
+expect_split feature "ci.split, a tag-only change on a feature branch: no child pipeline"
+base_is_head
 
 tap_done
