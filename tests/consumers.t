@@ -37,12 +37,16 @@ make_repo() { # make_repo DIR EXPECTED
 	git add -A && git_q commit -m generated
 }
 
-jobs_listed() { # the cells gitlab-ci-local lists jobs of in the current repo
-	"$bin/gitlab-ci-local" --list >"$tmp/gcl.out" 2>&1 || { sed 's/^/# /' "$tmp/gcl.out"; return 1; }
+cells_of() { # the cells whose jobs gitlab-ci-local's --list output names
 	# a cell with several platforms has publish:TAG@ARCH per platform
 	# and manifest:TAG: one cell
-	grep -E '^(build|publish|manifest):' "$tmp/gcl.out" | awk '{print $1}' |
+	grep -E '^(build|publish|manifest):' | awk '{print $1}' |
 		sed 's/^[a-z]*://; s/@.*//' | sort -u | wc -l
+}
+
+jobs_listed() { # the cells gitlab-ci-local lists jobs of in the current repo
+	"$bin/gitlab-ci-local" --list >"$tmp/gcl.out" 2>&1 || { sed 's/^/# /' "$tmp/gcl.out"; return 1; }
+	cells_of <"$tmp/gcl.out"
 }
 
 check_gitlab() { # check_gitlab NAME EXPECTED
@@ -56,7 +60,7 @@ check_gitlab() { # check_gitlab NAME EXPECTED
 			[ "$got" -eq "$children" ] || { echo "# $got trigger jobs listed, want $children"; exit 1; }
 			got=0
 			for f in "$out"/ci/*.yml; do
-				n=$("$bin/gitlab-ci-local" --list --file "$f" 2>&1 | grep -c -E '^(build|publish):')
+				n=$("$bin/gitlab-ci-local" --list --file "$f" 2>&1 | cells_of)
 				got=$((got + n))
 			done
 		else
