@@ -54,6 +54,11 @@ typedef struct cell {
 	pstr skip_reason;
 	removal *removed;        /* in the order the hooks ran */
 	size_t nremoved, removed_cap;
+	strlist platforms;       /* linux/amd64 ...: one image each */
+	strlist dropped;         /* platforms mx.drop_platform took, each at
+				  * its hook line; why: the same index of
+				  * drop_reasons */
+	strlist drop_reasons;
 
 	/* derived by plan */
 	const char *dir;         /* 3.13.5/wee */
@@ -75,5 +80,13 @@ void cellset_add(arena *a, cellset *cs, cell *c);
  * (3.13.5-wee). */
 const char *cell_default_tag(arena *a, const cell *c);
 bool cell_has_default_tag(const cell *c);
+
+/* The per-platform images of a cell: one per platform when it has
+ * several, each tagged TAG-KEY (platform.h) and joined under TAG by a
+ * manifest list; none when it has one, which is built as TAG itself. */
+static inline size_t cell_platform_tags(const cell *c)
+{
+	return c->platforms.n > 1 ? c->platforms.n : 0;
+}
 
 #endif

@@ -44,8 +44,8 @@ enum hook_kind { K_RO, K_BOOL, K_STRING, K_OPTIONAL, K_SKIP, K_LIST };
 enum {
 	X_ALIASES, X_BASE, X_BUILD_ARGS, X_BUILD_PACKAGES, X_CONFIGURE, X_ENV,
 	X_GET_PIP_SHA256, X_GET_PIP_URL, X_LTO, X_MAJOR, X_MAKE_FLAGS,
-	X_MINOR, X_PATCH, X_PGO, X_PIP, X_PRE, X_RUN_PACKAGES, X_SERIES,
-	X_SHA256, X_SKIP, X_SPEC, X_TAG, X_URL, X_VARIANT, X_VERSION,
+	X_MINOR, X_PATCH, X_PGO, X_PIP, X_PLATFORMS, X_PRE, X_RUN_PACKAGES,
+	X_SERIES, X_SHA256, X_SKIP, X_SPEC, X_TAG, X_URL, X_VARIANT, X_VERSION,
 	HOOK_NFIELDS
 };
 
@@ -100,5 +100,8 @@ void list_put(hookrun *r, lua_State *L, const hook_ref *p, lua_Integer i,
 bool same_bytes(const char *e, const char *s, size_t len);
 /* Charge the work of comparing a value of len bytes with n entries. */
 void charge_scan(lua_State *L, size_t n, size_t len);
+/* A reason (skip, drop_platform) shows as it is: no control character,
+ * nor one of Unicode's that move or reorder text. */
+bool hook_reason_ok(const char *s, size_t len);
 
 #endif

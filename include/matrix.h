@@ -39,6 +39,7 @@ typedef struct {
 	srcpos pgo_at, lto_at, pip_at;
 	strlist configure; /* extra ./configure flags */
 	pstr timeout;      /* CI job timeout ("3h 30m"); NULL s: by pgo, lto */
+	strlist platforms; /* none: the matrix's (platform.h) */
 } variant;
 
 /* An exclude or include: version (series or exact) and/or variant. */
@@ -64,6 +65,12 @@ typedef struct {
 	strlist branches;    /* more branches, by exact name */
 } publish_refs;
 
+/* ci.runners: the runner tags of the jobs that build for a platform */
+typedef struct {
+	pstr platform;   /* linux/arm64 */
+	strlist tags;    /* [saas-linux-medium-arm64] */
+} runner_map;
+
 typedef struct {
 	pstr image;       /* job image for build jobs (docker:27) */
 	strlist services; /* docker:27-dind */
@@ -73,6 +80,8 @@ typedef struct {
 	srcpos max_jobs_at;
 	publish_refs publish;
 	bool split_series; /* ci.split: series: one child pipeline per series */
+	runner_map *runners; /* ci.runners, in matrix.yaml's order */
+	size_t nrunners;
 } ci_settings;
 
 typedef struct {
@@ -83,6 +92,7 @@ typedef struct {
 	registry *registries;
 	size_t nregistries;
 	pstr base;        /* default base image */
+	strlist platforms; /* platforms: [linux/amd64] unless set */
 	version_spec *versions;
 	size_t nversions;
 	variant *variants;
@@ -116,5 +126,8 @@ typedef struct {
  * reported. file and dir must outlive m. */
 bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 		 const char *dir, matrix *m);
+
+/* ci.runners' tags for platform, or NULL when it maps none */
+const strlist *matrix_runner_tags(const matrix *m, const char *platform);
 
 #endif

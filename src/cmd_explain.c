@@ -123,6 +123,12 @@ static void collect(rows *r, const cell *c)
 	add_str(r, "get_pip_sha256", c->get_pip_sha256);
 	add_str(r, "tag", c->tag);
 	add_list(r, c, "aliases", &c->aliases);
+	add_list(r, c, "platforms", &c->platforms);
+	for (size_t i = 0; i < c->dropped.n; i++)
+		add(r, i ? NULL : "dropped",
+		    arena_printf(r->a, "%s: %s", c->dropped.v[i].s,
+				 c->drop_reasons.v[i].s),
+		    provenance(r->a, c->dropped.v[i].at));
 	add_list(r, c, "configure", &c->configure);
 	add_list(r, c, "make_flags", &c->make_flags);
 	add_list(r, c, "env", &c->env);

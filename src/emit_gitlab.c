@@ -23,6 +23,10 @@
  * directory from the repository root). publish:TAG reads what it pushes
  * from the cell's publish list, the very file that triggers it.
  *
+ * A cell with several platforms has per platform a build and a publish
+ * job, and a manifest job that joins the platforms' images under every
+ * tag (see "several platforms" below).
+ *
  * With ci.split: series, .gitlab-ci.yml holds one trigger job per series
  * instead, whose child pipeline is ci/SERIES.yml (that series' jobs), and
  * whose rules are the union of its jobs' rules, so that it runs exactly
@@ -42,6 +46,7 @@
 
 #include "contentid.h"
 #include "emit.h"
+#include "platform.h"
 #include "yamlio.h"
 
 #define DEFAULT_CI_IMAGE "docker:27"
@@ -68,6 +73,10 @@ static const char *const retry_when[] = {
  * from running them, the prefix from clashing with a root file's jobs. */
 #define HIDDEN_BUILD ".matrixc-build"
 #define HIDDEN_PUBLISH ".matrixc-publish"
+/* ... of a cell with several platforms (see "several platforms" below) */
+#define HIDDEN_BUILD_PLATFORM ".matrixc-build-platform"
+#define HIDDEN_PUBLISH_PLATFORM ".matrixc-publish-platform"
+#define HIDDEN_MANIFEST ".matrixc-manifest"
 
 typedef struct {
 	const plan *p;
@@ -406,6 +415,15 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 	yw_kv(w, "timeout", timeout_of(c));
 }
 
+/* tags: the runner tags ci.runners gives platform; none: the hidden
+ * job's (ci.tags) */
+static void runner_tags(gitlab *g, const matrix *m, const char *platform)
+{
+	const strlist *tags = matrix_runner_tags(m, platform);
+	if (tags)
+		string_list(g->w, "tags", tags, NULL);
+}
+
 /* The paths whose change runs the jobs of the cells of series (NULL:
  * of c alone): the Dockerfiles, and with_publish their publish lists. */
 static void change_paths(gitlab *g, const matrix *m, const cell *c,
@@ -502,6 +520,7 @@ static void build_job(gitlab *g, const matrix *m, const cell *c)
 	yw_str(w, c->job);
 	yw_map_begin(w);
 	job_head(g, m, c, HIDDEN_BUILD);
+	runner_tags(g, m, c->platforms.v[0].s);
 	rules(g, m, c, NULL, true, false);
 	yw_map_end(w);
 }
@@ -514,6 +533,7 @@ static void publish_job(gitlab *g, const matrix *m, const cell *c)
 	yw_str(w, line(g, "publish:%s", c->tag.s));
 	yw_map_begin(w);
 	job_head(g, m, c, HIDDEN_PUBLISH);
+	runner_tags(g, m, c->platforms.v[0].s);
 	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
 	rules(g, m, c, NULL, false, true);
 	yw_map_end(w);
@@ -540,6 +560,247 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
 	yw_kv(w, "strategy", "depend");
 	yw_map_end(w);
 	rules(g, m, NULL, series, true, g->refs.len > 0);
+	yw_map_end(w);
+}
+
+/* --- several platforms ------------------------------------------------------ */
+
+/* A cell with several platforms (cell_platform_tags) has, instead of the
+ * two jobs above, one build or publish job per platform and a manifest
+ * job:
+ *
+ * - build:TAG@KEY builds for its platform (docker build --platform) on
+ *   the runners ci.runners maps it to, and pushes nothing.
+ * - publish:TAG@KEY, on the publishing refs, builds and pushes the
+ *   platform's image as TAG-KEY in the first registry, with the same
+ *   skip-or-build rule as publish:TAG: when the image already there
+ *   carries this Dockerfile's content identity, it builds nothing.
+ * - manifest:TAG needs every publish:TAG@KEY of the cell, and joins their
+ *   images into one index under every registry:tag of the cell's publish
+ *   list (docker buildx imagetools create, one call per registry).
+ *
+ * The per-platform jobs have the cell's rules, so that the manifest
+ * job's needs are always in the pipeline with it. */
+
+static bool several_platforms(const plan *p)
+{
+	for (size_t i = 0; i < p->cells.n; i++)
+		if (cell_platform_tags(p->cells.v[i]))
+			return true;
+	return false;
+}
+
+static void build_platform_hidden(gitlab *g, const matrix *m)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, HIDDEN_BUILD_PLATFORM);
+	yw_map_begin(w);
+	hidden_head(g, m, true);
+	yw_str(w, "script");
+	yw_seq_begin(w);
+	buf cache;
+	buf_init(&cache, 0);
+	if (m->nregistries)
+		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
+			   m->registries[0].name.s);
+	yw_str(w, line(g, "docker build --pull --platform \"$MATRIXC_PLATFORM\"%s "
+			  "-t \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" "
+			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
+		       buf_str(&cache), m->image.s));
+	buf_release(&cache);
+	yw_seq_end(w);
+	yw_map_end(w);
+}
+
+/* The first lines of the per-platform publish and manifest scripts: what
+ * the cell's publish list names, and the image under its first line. */
+#define PUBLISHED_LINES \
+	"refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n" \
+	"published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n" \
+	"if [ -z \"$published\" ]; then\n" \
+	"  echo \"$MATRIXC_DIR/publish names nothing to push: run " \
+	"matrixc generate\" >&2\n" \
+	"  exit 1\n" \
+	"fi\n"
+
+/* The skip-or-build script of one platform: its image is the cell's
+ * first registry:tag with -KEY appended. */
+static void publish_platform_script(gitlab *g, const matrix *m)
+{
+	buf s;
+	buf_init(&s, 0);
+	buf_puts(&s,
+		 "# Build this platform's image only if the registry lacks "
+		 "this Dockerfile's;\n"
+		 "# manifest:$MATRIXC_TAG joins the platforms' images under "
+		 "every tag.\n"
+		 "dockerfile=$MATRIXC_DIR/Dockerfile\n" PUBLISHED_LINES
+		 "image=$published-$MATRIXC_KEY\n"
+		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
+		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
+		 "| cut -d ' ' -f 1)\n"
+		 "if [ -z \"$want\" ] || [ \"$want\" != \"$sum\" ]; then\n"
+		 "  echo \"$dockerfile: its " CONTENTID_LABEL " label is not its "
+		 "sha256 (edited by hand?): run matrixc generate\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "have=\n"
+		 "if config=$(docker buildx imagetools inspect --format "
+		 "'{{json .Image}}' \"$image\" 2>/dev/null); then\n"
+		 "  have=$(printf '%s\\n' \"$config\" | sed -n "
+		 "'/\"io\\.matrixc\\.input\"/{s/.*\"io\\.matrixc\\.input\": *"
+		 "\"\\([0-9a-f]*\\)\".*/\\1/p;q;}')\n"
+		 "fi\n"
+		 "if [ \"$have\" = \"$want\" ]; then\n"
+		 "  echo \"$image is this Dockerfile's image already: not "
+		 "building\"\n"
+		 "else\n"
+		 "  echo \"building: $image has " CONTENTID_LABEL "="
+		 "${have:-nothing}, this Dockerfile $want\"\n");
+	buf_printf(&s,
+		   "  docker build --pull --platform \"$MATRIXC_PLATFORM\" "
+		   "--cache-from \"$image\" \\\n"
+		   "    --build-arg BUILDKIT_INLINE_CACHE=1 "
+		   "-t \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \\\n"
+		   "    -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
+		   "  docker tag \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \"$image\"\n"
+		   "  docker push \"$image\"\n"
+		   "fi\n",
+		   m->image.s, m->image.s);
+	yw_literal(g->w, buf_str(&s));
+	buf_release(&s);
+}
+
+/* The index of the platforms' images under every registry:tag of the
+ * publish list, one imagetools call per registry (as publish:TAG copies).
+ * Words split safely: registry names and tags are validated names. */
+static void manifest_script(gitlab *g, const matrix *m)
+{
+	buf s;
+	buf_init(&s, 0);
+	buf_puts(&s,
+		 "# Join the platforms' images under every registry:tag of "
+		 "the cell's publish list.\n" PUBLISHED_LINES
+		 "sources=\n"
+		 "for key in $MATRIXC_KEYS; do\n"
+		 "  sources=\"$sources $published-$key\"\n"
+		 "done\n"
+		 "for registry in");
+	for (size_t i = 0; i < m->nregistries; i++)
+		buf_printf(&s, " %s", m->registries[i].name.s);
+	buf_puts(&s,
+		 "; do\n"
+		 "  tags=\n"
+		 "  for ref in $refs; do\n"
+		 "    if [ \"${ref%:*}\" = \"$registry\" ]; then\n"
+		 "      tags=\"$tags -t $ref\"\n"
+		 "    fi\n"
+		 "  done\n"
+		 "  if [ -n \"$tags\" ]; then\n"
+		 "    docker buildx imagetools create $tags $sources\n"
+		 "  fi\n"
+		 "done\n");
+	yw_literal(g->w, buf_str(&s));
+	buf_release(&s);
+}
+
+static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
+			      bool manifest)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, name);
+	yw_map_begin(w);
+	hidden_head(g, m, false);
+	yw_str(w, "script");
+	yw_seq_begin(w);
+	login_lines(g, m);
+	if (manifest)
+		manifest_script(g, m);
+	else
+		publish_platform_script(g, m);
+	yw_seq_end(w);
+	yw_map_end(w);
+}
+
+/* JOB:TAG@KEY, in g's line buffer */
+static const char *platform_job(gitlab *g, const char *job, const cell *c,
+				size_t i)
+{
+	char key[PLATFORM_KEY_MAX];
+	platform_key(c->platforms.v[i].s, key);
+	return line(g, "%s:%s@%s", job, c->tag.s, key);
+}
+
+/* The job of c for its platform i: extends, variables, runner tags */
+static void platform_job_head(gitlab *g, const matrix *m, const cell *c,
+			      size_t i, const char *hidden)
+{
+	yaml_writer *w = g->w;
+	char key[PLATFORM_KEY_MAX];
+	platform_key(c->platforms.v[i].s, key);
+	yw_kv(w, "extends", hidden);
+	yw_str(w, "variables");
+	yw_map_begin(w);
+	yw_kv(w, "MATRIXC_TAG", c->tag.s);
+	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[i].s);
+	yw_kv(w, "MATRIXC_KEY", key);
+	yw_map_end(w);
+	yw_kv(w, "timeout", timeout_of(c));
+	runner_tags(g, m, c->platforms.v[i].s);
+}
+
+static void build_platform_jobs(gitlab *g, const matrix *m, const cell *c)
+{
+	for (size_t i = 0; i < c->platforms.n; i++) {
+		yw_str(g->w, platform_job(g, "build", c, i));
+		yw_map_begin(g->w);
+		platform_job_head(g, m, c, i, HIDDEN_BUILD_PLATFORM);
+		rules(g, m, c, NULL, true, false);
+		yw_map_end(g->w);
+	}
+}
+
+/* publish:TAG@KEY per platform, each its own resource_group; then
+ * manifest:TAG, in the cell's resource_group, after all of them */
+static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
+{
+	yaml_writer *w = g->w;
+	for (size_t i = 0; i < c->platforms.n; i++) {
+		yw_str(w, platform_job(g, "publish", c, i));
+		yw_map_begin(w);
+		platform_job_head(g, m, c, i, HIDDEN_PUBLISH_PLATFORM);
+		char key[PLATFORM_KEY_MAX];
+		platform_key(c->platforms.v[i].s, key);
+		yw_kv(w, "resource_group",
+		      line(g, "publish/%s@%s", c->tag.s, key));
+		rules(g, m, c, NULL, false, true);
+		yw_map_end(w);
+	}
+	yw_str(w, line(g, "manifest:%s", c->tag.s));
+	yw_map_begin(w);
+	yw_kv(w, "extends", HIDDEN_MANIFEST);
+	yw_str(w, "variables");
+	yw_map_begin(w);
+	yw_kv(w, "MATRIXC_TAG", c->tag.s);
+	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	buf keys;
+	buf_init(&keys, 0);
+	for (size_t i = 0; i < c->platforms.n; i++) {
+		char key[PLATFORM_KEY_MAX];
+		platform_key(c->platforms.v[i].s, key);
+		buf_printf(&keys, "%s%s", i ? " " : "", key);
+	}
+	yw_kv(w, "MATRIXC_KEYS", buf_str(&keys));
+	buf_release(&keys);
+	yw_map_end(w);
+	yw_str(w, "needs");
+	yw_seq_begin(w);
+	for (size_t i = 0; i < c->platforms.n; i++)
+		yw_str(w, platform_job(g, "publish", c, i));
+	yw_seq_end(w);
+	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
+	rules(g, m, c, NULL, false, true);
 	yw_map_end(w);
 }
 
@@ -591,13 +852,26 @@ static const char **series_of(const plan *p, size_t *n)
 static void cell_jobs_of(gitlab *g, const char *series)
 {
 	const matrix *m = g->p->m;
+	bool several = several_platforms(g->p);
 	build_hidden(g, m);
 	if (g->refs.len)
 		publish_hidden(g, m);
+	if (several)
+		build_platform_hidden(g, m);
+	if (several && g->refs.len) {
+		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, false);
+		publishing_hidden(g, m, HIDDEN_MANIFEST, true);
+	}
 	for (size_t i = 0; i < g->p->cells.n; i++) {
 		const cell *c = g->p->cells.v[i];
 		if (series && strcmp(c->series, series) != 0)
 			continue;
+		if (cell_platform_tags(c)) {
+			build_platform_jobs(g, m, c);
+			if (g->refs.len)
+				publish_platform_jobs(g, m, c);
+			continue;
+		}
 		build_job(g, m, c);
 		if (g->refs.len)
 			publish_job(g, m, c);
@@ -633,18 +907,35 @@ static void write_file(emit_ctx *ctx, gitlab *g, const char *path,
 }
 
 /* The job name is checked when the cell is walked; the files are written
- * at the end, when every cell of a series is known. */
+ * at the end, when every cell of a series is known. The longest name is
+ * publish:TAG, or with several platforms publish:TAG@KEY. */
 static void cell_jobs(emit_ctx *ctx, const cell *c)
 {
-	if (strlen(c->job) > JOB_NAME_MAX - 2) /* publish: is 2 longer */
+	size_t key = 0;
+	for (size_t i = 0; i < cell_platform_tags(c); i++) {
+		char k[PLATFORM_KEY_MAX];
+		platform_key(c->platforms.v[i].s, k);
+		if (strlen(k) + 1 > key)
+			key = strlen(k) + 1;
+	}
+	if (strlen("publish:") + strlen(c->tag.s) + key > JOB_NAME_MAX)
 		diag_error(ctx->d, c->tag.at,
-			   "CI job name 'publish:%s' is longer than GitLab's %d "
-			   "characters",
-			   c->tag.s, JOB_NAME_MAX);
+			   "CI job name 'publish:%s%s' is longer than GitLab's "
+			   "%d characters",
+			   c->tag.s, key ? "@..." : "", JOB_NAME_MAX);
 }
 
-/* A pipeline runs one job per cell (build: or publish:); split, each
- * series' child pipeline is one pipeline. */
+/* The jobs one pipeline runs for c at most: one per platform, and a
+ * manifest job when there are several (a publishing pipeline). */
+static size_t jobs_of(const cell *c)
+{
+	size_t n = cell_platform_tags(c);
+	return n ? n + 1 : 1;
+}
+
+/* A pipeline runs one job per cell and platform (build: or publish:),
+ * and one manifest job per cell with several; split, each series' child
+ * pipeline is one pipeline. */
 static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
 {
 	const plan *p = ctx->p;
@@ -652,20 +943,24 @@ static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
 	srcpos at = m->ci.max_jobs_at.line ? m->ci.max_jobs_at
 					   : srcpos_file(m->file);
 	if (!m->ci.split_series) {
-		if (p->cells.n > m->ci.max_jobs)
+		size_t jobs = 0;
+		for (size_t j = 0; j < p->cells.n; j++)
+			jobs += jobs_of(p->cells.v[j]);
+		if (jobs > m->ci.max_jobs)
 			diag_warning(ctx->d, at,
 				     "the pipeline has %zu jobs, more than %zu "
 				     "(GitLab rejects pipelines over its "
 				     "instance's job limit; raise ci.max_jobs if "
 				     "yours allows more, or set ci.split: series "
 				     "to run one child pipeline per series)",
-				     p->cells.n, m->ci.max_jobs);
+				     jobs, m->ci.max_jobs);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t jobs = 0;
 		for (size_t j = 0; j < p->cells.n; j++)
-			jobs += !strcmp(p->cells.v[j]->series, series[i]);
+			if (!strcmp(p->cells.v[j]->series, series[i]))
+				jobs += jobs_of(p->cells.v[j]);
 		if (jobs > m->ci.max_jobs)
 			diag_warning(ctx->d, at,
 				     "the child pipeline of series %s has %zu "

@@ -1,7 +1,10 @@
 /* emit_make.c - generated/Makefile.
  *
- * Per cell: build-TAG (docker build), image-TAG (tag it with every alias
- * for every registry), push-TAG (push those). Groups: build, image, push,
+ * Per cell: build-TAG (docker build, for the host's platform), image-TAG
+ * (tag it with every alias for every registry), push-TAG (push those);
+ * with platforms other than the default one, build-TAG@KEY per platform
+ * (docker build --platform, as TAG-KEY: a builder with emulation, or
+ * buildx, builds the foreign ones). Groups: build, image, push,
  * and the same per series (build-3.13) and per variant (build-wee). Every
  * target is phony and depends only on what it needs, so `make -j` is safe.
  * DOCKER, PULL, IMAGE, REGISTRIES, BUILD_FLAGS, PYTHON_MIRROR and PKG_PROXY
@@ -16,6 +19,7 @@
 
 #include "arena.h"
 #include "emit.h"
+#include "platform.h"
 #include "strtab.h"
 
 static const char *const actions[] = {"build", "image", "push"};
@@ -64,6 +68,24 @@ static void tag_words(buf *b, const cell *c)
 		buf_printf(b, " %s", c->aliases.v[i].s);
 }
 
+/* build-TAG@KEY for each platform of c, unless it has only the default
+ * platform (build-TAG is that one, on the usual host). */
+static void platform_targets(buf *b, const cell *c)
+{
+	if (c->platforms.n == 1 && !strcmp(c->platforms.v[0].s, PLATFORM_DEFAULT))
+		return;
+	for (size_t i = 0; i < c->platforms.n; i++) {
+		char key[PLATFORM_KEY_MAX];
+		platform_key(c->platforms.v[i].s, key);
+		buf_printf(b, ".PHONY: build-%s@%s\nbuild-%s@%s:\n"
+			      "\t$(DOCKER) build --platform %s $(PULL) "
+			      "$(BUILD_FLAGS) $(BUILD_ARGS) -t $(IMAGE):%s-%s "
+			      "-f $(HERE)/%s $(HERE)/%s\n",
+			   c->tag.s, key, c->tag.s, key, c->platforms.v[i].s,
+			   c->tag.s, key, c->dockerfile, c->dir);
+	}
+}
+
 static void cell_targets(emit_ctx *ctx, const cell *c)
 {
 	buf *b = ctx->state;
@@ -86,6 +108,7 @@ static void cell_targets(emit_ctx *ctx, const cell *c)
 		   t, t);
 	tag_words(b, c);
 	buf_puts(b, "; do \\\n\t\t$(DOCKER) push \"$$r:$$t\" || exit 1; done; done\n");
+	platform_targets(b, c);
 }
 
 /* One prerequisite line of a group: " \\\n\tACTION-TAG". Group lines are
@@ -172,6 +195,32 @@ static void groups(buf *b, const grouping *g)
 	}
 }
 
+/* The per-platform targets, in help, when there are any */
+static void help_platforms(buf *b, const plan *p)
+{
+	bool any = false;
+	for (size_t i = 0; i < p->cells.n && !any; i++) {
+		const cell *c = p->cells.v[i];
+		any = c->platforms.n > 1 ||
+		      strcmp(c->platforms.v[0].s, PLATFORM_DEFAULT) != 0;
+	}
+	if (any)
+		buf_puts(b, "\t@echo 'build-TAG builds for this host; "
+			    "build-TAG@ARCH for that platform "
+			    "(docker build --platform):'\n");
+	for (size_t i = 0; any && i < p->cells.n; i++) {
+		const cell *c = p->cells.v[i];
+		if (c->platforms.n == 1 &&
+		    !strcmp(c->platforms.v[0].s, PLATFORM_DEFAULT))
+			continue;
+		for (size_t j = 0; j < c->platforms.n; j++) {
+			char key[PLATFORM_KEY_MAX];
+			platform_key(c->platforms.v[j].s, key);
+			buf_printf(b, "\t@echo '  build-%s@%s'\n", c->tag.s, key);
+		}
+	}
+}
+
 static void help(buf *b, const plan *p, const grouping *series,
 		 const grouping *variants)
 {
@@ -187,6 +236,7 @@ static void help(buf *b, const plan *p, const grouping *series,
 		buf_puts(b, p->cells.v[i]->tag.s);
 		buf_puts(b, "'\n");
 	}
+	help_platforms(b, p);
 	buf_puts(b, "\t@echo 'Variables: DOCKER PULL IMAGE REGISTRIES BUILD_FLAGS "
 		    "PYTHON_MIRROR PKG_PROXY'\n");
 }

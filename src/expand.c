@@ -111,6 +111,8 @@ static cell *new_cell(expander *x, const char *spec, srcpos origin,
 		     default_build_packages, COUNT(default_build_packages));
 	strlist_copy(x->a, &c->run_packages, &x->m->run_packages);
 	strlist_copy(x->a, &c->env, &x->m->env);
+	strlist_copy(x->a, &c->platforms, v->platforms.n ? &v->platforms
+							 : &x->m->platforms);
 	c->tag = (pstr){cell_default_tag(x->a, c), origin};
 	return c;
 }

@@ -11,7 +11,7 @@
 #include "names.h"
 
 #define REF_MAGIC 0x6d786366u /* "mxcf" */
-#define NLISTS 7
+#define NLISTS 8
 
 const hook_field hook_fields[HOOK_NFIELDS] = {
     [X_ALIASES] = {"aliases", K_LIST, 1, offsetof(cell, aliases)},
@@ -32,6 +32,7 @@ const hook_field hook_fields[HOOK_NFIELDS] = {
     [X_PATCH] = {"patch", K_RO, 0, 0},
     [X_PGO] = {"pgo", K_BOOL, 0, offsetof(cell, pgo)},
     [X_PIP] = {"pip", K_BOOL, 0, offsetof(cell, pip)},
+    [X_PLATFORMS] = {"platforms", K_LIST, 8, offsetof(cell, platforms)},
     [X_PRE] = {"pre", K_RO, 0, 0},
     [X_RUN_PACKAGES] = {"run_packages", K_LIST, 7,
 			offsetof(cell, run_packages)},
@@ -260,7 +261,7 @@ static void store_scalar(hookrun *r, lua_State *L, const hook_ref *p, int id)
 /* A skip reason is shown as it is (explain, list): no control character,
  * and none of Unicode's that move or reorder text (C1, NEL, the line and
  * paragraph separators, the bidirectional controls). */
-static bool reason_ok(const char *s, size_t len)
+bool hook_reason_ok(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	if (name_check_text(s))
@@ -302,7 +303,7 @@ static void store_skip(hookrun *r, lua_State *L, const hook_ref *p)
 		hook_fail(L, "cell field 'skip' needs a non-empty reason");
 	if (c->skip && c->skip_reason.s && same_bytes(c->skip_reason.s, s, len))
 		return;
-	if (strlen(s) == len && !reason_ok(s, len))
+	if (strlen(s) == len && !hook_reason_ok(s, len))
 		hook_fail(L, "cell field 'skip': control characters (such as a "
 			  "newline, or Unicode's bidirectional controls) are "
 			  "not allowed in a reason");

@@ -7,6 +7,8 @@
 
 #include <lauxlib.h>
 
+#include "limits_input.h"
+
 /* Version string s of len bytes (which may hold a NUL, and then is no
  * version), parsed. A slot is chosen by where the string lives (Lua keeps
  * one copy of each short string) and holds the text, so a reused address
@@ -455,6 +457,63 @@ static int mx_skip(lua_State *L)
 	return 0;
 }
 
+/* The string argument idx of mx function what, copied into the run's
+ * arena: no NUL byte, charged to the memory cap. */
+static const char *arg_copy(hookrun *r, lua_State *L, int idx,
+			    const char *what)
+{
+	size_t len;
+	const char *s = lua_tolstring(L, idx, &len);
+	if (strlen(s) != len || len > LIMIT_STRING_BYTES)
+		hook_fail(L, "%s: a NUL byte or more than %d bytes", what,
+			  LIMIT_STRING_BYTES);
+	hook_charge_mem(r, L, len + 1);
+	return arena_strndup(r->a, s, len);
+}
+
+/* mx.drop_platform(c, platform, reason): c builds no image for platform,
+ * and list and explain say why, at this line; returns whether c had it
+ * (a hook may drop a platform from every cell that has it). */
+static int mx_drop_platform(lua_State *L)
+{
+	hookrun *r = run_of(L);
+	const hook_ref *p = as_ref(L, 1);
+	if (!p || p->field >= 0)
+		return hook_fail(L, "mx.drop_platform: expected a cell, got %s",
+				 a_type(L, 1));
+	cell *c = ref_cell(L, p);
+	if (lua_type(L, 2) != LUA_TSTRING || lua_type(L, 3) != LUA_TSTRING)
+		return hook_fail(L, "mx.drop_platform: needs a platform and a "
+				 "reason string (mx.drop_platform(c, "
+				 "\"linux/arm64\", \"why\"))");
+	size_t len, rlen;
+	const char *s = lua_tolstring(L, 2, &len);
+	const char *why = lua_tolstring(L, 3, &rlen);
+	if (rlen == 0 || strlen(why) != rlen || !hook_reason_ok(why, rlen))
+		return hook_fail(L, "mx.drop_platform: the reason must be "
+				 "non-empty text without control characters");
+	charge_scan(L, c->platforms.n, len);
+	bool had = false;
+	for (size_t i = 0; i < c->platforms.n && !had; i++)
+		had = same_bytes(c->platforms.v[i].s, s, len);
+	if (had) {
+		strlist *o = prov_own_list(r, p->idx, X_PLATFORMS);
+		size_t out = 0;
+		for (size_t i = 0; i < o->n; i++)
+			if (!same_bytes(o->v[i].s, s, len))
+				o->v[out++] = o->v[i];
+		o->n = out;
+		srcpos at = r->call.call_at;
+		hook_frame(r, L, 1, &at);
+		strlist_add(r->a, &c->dropped, arg_copy(r, L, 2, "platform"),
+			    at);
+		strlist_add(r->a, &c->drop_reasons, arg_copy(r, L, 3, "reason"),
+			    at);
+	}
+	lua_pushboolean(L, had);
+	return 1;
+}
+
 void mx_open(lua_State *L)
 {
 	static const luaL_Reg mx[] = {
@@ -464,6 +523,6 @@ void mx_open(lua_State *L)
 	    {"has", mx_has}, {"add", mx_add}, {"remove", mx_remove},
 	    {"prefixed", mx_prefixed}, {"replace", mx_replace},
 	    {"getenv", mx_getenv}, {"setenv", mx_setenv}, {"skip", mx_skip},
-	    {NULL, NULL}};
+	    {"drop_platform", mx_drop_platform}, {NULL, NULL}};
 	luaL_newlib(L, mx);
 }

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "limits_input.h"
 #include "names.h"
+#include "platform.h"
 #include "yamlio.h"
 
 typedef struct {
@@ -281,6 +282,46 @@ static void load_versions(loader *l, const ynode *n)
 	}
 }
 
+/* platform -> "linux/" arch ("/" variant)? (platform.h), with a "did
+ * you mean" for the kernel's spellings (aarch64) */
+static pstr platform_of(loader *l, const ynode *n)
+{
+	pstr p = str_of(l, n, "platform");
+	if (!p.s)
+		return p;
+	const char *near;
+	const char *why = platform_check(p.s, &near);
+	if (why && near)
+		diag_error(l->d, n->at, "invalid platform '%s': %s (did you "
+			   "mean '%s'?)", p.s, why, near);
+	else if (why)
+		diag_error(l->d, n->at, "invalid platform '%s': %s", p.s, why);
+	if (why)
+		p.s = NULL;
+	return p;
+}
+
+/* platforms -> [platform], not empty, each once */
+static void load_platforms(loader *l, const ynode *n, strlist *out)
+{
+	if (!expect(l, n, YNODE_SEQ, "platforms"))
+		return;
+	if (n->n == 0)
+		diag_error(l->d, n->at, "platforms cannot be empty");
+	if (n->n > LIMIT_CELL_LIST &&
+	    !within_list_cap(l, n->n, n->items[LIMIT_CELL_LIST]->at,
+			     "platforms"))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		pstr p = platform_of(l, n->items[i]);
+		if (p.s && strlist_has(out, p.s))
+			diag_error(l->d, p.at, "platform '%s' is listed twice",
+				   p.s);
+		else if (p.s)
+			strlist_add(l->a, out, p.s, p.at);
+	}
+}
+
 /* timeout -> part (" "? part)?, part -> [0-9]{1,3} ("h" | "m"): a
  * duration GitLab's `timeout` reads, such as "90m" or "2h 30m" */
 static bool timeout_ok(const char *s)
@@ -311,17 +352,17 @@ static void load_timeout(loader *l, const ynode *n, variant *v)
 }
 
 /* variant -> {pgo: bool, lto: bool, pip: bool, configure: [flag],
- *             timeout: duration} */
+ *             timeout: duration, platforms: [platform]} */
 static void load_variant(loader *l, const ynode *k, const ynode *n, variant *v)
 {
 	static const char *const keys[] = {"pgo", "lto", "pip", "configure",
-					   "timeout"};
+					   "timeout", "platforms"};
 	v->name = name_of(l, k, "variant name", name_check_variant);
 	if (n->kind == YNODE_SCALAR && n->plain && n->len == 0)
 		return; /* "wee:" with nothing after it */
 	if (!expect(l, n, YNODE_MAP, "a variant"))
 		return;
-	check_keys(l, n, "a variant", keys, 5);
+	check_keys(l, n, "a variant", keys, 6);
 	const ynode *x;
 	if ((x = ynode_get(n, "pgo")) && bool_of(l, x, "pgo", &v->pgo))
 		v->pgo_at = x->at;
@@ -333,6 +374,8 @@ static void load_variant(loader *l, const ynode *k, const ynode *n, variant *v)
 		list_of(l, x, "configure flag", name_check_flag, &v->configure);
 	if ((x = ynode_get(n, "timeout")))
 		load_timeout(l, x, v);
+	if ((x = ynode_get(n, "platforms")))
+		load_platforms(l, x, &v->platforms);
 	if (v->lto && !v->pgo)
 		diag_warning(l->d, v->lto_at,
 			     "variant '%s' has lto without pgo",
@@ -581,15 +624,42 @@ static void load_split(loader *l, const ynode *n)
 			   "ci.split must be 'series' or 'none', not '%s'", s.s);
 }
 
-/* ci -> {image, services, tags, stage, max_jobs, publish, split} */
+/* runners -> {platform: [runner tag]}: the runners that build for each
+ * platform natively (a PGO build under emulation takes hours) */
+static void load_runners(loader *l, const ynode *n)
+{
+	ci_settings *ci = &l->m->ci;
+	if (!expect(l, n, YNODE_MAP, "ci.runners"))
+		return;
+	if (n->n > LIMIT_CELL_LIST &&
+	    !within_list_cap(l, n->n, n->pairs[LIMIT_CELL_LIST].key->at,
+			     "ci.runners entries"))
+		return;
+	ci->runners = arena_alloc(l->a, (n->n + 1) * sizeof *ci->runners);
+	for (size_t i = 0; i < n->n; i++) {
+		runner_map *r = &ci->runners[ci->nrunners];
+		r->platform = platform_of(l, n->pairs[i].key);
+		list_of(l, n->pairs[i].val, "runner tag", name_check_runner_tag,
+			&r->tags);
+		if (r->platform.s && matrix_runner_tags(l->m, r->platform.s))
+			diag_error(l->d, r->platform.at,
+				   "platform '%s' is listed twice in ci.runners",
+				   r->platform.s);
+		else if (r->platform.s)
+			ci->nrunners++;
+	}
+}
+
+/* ci -> {image, services, tags, stage, max_jobs, publish, split, runners} */
 static void load_ci(loader *l, const ynode *n)
 {
 	static const char *const keys[] = {"image", "services", "tags", "stage",
-					   "max_jobs", "publish", "split"};
+					   "max_jobs", "publish", "split",
+					   "runners"};
 	ci_settings *ci = &l->m->ci;
 	if (!expect(l, n, YNODE_MAP, "ci"))
 		return;
-	check_keys(l, n, "ci", keys, 7);
+	check_keys(l, n, "ci", keys, 8);
 	const ynode *x;
 	if ((x = ynode_get(n, "image")))
 		ci->image = name_of(l, x, "CI image", name_check_image);
@@ -607,6 +677,8 @@ static void load_ci(loader *l, const ynode *n)
 		load_publish(l, x);
 	if ((x = ynode_get(n, "split")))
 		load_split(l, x);
+	if ((x = ynode_get(n, "runners")))
+		load_runners(l, x);
 }
 
 /* limits -> {cells: N} */
@@ -682,7 +754,7 @@ static const char *const top_keys[] = {
     "matrixc", "image",   "registries", "base",     "lock",  "versions",
     "variants", "exclude", "include",    "tags",     "aliases", "hooks",
     "configure", "packages", "env",      "ci",       "limits", "output",
-    "pin_bases", "labels"};
+    "pin_bases", "labels", "platforms"};
 
 /* A missing key that a "did you mean" already pointed at is not reported
  * twice. */
@@ -714,6 +786,8 @@ static void load_top(loader *l, const ynode *root)
 		load_registries(l, x);
 	if ((x = ynode_get(root, "base")))
 		m->base = name_of(l, x, "base image", name_check_image);
+	if ((x = ynode_get(root, "platforms")))
+		load_platforms(l, x, &m->platforms);
 	if ((x = ynode_get(root, "lock")))
 		load_lock_path(l, x);
 	if ((x = ynode_get(root, "versions")))
@@ -747,6 +821,36 @@ static void load_top(loader *l, const ynode *root)
 		m->pin_bases_at = x->at;
 	if ((x = ynode_get(root, "labels")))
 		load_labels(l, x);
+}
+
+const strlist *matrix_runner_tags(const matrix *m, const char *platform)
+{
+	for (size_t i = 0; i < m->ci.nrunners; i++)
+		if (!strcmp(m->ci.runners[i].platform.s, platform))
+			return &m->ci.runners[i].tags;
+	return NULL;
+}
+
+/* Without platforms: the one of today's images, PLATFORM_DEFAULT, with
+ * no position (a built-in default). */
+static void default_platforms(loader *l)
+{
+	if (!l->m->platforms.n)
+		strlist_add(l->a, &l->m->platforms, PLATFORM_DEFAULT,
+			    (srcpos){0});
+}
+
+/* A list of several platforms whose jobs would run on any runner: one
+ * of them builds under emulation, if the runner can at all. */
+static void check_runners(loader *l, const strlist *platforms)
+{
+	for (size_t i = 0; platforms->n > 1 && i < platforms->n; i++)
+		if (!matrix_runner_tags(l->m, platforms->v[i].s))
+			diag_warning(l->d, platforms->v[i].at,
+				     "platform '%s' has no runner tags in "
+				     "ci.runners: its jobs run on any runner, "
+				     "under emulation if at all",
+				     platforms->v[i].s);
 }
 
 static const variant *matrix_variant(const matrix *m, const char *name)
@@ -831,6 +935,10 @@ bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 	if (!expect(&l, root, YNODE_MAP, "matrix.yaml"))
 		return false;
 	load_top(&l, root);
+	default_platforms(&l);
+	check_runners(&l, &m->platforms);
+	for (size_t i = 0; i < m->nvariants; i++)
+		check_runners(&l, &m->variants[i].platforms);
 	check_configure_sizes(&l);
 	/* a rule's variant is checked only when the variants key loaded:
 	 * after a missing, misspelt or malformed one, the rules' errors would

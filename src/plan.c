@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "lock.h"
 #include "names.h"
+#include "platform.h"
 #include "strtab.h"
 
 #define CELLS_LISTED 3 /* cells a repeated bad value names */
@@ -135,8 +136,38 @@ static const char *check_assignment(const char *s)
 	return why ? why : name_check_text(eq + 1);
 }
 
+static const char *check_platform(const char *s)
+{
+	return platform_check(s, NULL);
+}
+
+/* A hook may drop or add platforms; what is left is checked as
+ * matrix.yaml's are, and must not be empty: a cell that builds for no
+ * platform is skipped with mx.skip, which says so, not by accident. */
+static void check_platforms(planner *p, const cell *c)
+{
+	const strlist *l = &c->platforms;
+	check_list(p, c, "platform", l, check_platform);
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(l->v[i].s, l->v[j].s)) {
+				diag_error(p->d, l->v[i].at,
+					   "cell %s/%s: platform '%s' is listed "
+					   "twice", c->version_str,
+					   c->variant->name.s, l->v[i].s);
+				break;
+			}
+	if (!l->n)
+		diag_error(p->d, c->dropped.n ? c->dropped.v[c->dropped.n - 1].at
+					      : c->origin,
+			   "cell %s/%s has no platform left to build for: skip "
+			   "it with mx.skip(c, reason) instead",
+			   c->version_str, c->variant->name.s);
+}
+
 static void check_cell(planner *p, const cell *c)
 {
+	check_platforms(p, c);
 	check_value(p, c, "tag", c->tag, name_check_tag);
 	check_list(p, c, "alias", &c->aliases, name_check_tag);
 	check_value(p, c, "base image", c->base, name_check_image);
@@ -261,20 +292,32 @@ static void collision(planner *p, const cellset *cs, const claim *claims,
 	}
 }
 
+/* The tag of c's image for its platform i (TAG-arm64), claimed where
+ * the tag was set: a collision with it is fixed by changing either tag. */
+static pstr platform_tag(planner *p, const cell *c, size_t i)
+{
+	char key[PLATFORM_KEY_MAX];
+	platform_key(c->platforms.v[i].s, key);
+	return (pstr){arena_printf(p->a, "%s-%s", c->tag.s, key), c->tag.at};
+}
+
 static void check_collisions(planner *p, const cellset *cs)
 {
 	size_t tags = 0, n = 0, nclash = 0;
 	for (size_t i = 0; i < cs->n; i++)
-		tags += 1 + cs->v[i]->aliases.n;
+		tags += 1 + cs->v[i]->aliases.n + cell_platform_tags(cs->v[i]);
 	claim *claims = xrealloc(NULL, (tags + 1) * sizeof *claims);
 	clash *clashes = xrealloc(NULL, (tags + 1) * sizeof *clashes);
 	const char **names = xrealloc(NULL, (tags + 1) * sizeof *names);
 	strtab t;
 	strtab_init(&t, tags);
 	for (size_t i = 0; i < cs->n; i++) {
-		for (size_t j = 0; j <= cs->v[i]->aliases.n; j++) {
-			pstr tag = j == 0 ? cs->v[i]->tag
-					  : cs->v[i]->aliases.v[j - 1];
+		const cell *c = cs->v[i];
+		size_t ntags = 1 + c->aliases.n + cell_platform_tags(c);
+		for (size_t j = 0; j < ntags; j++) {
+			pstr tag = j == 0		 ? c->tag
+				   : j <= c->aliases.n ? c->aliases.v[j - 1]
+						       : platform_tag(p, c, j - 1 - c->aliases.n);
 			size_t prev;
 			claims[n] = (claim){i, tag.at};
 			names[n] = tag.s;

@@ -40,6 +40,21 @@ static json_t *strings(const strlist *l)
 	return a;
 }
 
+/* {platform: "hook.lua:LINE: reason"}, as "skipped" reads */
+static json_t *dropped(const cell *c)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < c->dropped.n; i++)
+		json_object_set_new(o, c->dropped.v[i].s,
+				    json_sprintf("%s:%u: %s",
+						 c->dropped.v[i].at.file
+						     ? c->dropped.v[i].at.file
+						     : "?",
+						 c->dropped.v[i].at.line,
+						 c->drop_reasons.v[i].s));
+	return o;
+}
+
 static json_t *cell_json(const cell *c)
 {
 	json_t *o = json_object();
@@ -62,6 +77,9 @@ static json_t *cell_json(const cell *c)
 	json_object_set_new(o, "run_packages", strings(&c->run_packages));
 	json_object_set_new(o, "tag", opt_string(c->tag.s));
 	json_object_set_new(o, "aliases", strings(&c->aliases));
+	json_object_set_new(o, "platforms", strings(&c->platforms));
+	if (c->dropped.n)
+		json_object_set_new(o, "dropped_platforms", dropped(c));
 	json_object_set_new(o, "dockerfile", opt_string(c->dockerfile));
 	json_object_set_new(o, "job", opt_string(c->job));
 	if (c->skip) {

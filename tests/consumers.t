@@ -2,9 +2,9 @@
 # The real consumers of generated output, on every golden case's expected/:
 #   - gitlab-ci-local --list (pinned npm package) accepts .gitlab-ci.yml and
 #     lists one job per Dockerfile (build: or publish:, as a pipeline on
-#     the default branch runs one of the two), or with ci.split one
-#     trigger job per child file and, in the children, one job per
-#     Dockerfile; rules:changes selects only
+#     the default branch runs one of the two; per platform with several,
+#     and a manifest job), or with ci.split one trigger job per child file
+#     and, in the children, one job per Dockerfile; rules:changes selects only
 #     the job of the Dockerfile a commit touched (tests/pipeline.t tries
 #     every kind of pipeline);
 #   - make -n accepts every target of the Makefile; a real `make -j8 push`
@@ -37,9 +37,16 @@ make_repo() { # make_repo DIR EXPECTED
 	git add -A && git_q commit -m generated
 }
 
-jobs_listed() { # the cells' jobs gitlab-ci-local lists in the current repo
+cells_of() { # the cells whose jobs gitlab-ci-local's --list output names
+	# a cell with several platforms has publish:TAG@ARCH per platform
+	# and manifest:TAG: one cell
+	grep -E '^(build|publish|manifest):' | awk '{print $1}' |
+		sed 's/^[a-z]*://; s/@.*//' | sort -u | wc -l
+}
+
+jobs_listed() { # the cells gitlab-ci-local lists jobs of in the current repo
 	"$bin/gitlab-ci-local" --list >"$tmp/gcl.out" 2>&1 || { sed 's/^/# /' "$tmp/gcl.out"; return 1; }
-	grep -c -E '^(build|publish):' "$tmp/gcl.out"
+	cells_of <"$tmp/gcl.out"
 }
 
 check_gitlab() { # check_gitlab NAME EXPECTED
@@ -53,7 +60,7 @@ check_gitlab() { # check_gitlab NAME EXPECTED
 			[ "$got" -eq "$children" ] || { echo "# $got trigger jobs listed, want $children"; exit 1; }
 			got=0
 			for f in "$out"/ci/*.yml; do
-				n=$("$bin/gitlab-ci-local" --list --file "$f" 2>&1 | grep -c -E '^(build|publish):')
+				n=$("$bin/gitlab-ci-local" --list --file "$f" 2>&1 | cells_of)
 				got=$((got + n))
 			done
 		else

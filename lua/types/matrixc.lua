@@ -36,6 +36,7 @@
 ---@field tag string            # primary tag: "3.13.5-wee"
 ---@field aliases mx.list       # more tags: "3.13-wee", "3-wee", "latest"
 ---@field skip string|false     # a reason skips the cell (false: built)
+---@field platforms mx.list     # "linux/amd64", "linux/arm64": one image each
 
 ---What a hook file returns.
 ---@class mx.hooks
@@ -131,6 +132,14 @@ function mx.setenv(l, name, value) end
 ---@param c mx.cell
 ---@param reason string
 function mx.skip(c, reason) end
+
+---Build no image of the cell for platform ("linux/arm64"); `matrixc
+---explain` shows why. A cell needs one platform left (else mx.skip it).
+---@param c mx.cell
+---@param platform string
+---@param reason string
+---@return boolean # whether the cell had the platform
+function mx.drop_platform(c, platform, reason) end
 
 ---Iterate a table in sorted key order (numbers, then strings, then
 ---booleans). The global pairs does the same in hooks.

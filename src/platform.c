@@ -1,0 +1,120 @@
+/* platform.c - container platforms (see platform.h).
+ *
+ * platform -> "linux" "/" arch ("/" variant)?, with the variants each
+ * architecture has in OCI's image index (amd64 micro-architecture levels,
+ * arm versions). A near miss gets a suggestion: the kernel's names
+ * (x86_64, aarch64) and a missing os are the common ones.
+ */
+#include "platform.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+	const char *arch;
+	const char *variants[4]; /* NULL-terminated; none: no variant */
+} arch_info;
+
+static const arch_info arches[] = {
+    {"amd64", {"v2", "v3", "v4", NULL}},
+    {"arm64", {"v8", NULL}},
+    {"arm", {"v5", "v6", "v7", NULL}},
+    {"386", {NULL}},
+    {"ppc64le", {NULL}},
+    {"s390x", {NULL}},
+    {"riscv64", {NULL}},
+    {"mips64le", {NULL}},
+    {"loong64", {NULL}},
+};
+
+#define NARCHES (sizeof arches / sizeof *arches)
+
+/* Kernel and distribution spellings of an architecture */
+static const struct {
+	const char *alias, *platform;
+} aliases[] = {
+    {"x86_64", "linux/amd64"},   {"x86-64", "linux/amd64"},
+    {"aarch64", "linux/arm64"},  {"arm64v8", "linux/arm64/v8"},
+    {"armhf", "linux/arm/v7"},   {"armel", "linux/arm/v5"},
+    {"i386", "linux/386"},       {"i686", "linux/386"},
+    {"ppc64el", "linux/ppc64le"}, {"riscv", "linux/riscv64"},
+};
+
+static const arch_info *find_arch(const char *s, size_t n)
+{
+	for (size_t i = 0; i < NARCHES; i++)
+		if (strlen(arches[i].arch) == n && !memcmp(arches[i].arch, s, n))
+			return &arches[i];
+	return NULL;
+}
+
+static const char *alias_of(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+		if (strlen(aliases[i].alias) == n &&
+		    !memcmp(aliases[i].alias, s, n))
+			return aliases[i].platform;
+	return NULL;
+}
+
+/* "linux/ARCH" of a known arch, for a suggestion */
+static const char *linux_arch(const arch_info *a)
+{
+	static const char *const names[NARCHES] = {
+	    "linux/amd64", "linux/arm64",   "linux/arm",
+	    "linux/386",   "linux/ppc64le", "linux/s390x",
+	    "linux/riscv64", "linux/mips64le", "linux/loong64"};
+	return names[a - arches];
+}
+
+static const char *check_arch(const char *arch, const char **near)
+{
+	const char *slash = strchr(arch, '/');
+	size_t n = slash ? (size_t)(slash - arch) : strlen(arch);
+	const arch_info *a = find_arch(arch, n);
+	if (!a) {
+		*near = alias_of(arch, n);
+		return "unknown architecture (known: amd64, arm64, arm, 386, "
+		       "ppc64le, s390x, riscv64, mips64le, loong64)";
+	}
+	if (!slash)
+		return NULL;
+	for (size_t i = 0; a->variants[i]; i++)
+		if (!strcmp(a->variants[i], slash + 1))
+			return NULL;
+	*near = linux_arch(a);
+	return a->variants[0] ? "unknown variant for this architecture"
+			      : "this architecture has no variants";
+}
+
+const char *platform_check(const char *s, const char **near)
+{
+	const char *dummy;
+	if (!near)
+		near = &dummy;
+	*near = NULL;
+	if (!strncmp(s, "linux/", 6))
+		return check_arch(s + 6, near);
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (!slash) {
+		const arch_info *a = find_arch(s, n);
+		*near = a ? linux_arch(a) : alias_of(s, n);
+		return "expected os/arch, like linux/amd64";
+	}
+	check_arch(slash + 1, near);
+	if (!*near) {
+		const arch_info *a = find_arch(slash + 1, strcspn(slash + 1, "/"));
+		*near = a ? linux_arch(a) : NULL;
+	}
+	return "only linux images are built (the Dockerfiles are Debian's)";
+}
+
+void platform_key(const char *s, char *out)
+{
+	const char *arch = strchr(s, '/');
+	snprintf(out, PLATFORM_KEY_MAX, "%s", arch ? arch + 1 : s);
+	char *v = strchr(out, '/');
+	if (v)
+		*v = '-';
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    mx.drop_platform(c, "linux/amd64", "no runner")
+  end,
+}

@@ -1,0 +1,5 @@
+return {
+  cell = function(c)
+    c.platforms = { "linux/amd64", "linux/aarch64", "linux/amd64" }
+  end,
+}

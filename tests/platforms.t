@@ -1,0 +1,266 @@
+#!/bin/sh
+# Several platforms in the pipeline (README: "Platforms"), with real
+# components:
+#   - gitlab-ci-local (pinned npm package) lists, for each kind of
+#     pipeline, the per-platform build and publish jobs and the manifest
+#     job, with their runner tags and needs (and checks the needs chain);
+#   - the manifest job's script runs against Debian's docker-registry on
+#     127.0.0.1 (tests/lib/registry.sh), with a stand-in docker on PATH
+#     that maps `buildx imagetools create` onto `buildah manifest` and
+#     `imagetools inspect` onto skopeo; the per-platform images are two
+#     tiny ones (FROM scratch, a COPY, no RUN) that buildah builds for
+#     amd64 and arm64 without emulation. skopeo inspect --raw then shows
+#     both platforms under every tag.
+: "${MATRIXC:?MATRIXC is the matrixc binary}"
+: "${TOOLS:?TOOLS is the directory holding node_modules/.bin}"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/tap.sh"
+. "$here/lib/registry.sh"
+gcl=$TOOLS/node_modules/.bin/gitlab-ci-local
+tmp=$(mktemp -d)
+trap 'registry_stop; rm -rf "$tmp"' EXIT
+GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG
+export GCL_IGNORE_PREDEFINED_VARS
+
+kind_vars() { # the --variable options of a kind of pipeline
+	case $1 in
+	mr) echo "CI_PIPELINE_SOURCE=merge_request_event CI_MERGE_REQUEST_IID=7 CI_COMMIT_BRANCH= CI_DEFAULT_BRANCH=main" ;;
+	feature) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=feature CI_DEFAULT_BRANCH=main" ;;
+	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main" ;;
+	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main" ;;
+	esac
+}
+
+gcl_vars() { for v in $(kind_vars "$1"); do printf ' --variable %s' "$v"; done; }
+
+listed() { # the jobs gitlab-ci-local runs in a kind of pipeline, sorted
+	# shellcheck disable=SC2046
+	"$gcl" --list $(gcl_vars "$1") >"$tmp/gcl.out" 2>&1 ||
+		{ sed 's/^/# /' "$tmp/gcl.out" >&2; echo "(gitlab-ci-local failed)"; return; }
+	names=$(sed -n '/^name /,$p' "$tmp/gcl.out" | sed 1d | awk '{print $1}' | sort | tr '\n' ' ')
+	echo "${names:--}" | sed 's/ $//'
+}
+
+expect_jobs() { # expect_jobs KIND WANT TITLE
+	got=$(listed "$1")
+	[ "$got" = "$2" ] || echo "# $1: got '$got', want '$2'" >"$tmp/why"
+	[ "$got" = "$2" ]
+	result $? "$3" "$tmp/why"
+}
+
+needs_hold() { # the needs of the jobs that run are jobs that run
+	# shellcheck disable=SC2046
+	"$gcl" --validate-dependency-chain $(gcl_vars "$1") >"$tmp/chain" 2>&1
+	result $? "$1 pipeline: every need of a running job runs too (gitlab-ci-local --validate-dependency-chain)" "$tmp/chain"
+}
+
+gen_commit() {
+	"$MATRIXC" generate >/dev/null && git add -A && git -c user.name=t -c user.email=t@example.com commit -q -m "$1"
+}
+
+# --- the jobs, as gitlab-ci-local reads them --------------------------------
+repo=$tmp/repo
+mkdir -p "$repo" && cd "$repo" || exit 1
+git init -q -b main
+git remote add origin git@example.com:group/project.git
+cp -R "$here/cases/platforms/lua" "$here/cases/platforms/matrix.yaml" \
+	"$here/cases/platforms/matrix.lock.json" .
+cat >.gitlab-ci.yml <<'EOF'
+include:
+  - local: generated/.gitlab-ci.yml
+lint:
+  stage: test
+  script: [echo lint]
+EOF
+gen_commit base >/dev/null 2>&1
+git update-ref refs/remotes/origin/main HEAD
+git symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
+
+# a change to every Dockerfile
+sed -i 's/^base: .*/&\nconfigure: ["--enable-shared", "--with-system-expat", "--without-doc-strings"]/' matrix.yaml
+gen_commit "every cell" >/dev/null 2>&1
+two="3.13.14-wee"
+single="3.12.13-wee 3.12.13-wee-optimized 3.13.14-wee-optimized"
+built=$(for t in $single; do echo "build:$t"; done; echo "build:$two@amd64 build:$two@arm64")
+built=$(echo $built lint | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+published=$(for t in $single; do echo "publish:$t"; done; echo "publish:$two@amd64 publish:$two@arm64 manifest:$two")
+published=$(echo $published lint | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+expect_jobs mr "$built" "merge request: a build job per platform of the two-platform cell, one for the others, no manifest job"
+expect_jobs feature "$built" "feature branch: the same build jobs, no publish or manifest job"
+expect_jobs default "$published" "default branch: a publish job per platform and the manifest job, no build-only job"
+expect_jobs tag "$published" "tag: publishes per platform and joins them"
+for kind in mr default tag; do needs_hold $kind; done
+
+"$gcl" --preview 2>/dev/null | python3 -c '
+import sys, yaml
+d = yaml.safe_load(sys.stdin)
+t = "3.13.14-wee"
+def check(cond, what):
+    if not cond:
+        print("# " + what)
+        sys.exit(1)
+check(d["build:%s@amd64" % t]["tags"] == ["saas-linux-medium-amd64"], "amd64 build runner tags")
+check(d["build:%s@arm64" % t]["tags"] == ["saas-linux-medium-arm64", "docker"], "arm64 build runner tags")
+check(d["publish:%s@arm64" % t]["tags"] == ["saas-linux-medium-arm64", "docker"], "arm64 publish runner tags")
+check(d["publish:3.12.13-wee"]["tags"] == ["saas-linux-medium-amd64"], "a one-platform cell: its platform runner tags")
+m = d["manifest:%s" % t]
+check(m["tags"] == ["docker"], "the manifest job runs on ci.tags")
+check(m["needs"] == ["publish:%s@amd64" % t, "publish:%s@arm64" % t] or
+      [n["job"] if isinstance(n, dict) else n for n in m["needs"]] ==
+      ["publish:%s@amd64" % t, "publish:%s@arm64" % t], "manifest needs: %r" % m["needs"])
+check(m["variables"]["MATRIXC_KEYS"] == "amd64 arm64", "manifest keys")
+b = d["build:%s@arm64" % t]
+check("--platform \"$MATRIXC_PLATFORM\"" in b["script"][0], "build for the platform")
+check(b["variables"]["MATRIXC_PLATFORM"] == "linux/arm64", "platform variable")
+for job in ("build:%s@amd64" % t, "build:%s@arm64" % t):
+    s = "\n".join(d[job]["script"])
+    check("login" not in s and "push" not in s and "imagetools create" not in s,
+          job + ": pushes nothing")
+check(d["publish:%s@arm64" % t]["resource_group"] == "publish/%s@arm64" % t, "resource group per platform")
+check(m["resource_group"] == "publish/%s" % t, "the manifest in the cell resource group")
+' >"$tmp/why" 2>&1
+result $? "runner tags per platform, the manifest job's needs, no push outside a publishing ref" "$tmp/why"
+
+# adding a platform changes no Dockerfile, yet runs the cell's jobs
+git update-ref refs/remotes/origin/main HEAD
+sed -i 's/wee-optimized: { pgo: true, platforms: \[linux\/amd64\] }/wee-optimized: { pgo: true }/' matrix.yaml
+gen_commit "optimized on arm64 too" >/dev/null 2>&1
+git diff --name-only HEAD~1 HEAD >"$tmp/changed"
+! grep -q Dockerfile "$tmp/changed"
+result $? "adding a platform changes no Dockerfile" "$tmp/changed"
+opt="manifest:3.13.14-wee-optimized publish:3.13.14-wee-optimized@amd64 publish:3.13.14-wee-optimized@arm64"
+expect_jobs default "lint $opt" "adding a platform: the cell's publish list changed, so its jobs run"
+cd "$tmp" || exit 1
+
+# --- the manifest job's script, against a real registry ---------------------
+if ! registry_start "$tmp/registry" 2>"$tmp/why" || ! command -v buildah >/dev/null ||
+	! command -v skopeo >/dev/null; then
+	for i in 1 2 3 4 5 6 7; do
+		skip "no docker-registry, buildah or skopeo: $(head -1 "$tmp/why")"
+	done
+	tap_done
+	exit
+fi
+store=$tmp/store
+B="buildah --root $store/root --runroot $store/run --storage-driver vfs"
+live=$tmp/live
+mkdir -p "$live" && cd "$live" || exit 1
+cp "$here/cases/platforms/matrix.lock.json" .
+cat >matrix.yaml <<EOF
+matrixc: 1
+image: python
+registries:
+  - name: $REGISTRY/group/python
+    user: CI_REGISTRY_USER
+    password: CI_REGISTRY_PASSWORD
+  - $REGISTRY/mirror/python
+base: debian:bookworm-slim
+platforms: [linux/amd64, linux/arm64]
+versions: ["3.13"]
+variants:
+  wee:
+aliases:
+  - { version: "3.13", variant: wee, tag: latest }
+ci:
+  runners: { linux/amd64: [amd64], linux/arm64: [arm64] }
+EOF
+"$MATRIXC" generate >/dev/null 2>"$tmp/gen.err"
+result $? "a matrix whose registries are the local registry generates" "$tmp/gen.err"
+
+job_script() { # job_script JOB: its variables, then its hidden job's script
+	python3 - "$1" <<'EOF'
+import sys, yaml
+d = yaml.safe_load(open("generated/.gitlab-ci.yml"))
+j = d[sys.argv[1]]
+for k, v in j["variables"].items():
+    print("%s='%s'" % (k, v))
+print("\n".join(d[j["extends"]]["script"]))
+EOF
+}
+
+stub=$tmp/bin
+mkdir -p "$stub"
+cat >"$stub/docker" <<EOF
+#!/bin/sh
+# stand-in docker: logs each call; imagetools inspect and create are
+# skopeo and buildah manifest against the registry
+echo "\$*" >>"$tmp/docker.log"
+case "\$1 \$2 \$3" in
+"buildx imagetools inspect")
+	shift 5
+	exec skopeo inspect --tls-verify=false --config "docker://\$1" ;;
+"buildx imagetools create")
+	shift 3
+	tags= sources=
+	while [ \$# -gt 0 ]; do
+		if [ "\$1" = -t ]; then tags="\$tags \$2"; shift 2
+		else sources="\$sources \$1"; shift; fi
+	done
+	$B manifest create stand-in >/dev/null || exit 1
+	for s in \$sources; do
+		$B manifest add --tls-verify=false stand-in "docker://\$s" >/dev/null || exit 1
+	done
+	for t in \$tags; do
+		$B manifest push --all --tls-verify=false stand-in "docker://\$t" >/dev/null 2>&1 || exit 1
+	done
+	$B manifest rm stand-in >/dev/null ;;
+"login "*) cat >/dev/null ;;
+esac
+EOF
+chmod +x "$stub/docker"
+
+run_job() { # run_job JOB: its script by sh -e, as a runner would
+	job_script "$1" >"$tmp/job.sh"
+	: >"$tmp/docker.log"
+	(PATH=$stub:$PATH CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p sh -e "$tmp/job.sh") >"$tmp/job.out" 2>&1
+}
+
+# the two per-platform images, as publish:TAG@ARCH would have pushed them,
+# labelled with the Dockerfile's content identity
+want=$(sed -n 's/^LABEL io\.matrixc\.input=//p' generated/3.13.14/wee/Dockerfile)
+mkdir -p "$tmp/ctx" && echo tiny >"$tmp/ctx/hello"
+printf 'FROM scratch\nCOPY hello /hello\nLABEL io.matrixc.input=%s\n' "$want" >"$tmp/ctx/Containerfile"
+pushed=0
+for arch in amd64 arm64; do
+	$B build --quiet --platform "linux/$arch" -t "tiny-$arch" "$tmp/ctx" >>"$tmp/build.log" 2>&1 &&
+		$B push --quiet --tls-verify=false "tiny-$arch" \
+			"docker://$REGISTRY/group/python:3.13.14-wee-$arch" >>"$tmp/build.log" 2>&1 ||
+		pushed=1
+done
+[ $pushed -eq 0 ]
+result $? "buildah builds and pushes a tiny image for amd64 and one for arm64" "$tmp/build.log"
+
+# publish:TAG@arm64 finds its image there already: it builds nothing
+run_job "publish:3.13.14-wee@arm64" && grep -q 'not building' "$tmp/job.out" &&
+	! grep -q -E '^(build|push|tag) ' "$tmp/docker.log"
+result $? "publish:TAG@arm64: the registry's arm64 image has this Dockerfile's label, so it builds nothing" "$tmp/job.out" "$tmp/docker.log"
+
+# the manifest job joins both under every registry:tag of the publish list
+run_job "manifest:3.13.14-wee"
+result $? "manifest:TAG runs against the registry" "$tmp/job.out" "$tmp/docker.log"
+bad=0
+refs=$(sed '/^#/d' generated/3.13.14/wee/publish)
+[ "$(echo "$refs" | wc -l)" -eq 8 ] || { echo "# not 8 refs: $refs"; bad=1; }
+for ref in $refs; do
+	skopeo inspect --tls-verify=false --raw "docker://$ref" >"$tmp/raw.json" 2>&1 &&
+		python3 - "$tmp/raw.json" <<'EOF' || { echo "# $ref: $(head -c 300 "$tmp/raw.json")"; bad=1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = sorted("%s/%s" % (m["platform"]["os"], m["platform"]["architecture"])
+             for m in d.get("manifests", []))
+sys.exit(0 if got == ["linux/amd64", "linux/arm64"] else 1)
+EOF
+done
+result $bad "skopeo inspect --raw: both platforms under every tag in every registry" "$tmp/docker.log"
+
+# an arm64 image of another Dockerfile: publish:TAG@arm64 builds and pushes
+$B build --quiet --platform linux/arm64 --label io.matrixc.input=0123 -t tiny-old "$tmp/ctx" >>"$tmp/build.log" 2>&1 &&
+	$B push --quiet --tls-verify=false tiny-old "docker://$REGISTRY/group/python:3.13.14-wee-arm64" >>"$tmp/build.log" 2>&1
+run_job "publish:3.13.14-wee@arm64" &&
+	grep -q "^build --pull --platform linux/arm64 --cache-from $REGISTRY/group/python:3.13.14-wee-arm64 " "$tmp/docker.log" &&
+	grep -q "^push $REGISTRY/group/python:3.13.14-wee-arm64\$" "$tmp/docker.log" &&
+	[ "$(grep -c '^push ' "$tmp/docker.log")" -eq 1 ]
+result $? "publish:TAG@arm64: another label there, so it builds for linux/arm64 and pushes TAG-arm64 only" "$tmp/job.out" "$tmp/docker.log"
+
+registry_stop
+tap_done

@@ -1,0 +1,47 @@
+/* Platforms: the grammar, the suggestions, the keys. */
+#include <string.h>
+
+#include "platform.h"
+#include "tap.h"
+
+#define GOOD(s) ok(platform_check(s, NULL) == NULL, "accepts '%s'", s)
+
+static void bad(const char *s, const char *near)
+{
+	const char *got = NULL;
+	ok(platform_check(s, &got) != NULL, "rejects '%s'", s);
+	is_str(got, near, near ? "and suggests the near one" : "and suggests none");
+}
+
+static void key(const char *s, const char *want)
+{
+	char k[PLATFORM_KEY_MAX];
+	platform_key(s, k);
+	is_str(k, want, s);
+}
+
+int main(void)
+{
+	GOOD("linux/amd64");
+	GOOD("linux/arm64");
+	GOOD("linux/arm64/v8");
+	GOOD("linux/arm/v7");
+	GOOD("linux/amd64/v3");
+	GOOD("linux/s390x");
+	GOOD(PLATFORM_DEFAULT);
+	bad("linux/aarch64", "linux/arm64");
+	bad("linux/x86_64", "linux/amd64");
+	bad("arm64", "linux/arm64");
+	bad("amd64", "linux/amd64");
+	bad("windows/amd64", "linux/amd64");
+	bad("linux/arm/v9", "linux/arm");
+	bad("linux/386/v2", "linux/386");
+	bad("linux/", NULL);
+	bad("", NULL);
+	bad("linux/sparc", NULL);
+	bad("darwin/m1", NULL);
+	key("linux/amd64", "amd64");
+	key("linux/arm/v7", "arm-v7");
+	key("linux/arm64/v8", "arm64-v8");
+	return tap_done();
+}
