@@ -1,4 +1,4 @@
-/* sha256.c - SHA-256 (FIPS 180-4) in portable C.
+/* sha256.c - SHA-256 (FIPS 180-4) in portable C, and with SHA-NI.
  *
  * The work is the compression of 64-byte blocks, so that is where the
  * care goes: each block's sixteen words are read as big-endian words in
@@ -109,6 +109,114 @@ static void blocks(uint32_t h[8], const unsigned char *p, size_t n)
 	}
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+
+/* The same compression with the x86 SHA extensions (Intel's "SHA
+ * Extensions" paper, 2013). sha256rnds2 does two rounds on a state held
+ * as two registers, ABEF and CDGH (each with a in the top lane), taking
+ * the two W[t] + K[t] from the low half of its third operand;
+ * sha256msg1 and sha256msg2 do the two halves of the message schedule,
+ * four words at a time. Compiled for those instructions here only, and
+ * called only when the CPU has them. */
+__attribute__((target("sha,sse4.1"))) static void
+blocks_sha_ni(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	/* pshufb mask: each 32-bit word's bytes reversed (big-endian). */
+	const __m128i bswap =
+	    _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	/* h[0..3] is lanes (a,b,c,d) low to high, h[4..7] (e,f,g,h). */
+	__m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const void *)h), 0xb1);
+	__m128i s1 =
+	    _mm_shuffle_epi32(_mm_loadu_si128((const void *)(h + 4)), 0x1b);
+	__m128i s0 = _mm_alignr_epi8(t, s1, 8);   /* lanes f,e,b,a: ABEF */
+	s1 = _mm_blend_epi16(s1, t, 0xf0);        /* lanes h,g,d,c: CDGH */
+	for (; n > 0; n--, p += 64) {
+		__m128i abef = s0, cdgh = s1, m[4];
+		/* 16 groups of four rounds; m[i % 4] holds W[4i..4i+3]. */
+		for (int i = 0; i < 16; i++) {
+			__m128i *w = &m[i % 4];
+			if (i < 4) {
+				*w = _mm_shuffle_epi8(
+				    _mm_loadu_si128((const void *)(p + 16 * i)),
+				    bswap);
+			} else {
+				/* W[t-16] + s0(W[t-15]), + W[t-7], then
+				 * + s1(W[t-2]) (msg2 chains within the four) */
+				const __m128i w1 = m[(i + 1) % 4],
+					      w2 = m[(i + 2) % 4],
+					      w3 = m[(i + 3) % 4];
+				__m128i x = _mm_sha256msg1_epu32(*w, w1);
+				x = _mm_add_epi32(x, _mm_alignr_epi8(w3, w2, 4));
+				*w = _mm_sha256msg2_epu32(x, w3);
+			}
+			__m128i wk = _mm_add_epi32(
+			    *w, _mm_loadu_si128((const void *)(k + 4 * i)));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, wk);
+			/* the high two words, and the roles swap back */
+			s0 = _mm_sha256rnds2_epu32(s0, s1,
+						   _mm_shuffle_epi32(wk, 0x0e));
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	/* back to (a,b,c,d) and (e,f,g,h) */
+	t = _mm_shuffle_epi32(s0, 0x1b);          /* lanes a,b,e,f */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);         /* lanes g,h,c,d */
+	_mm_storeu_si128((void *)h, _mm_blend_epi16(t, s1, 0xf0));
+	_mm_storeu_si128((void *)(h + 4), _mm_alignr_epi8(s1, t, 8));
+}
+#endif
+
+/* Which compression runs: -1 not chosen yet, 0 portable, 1 SHA-NI.
+ * Chosen on the first hash (two CPUID queries); a relaxed atomic, so that
+ * hashes in several threads may choose at once. */
+static int path = -1;
+
+static int choose_path(void)
+{
+	int got = __atomic_load_n(&path, __ATOMIC_RELAXED);
+	if (got >= 0)
+		return got;
+#ifdef HAVE_SHA_NI
+	/* CPUID directly: clang 14's __builtin_cpu_supports knows no "sha".
+	 * Leaf 7 EBX bit 29 is SHA, leaf 1 ECX bit 19 SSE4.1; both work on
+	 * XMM registers only, which every x86-64 OS saves. */
+	unsigned a, b, c, d, b7 = 0;
+	got = __get_cpuid(1, &a, &b, &c, &d) && (c >> 19 & 1) &&
+	      __get_cpuid_count(7, 0, &a, &b7, &c, &d) && (b7 >> 29 & 1);
+#else
+	got = 0;
+#endif
+	__atomic_store_n(&path, got, __ATOMIC_RELAXED);
+	return got;
+}
+
+static void compress(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	if (n == 0)
+		return;
+#ifdef HAVE_SHA_NI
+	if (choose_path()) {
+		blocks_sha_ni(h, p, n);
+		return;
+	}
+#endif
+	blocks(h, p, n);
+}
+
+bool sha256_use_portable(bool portable)
+{
+	if (portable) {
+		__atomic_store_n(&path, 0, __ATOMIC_RELAXED);
+		return false;
+	}
+	__atomic_store_n(&path, -1, __ATOMIC_RELAXED);
+	return choose_path() == 1;
+}
+
 void sha256_init(sha256_ctx *c)
 {
 	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
@@ -131,9 +239,9 @@ void sha256_update(sha256_ctx *c, const void *data, size_t n)
 		p += take, n -= take;
 		if (have + take < 64)
 			return;
-		blocks(c->h, c->part, 1);
+		compress(c->h, c->part, 1);
 	}
-	blocks(c->h, p, n / 64);
+	compress(c->h, p, n / 64);
 	if (n % 64 > 0)
 		memcpy(c->part, p + n - n % 64, n % 64);
 }
@@ -150,7 +258,7 @@ void sha256_hex(sha256_ctx *c, char out[65])
 	uint64_t bits = c->len * 8;
 	for (int i = 0; i < 8; i++)
 		tail[end - 1 - i] = (unsigned char)(bits >> (8 * i));
-	blocks(c->h, tail, end / 64);
+	compress(c->h, tail, end / 64);
 	static const char hex[] = "0123456789abcdef";
 	for (int i = 0; i < 8; i++)
 		for (int j = 0; j < 4; j++) {
