@@ -135,7 +135,9 @@ blocks_sha_ni(uint32_t h[8], const unsigned char *p, size_t n)
 	s1 = _mm_blend_epi16(s1, t, 0xf0);        /* lanes h,g,d,c: CDGH */
 	for (; n > 0; n--, p += 64) {
 		__m128i abef = s0, cdgh = s1, m[4];
-		/* 16 groups of four rounds; m[i % 4] holds W[4i..4i+3]. */
+		/* 16 groups of four rounds; m[i % 4] holds W[4i..4i+3].
+		 * Unrolled, so that m lives in registers and the branch goes. */
+#pragma GCC unroll 16
 		for (int i = 0; i < 16; i++) {
 			__m128i *w = &m[i % 4];
 			if (i < 4) {
