@@ -271,12 +271,12 @@ major=${series%%.*}
 py=python3 cmds="python3 python"
 [ "$major" = 2 ] && py=python cmds="python2 python"
 
-# The runtime stage's last RUN (the smoke test), as a shell script.
+# The runtime stage's RUN after the COPY of /usr/local (the smoke test),
+# as a shell script: up to its first line without a continuation.
 smoke_script() { # DOCKERFILE
 	awk '/^COPY --from=builder \/usr\/local / { on = 1; next }
 		on && /^RUN / { sub(/^RUN /, ""); go = 1 }
-		go && /^CMD / { exit }
-		go { print }' "$1"
+		go { print; if (!/\\$/) exit }' "$1"
 }
 
 check_image() { # VARIANT
