@@ -8,21 +8,14 @@
  *     grep -v '^LABEL io\.matrixc\.input=' Dockerfile | sha256sum
  *
  * The publishing job compares it with the label of the image already in
- * the registry and skips the build when they match. The sha256 is
- * matrixc's own (sha256.h), so that generate and check hash without
- * loading libcrypto.
+ * the registry and skips the build when they match. The hash is
+ * sha256_hex_of (sha256.h): this header only names the label.
  */
 #ifndef MATRIXC_CONTENTID_H
 #define MATRIXC_CONTENTID_H
 
-#include <stddef.h>
-
 /* The label's key, and the prefix of its line in a Dockerfile. */
 #define CONTENTID_LABEL "io.matrixc.input"
 #define CONTENTID_LINE "LABEL " CONTENTID_LABEL "="
-
-/* The lowercase hex sha256 of len bytes at data, into out (65 bytes,
- * NUL-terminated). */
-void contentid_sha256(const void *data, size_t len, char out[65]);
 
 #endif

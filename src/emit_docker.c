@@ -29,6 +29,7 @@
 #include "names.h"
 #include "oci.h"
 #include "quote.h"
+#include "sha256.h"
 
 #define PYORG_PREFIX "https://www.python.org/ftp/python/"
 #define SRC_DIR "/usr/src/python"
@@ -727,7 +728,7 @@ static void content_id(buf *b)
 	buf_puts(b, "# " CONTENTID_LABEL ": sha256 of this file without the "
 		    "LABEL line below\n");
 	char hex[65];
-	contentid_sha256(b->data, b->len, hex);
+	sha256_hex_of(b->data, b->len, hex);
 	buf_puts(b, CONTENTID_LINE);
 	buf_puts(b, hex);
 	buf_putc(b, '\n');
