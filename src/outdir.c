@@ -55,14 +55,13 @@ bool outdir_write(const char *root, const outset *os, diag *d,
 static int check_file(const char *root, const outfile *f, buf *diff,
 		      diff_budget *budget, char *safe, size_t size)
 {
+	char *path = outtree_join(root, f->path);
 	if (outtree_unsafe_parents(root, f->path, safe, size)) {
-		char *path = outtree_join(root, f->path);
 		diff_unified(diff, path, NULL, 0, path, buf_str(&f->content),
 			     f->content.len, budget);
 		free(path);
 		return 1;
 	}
-	char *path = outtree_join(root, f->path);
 	bool same = outtree_same_bytes(path, f->content.data, f->content.len);
 	if (!same) {
 		buf cur;
