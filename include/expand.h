@@ -19,4 +19,10 @@
 bool expand_cells(arena *a, diag *d, matrix *m, const lockfile *lf,
 		  cellset *out);
 
+/* Does rule version r ("3.13" or "3.13.5") match a release: its versions
+ * entry spec and its version v? The one matching rule of exclude,
+ * include, tags and explain. */
+bool expand_version_matches(const char *r, const char *spec,
+			    const pyversion *v);
+
 #endif

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "emit.h"
+#include "expand.h"
 #include "lock.h"
 #include "plan_json.h"
 #include "version.h"
@@ -178,21 +179,6 @@ static bool split_name(arena *a, const char *name, const char **ver,
 	return version_parse_spec(*ver, &v, &pre);
 }
 
-/* Does rule version r match a release (its versions entry spec, its
- * version v)? As expand.c matches them. */
-static bool rule_version_matches(const char *r, const char *spec,
-				 const pyversion *v)
-{
-	pyversion rv;
-	bool pre;
-	if (strcmp(r, spec) == 0)
-		return true;
-	if (!version_parse_spec(r, &rv, &pre))
-		return false;
-	return rv.has_patch ? version_cmp(&rv, v) == 0
-			    : version_in_series(v, &rv);
-}
-
 /* The exclude that removed the cell the name means, if one did: the
  * name's version must be a versions entry or its release, its variant
  * one of the matrix's. */
@@ -207,24 +193,18 @@ static const match_rule *excluded_by(const compilation *c, const char *name)
 			strcmp(c->m.variants[i].name.s, var) == 0;
 	if (!known)
 		return NULL;
-	pyversion want;
-	bool pre;
-	version_parse_spec(ver, &want, &pre);
 	for (size_t i = 0; i < c->m.nversions; i++) {
 		const char *spec = c->m.versions[i].spec.s;
 		const lock_entry *e = spec ? lock_find(&c->lock, spec) : NULL;
 		pyversion got;
 		if (!e || !version_parse(e->version.s, &got))
 			continue;
-		bool same = strcmp(ver, spec) == 0 ||
-			    (want.has_patch ? version_cmp(&want, &got) == 0
-					    : version_in_series(&got, &want));
-		if (!same)
+		if (!expand_version_matches(ver, spec, &got))
 			continue;
 		for (size_t j = 0; j < c->m.nexcludes; j++) {
 			const match_rule *r = &c->m.excludes[j];
 			if ((!r->version.s ||
-			     rule_version_matches(r->version.s, spec, &got)) &&
+			     expand_version_matches(r->version.s, spec, &got)) &&
 			    (!r->variant.s || strcmp(r->variant.s, var) == 0))
 				return r;
 		}

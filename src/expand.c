@@ -48,23 +48,23 @@ static void add_defaults(arena *a, strlist *dst, const strlist *from,
 		strlist_add(a, dst, builtin[i], (srcpos){0});
 }
 
-/* Does rule version r ("3.13" or "3.13.5") match the cell's version? */
-static bool version_matches(const char *r, const cell *c)
+bool expand_version_matches(const char *r, const char *spec,
+			    const pyversion *v)
 {
-	pyversion v;
+	pyversion rv;
 	bool pre;
-	if (strcmp(r, c->spec) == 0)
+	if (strcmp(r, spec) == 0)
 		return true;
-	if (!version_parse_spec(r, &v, &pre))
+	if (!version_parse_spec(r, &rv, &pre))
 		return false;
-	if (!v.has_patch)
-		return version_in_series(&c->version, &v);
-	return version_cmp(&v, &c->version) == 0;
+	return rv.has_patch ? version_cmp(&rv, v) == 0
+			    : version_in_series(v, &rv);
 }
 
 static bool rule_matches(const match_rule *r, const cell *c)
 {
-	if (r->version.s && !version_matches(r->version.s, c))
+	if (r->version.s &&
+	    !expand_version_matches(r->version.s, c->spec, &c->version))
 		return false;
 	if (r->variant.s && strcmp(r->variant.s, c->variant->name.s) != 0)
 		return false;
