@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,17 @@ static const command_def *find_command(const char *name)
 	return NULL;
 }
 
-static int bad_usage(const char *fmt, const char *arg);
+__attribute__((format(printf, 1, 2)))
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("matrixc: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n(run 'matrixc --help' for usage)\n", stderr);
+	va_end(ap);
+	return EXIT_INPUT;
+}
 
 /* "unknown command", with the nearest command when one is close */
 static int unknown_command(const char *name)
@@ -120,17 +131,8 @@ static int unknown_command(const char *name)
 	const char *near = diag_suggest(name, names, N);
 	if (!near)
 		return bad_usage("unknown command '%s'", name);
-	fprintf(stderr, "matrixc: error: unknown command '%s' (did you mean "
-		"'%s'?)\n(run 'matrixc --help' for usage)\n", name, near);
-	return EXIT_INPUT;
-}
-
-static int bad_usage(const char *fmt, const char *arg)
-{
-	fputs("matrixc: error: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n(run 'matrixc --help' for usage)\n", stderr);
-	return EXIT_INPUT;
+	return bad_usage("unknown command '%s' (did you mean '%s'?)", name,
+			 near);
 }
 
 /* A usage error of one command: the message, then its synopsis. */
