@@ -12,7 +12,7 @@
  * `Authorization: Bearer <token>`. A HEAD without Docker-Content-Digest
  * is followed by a GET of the manifest, whose bytes are hashed (digest.h).
  *
- * Names follow Docker's rules: "debian" is
+ * Names follow Docker's rules (host names in any case): "debian" is
  * registry-1.docker.io/library/debian, "user/img" is
  * registry-1.docker.io/user/img, and the first component is a registry
  * host when it has a '.' or a ':' or is "localhost". Registries speak
@@ -54,8 +54,9 @@ typedef struct {
 bool oci_parse_ref(arena *a, const char *image, oci_ref *r, char *err,
 		   size_t errlen);
 
-/* Whether host (host[:port]) is this machine's: localhost, 127.0.0.1
- * or [::1], any port. */
+/* Whether host (host[:port]) is this machine's: localhost (in any case),
+ * 127.0.0.1 or [::1], any port. Other spellings (127.0.0.2, 0.0.0.0, a
+ * name that resolves to 127.0.0.1) are not: they get https. */
 bool oci_host_is_local(const char *host);
 
 /* image as a fully qualified reference, appended to out, as the OCI
@@ -68,22 +69,37 @@ void oci_qualified_name(buf *out, const char *image);
 /* The manifest URL of r. */
 char *oci_manifest_url(arena *a, const oci_ref *r);
 
-/* Parse the value of a WWW-Authenticate header (after "WWW-Authenticate:")
- * holding a Bearer challenge: scheme, then name=value parameters
- * separated by commas, each value a token or a quoted string (which may
- * hold commas and backslash escapes). Names are case-insensitive; unknown
- * ones are ignored; realm is required and must be an https URL, or an
- * http one on this machine. false with why in err. */
-bool oci_parse_challenge(arena *a, const char *value, oci_challenge *c,
-			 char *err, size_t errlen);
+/* Parse the value of the WWW-Authenticate headers (after
+ * "WWW-Authenticate:"; several lines joined by ", ") of an answer from
+ * registry (host[:port]; NULL: one elsewhere) into the first Bearer
+ * challenge among them (RFC 9110 11.6.1: challenges and parameters in
+ * one comma-separated list, empty elements allowed, other schemes and
+ * their token68 skipped). A parameter is name=value, the value a token
+ * or a quoted string (which may hold commas and backslash escapes).
+ * Names are case-insensitive and given once; unknown ones are ignored.
+ *
+ * realm is required. The token request goes where it says, without any
+ * credential of the user (matrixc has none to send: the token is
+ * anonymous), and the token it gets goes back only to registry; so a
+ * realm on another host is allowed (Docker Hub's is auth.docker.io), but
+ * it must be https, must not hold a user name or password, and may name
+ * this machine (then over http too) only when registry is on this
+ * machine: a registry elsewhere cannot make matrixc query a service on
+ * the user's machine and forward what it answers. false with why in
+ * err. */
+bool oci_parse_challenge(arena *a, const char *value, const char *registry,
+			 oci_challenge *c, char *err, size_t errlen);
 
 /* The token URL of c: realm?service=...&scope=... (percent-encoded);
  * scope defaults to "repository:<repository>:pull" of r. */
 char *oci_token_url(arena *a, const oci_challenge *c, const oci_ref *r);
 
-/* The token of a token endpoint's JSON answer: "token", else
- * "access_token"; printable ASCII without spaces. false with why in
- * err. */
+/* The longest token accepted: it is sent as a request header. */
+#define OCI_MAX_TOKEN 16384
+
+/* The token of a token endpoint's JSON answer: "token" when it is a
+ * non-empty string, else "access_token"; printable ASCII without spaces,
+ * at most OCI_MAX_TOKEN bytes. false with why in err. */
 bool oci_parse_token(arena *a, const char *text, size_t len,
 		     const char **token, char *err, size_t errlen);
 
@@ -92,7 +108,9 @@ bool oci_parse_token(arena *a, const char *text, size_t len,
 const char *oci_check_digest(const char *s);
 
 /* Resolve image to the digest of what its tag names (an index, a
- * manifest list or a manifest) into *out (in a). false with
+ * manifest list or a manifest) into *out (in a). A Docker-Content-Digest
+ * must be "sha256:" and 64 lowercase hex digits, given once per answer;
+ * on a GET it must also be the sha256 of the body. false with
  * "what failed: URL: why" in err, the URLs without credentials. */
 bool oci_resolve(arena *a, http *h, const char *image, const char **out,
 		 char *err, size_t errlen);

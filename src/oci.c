@@ -20,6 +20,7 @@
 
 #define MAX_TOKEN_JSON ((size_t)1 << 20)
 #define MAX_MANIFEST ((size_t)4 << 20) /* distribution's own limit */
+#define MAX_CHALLENGE ((size_t)16 << 10) /* WWW-Authenticate, all lines */
 #define ERR_MAX 768
 
 static const char accept_header[] =
@@ -35,7 +36,7 @@ bool oci_host_is_local(const char *host)
 	static const char *const local[] = {"localhost", "127.0.0.1", "[::1]"};
 	for (size_t i = 0; i < sizeof local / sizeof *local; i++) {
 		size_t n = strlen(local[i]);
-		if (strncmp(host, local[i], n) == 0 &&
+		if (strncasecmp(host, local[i], n) == 0 &&
 		    (host[n] == '\0' || host[n] == ':'))
 			return true;
 	}
@@ -80,8 +81,10 @@ bool oci_parse_ref(arena *a, const char *image, oci_ref *r, char *err,
 	size_t rn = colon ? (size_t)(colon - path) : pn;
 	r->tag = colon ? arena_strndup(a, colon + 1, (size_t)(path + pn - colon - 1))
 		       : "latest";
-	if (!strcmp(r->registry, "docker.io") ||
-	    !strcmp(r->registry, "index.docker.io"))
+	/* host names are case-insensitive */
+	if (!strcasecmp(r->registry, "docker.io") ||
+	    !strcasecmp(r->registry, "index.docker.io") ||
+	    !strcasecmp(r->registry, OCI_DOCKER_HUB))
 		r->registry = OCI_DOCKER_HUB;
 	bool hub = !strcmp(r->registry, OCI_DOCKER_HUB);
 	if (hub && !memchr(path, '/', rn))
@@ -122,6 +125,13 @@ static bool tchar(char c)
 	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+/* RFC 9110 token68 characters, before its trailing '='s */
+static bool t68char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("-._~+/", c));
+}
+
 static const char *skip_ows(const char *p)
 {
 	while (*p == ' ' || *p == '\t')
@@ -156,29 +166,115 @@ static const char *quoted(arena *a, const char *p, const char **out)
 	return end;
 }
 
-/* One auth-param at p: name "=" (token / quoted-string). */
-static const char *auth_param(arena *a, const char *p, const char **name,
-			      size_t *nlen, const char **value)
+/* The end of the list element at p: the next ',' outside a quoted
+ * string, or the end of the value; NULL when a quoted string does not
+ * close. */
+static const char *element_end(const char *p)
 {
-	const char *n = p;
-	while (tchar(*p))
-		p++;
-	*name = n;
-	*nlen = (size_t)(p - n);
-	if (!*nlen)
-		return NULL;
-	p = skip_ows(p);
-	if (*p != '=')
-		return NULL;
-	p = skip_ows(p + 1);
-	if (*p == '"')
-		return quoted(a, p, value);
-	const char *v = p;
+	bool in_quotes = false;
+	for (; *p; p++) {
+		if (in_quotes && *p == '\\' && p[1])
+			p++;
+		else if (*p == '"')
+			in_quotes = !in_quotes;
+		else if (!in_quotes && *p == ',')
+			return p;
+	}
+	return in_quotes ? NULL : p;
+}
+
+/* Where the challenges of a header value stand while it is read. */
+typedef struct {
+	arena *a;
+	oci_challenge *c;
+	bool in_scheme; /* some challenge's parameters may follow */
+	bool in_bearer; /* ... and they are the first Bearer challenge's */
+	bool bearer;    /* a Bearer challenge was seen */
+} challenges;
+
+static const char *keep_param(challenges *st, const char *name, size_t n,
+			      const char *value)
+{
+	static const char *const names[] = {"realm", "service", "scope"};
+	const char **slot[] = {&st->c->realm, &st->c->service, &st->c->scope};
+	for (size_t i = 0; i < 3; i++) {
+		if (strlen(names[i]) != n || strncasecmp(name, names[i], n))
+			continue;
+		if (*slot[i])
+			return arena_printf(st->a, "'%s' given twice", names[i]);
+		*slot[i] = value;
+	}
+	return NULL;
+}
+
+/* auth-param -> token BWS "=" BWS ( token / quoted-string ), filling
+ * [p, e); NULL when it is one, else why not. */
+static const char *auth_param(challenges *st, const char *p, const char *e)
+{
+	static const char expected[] = "expected name=value or name=\"value\"";
+	const char *name = p, *v;
 	p = token_end(p);
-	if (p == v)
+	size_t n = (size_t)(p - name);
+	p = skip_ows(p);
+	if (!n || p >= e || *p != '=')
+		return expected;
+	p = skip_ows(p + 1);
+	const char *value;
+	if (*p == '"') {
+		p = quoted(st->a, p, &value);
+		if (!p || p > e)
+			return expected;
+	} else {
+		v = p;
+		p = token_end(p);
+		if (p == v || p > e)
+			return expected;
+		value = arena_strndup(st->a, v, (size_t)(p - v));
+	}
+	if (p != e) /* e is past the element's last non-blank */
+		return "expected ',' between parameters";
+	return st->in_bearer ? keep_param(st, name, n, value) : NULL;
+}
+
+/* token68 -> 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=",
+ * filling [p, e) */
+static bool token68(const char *p, const char *e)
+{
+	const char *s = p;
+	while (p < e && t68char(*p))
+		p++;
+	if (p == s)
+		return false;
+	while (p < e && *p == '=')
+		p++;
+	return p == e;
+}
+
+/* One element [p, e) of the list, without its blanks: a challenge
+ * (scheme, then a first parameter or a token68 after blanks) or a
+ * parameter of the challenge before it. NULL, or why it is malformed. */
+static const char *element(challenges *st, const char *p, const char *e)
+{
+	const char *t = token_end(p), *q = skip_ows(t);
+	if (t == p)
+		return "expected name=value or name=\"value\"";
+	if (q < e && *q == '=') {
+		if (!st->in_scheme)
+			return "expected a Bearer challenge";
+		return auth_param(st, p, e);
+	}
+	/* a new challenge: only the first Bearer one is kept */
+	bool is_bearer = t - p == 6 && !strncasecmp(p, "Bearer", 6);
+	st->in_scheme = true;
+	st->in_bearer = is_bearer && !st->bearer;
+	st->bearer |= is_bearer;
+	if (t == e)
 		return NULL;
-	*value = arena_strndup(a, v, (size_t)(p - v));
-	return p;
+	if (q == t)
+		return "expected a blank after the scheme";
+	if (!st->in_bearer && token68(q, e))
+		return NULL;
+	return auth_param(st, q, e);
 }
 
 static bool challenge_error(char *err, size_t errlen, const char *value,
@@ -189,66 +285,64 @@ static bool challenge_error(char *err, size_t errlen, const char *value,
 	return false;
 }
 
-static void keep_param(oci_challenge *c, const char *name, size_t n,
-		       const char *value)
-{
-	if (n == 5 && !strncasecmp(name, "realm", 5))
-		c->realm = value;
-	else if (n == 7 && !strncasecmp(name, "service", 7))
-		c->service = value;
-	else if (n == 5 && !strncasecmp(name, "scope", 5))
-		c->scope = value;
-}
-
-static bool realm_ok(const char *realm, char *err, size_t errlen)
+/* Why realm cannot be asked for a token on behalf of registry, or NULL. */
+static const char *realm_why(const char *realm, const char *registry)
 {
 	const char *why = name_check_url(realm);
-	if (!why && strncmp(realm, "https://", 8) != 0) {
-		const char *host = realm + 7;
-		char h[256];
-		snprintf(h, sizeof h, "%.*s", (int)strcspn(host, "/?#"), host);
-		if (!oci_host_is_local(h))
-			why = "a token realm must be https (plain http only on "
-			      "this machine)";
-	}
 	if (why)
-		snprintf(err, errlen, "bad token realm '%.200s': %s", realm, why);
-	return !why;
+		return why;
+	const char *host = strstr(realm, "://") + 3;
+	size_t n = strcspn(host, "/?#");
+	if (memchr(host, '@', n))
+		return "a token realm cannot hold a user name or password";
+	char h[256];
+	if (n == 0 || n >= sizeof h)
+		return "a token realm needs a host name of at most 255 characters";
+	memcpy(h, host, n);
+	h[n] = '\0';
+	bool local = oci_host_is_local(h);
+	if (local && !(registry && oci_host_is_local(registry)))
+		return "only a registry on this machine may send the token "
+		       "request to this machine";
+	if (!local && strncmp(realm, "https://", 8) != 0)
+		return "a token realm must be https (plain http only on this "
+		       "machine)";
+	return NULL;
 }
 
-bool oci_parse_challenge(arena *a, const char *value, oci_challenge *c,
-			 char *err, size_t errlen)
+/* challenges -> #challenge (RFC 9110 11.6.1: empty elements allowed),
+ * challenge -> scheme [ 1*SP ( token68 / #auth-param ) ] */
+bool oci_parse_challenge(arena *a, const char *value, const char *registry,
+			 oci_challenge *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
-	const char *p = skip_ows(value), *s = p;
-	while (tchar(*p))
-		p++;
-	if (p - s != 6 || strncasecmp(s, "Bearer", 6) != 0)
+	challenges st = {a, c, false, false, false};
+	for (const char *p = value;;) {
+		p = skip_ows(p);
+		const char *end = element_end(p), *e = end;
+		if (!end)
+			return challenge_error(err, errlen, value,
+					       "expected name=value or "
+					       "name=\"value\"");
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		const char *why = e > p ? element(&st, p, e) : NULL;
+		if (why)
+			return challenge_error(err, errlen, value, why);
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	if (!st.bearer)
 		return challenge_error(err, errlen, value,
 				       "expected a Bearer challenge");
-	if (*p != ' ')
-		return challenge_error(err, errlen, value,
-				       "expected parameters after 'Bearer'");
-	p = skip_ows(p);
-	for (;;) {
-		const char *name, *v;
-		size_t n;
-		p = auth_param(a, p, &name, &n, &v);
-		if (!p)
-			return challenge_error(err, errlen, value,
-					       "expected name=value or name=\"value\"");
-		keep_param(c, name, n, v);
-		p = skip_ows(p);
-		if (!*p)
-			break;
-		if (*p != ',')
-			return challenge_error(err, errlen, value,
-					       "expected ',' between parameters");
-		p = skip_ows(p + 1);
-	}
 	if (!c->realm)
 		return challenge_error(err, errlen, value, "no realm");
-	return realm_ok(c->realm, err, errlen);
+	const char *why = realm_why(c->realm, registry);
+	if (why)
+		snprintf(err, errlen, "bad token realm '%.200s': %s", c->realm,
+			 why);
+	return !why;
 }
 
 /* RFC 3986 unreserved characters stay, everything else is %XX. */
@@ -302,6 +396,12 @@ bool oci_parse_token(arena *a, const char *text, size_t len,
 	bool ok = s && *s;
 	for (const char *p = s; ok && *p; p++)
 		ok = *p > 0x20 && *p < 0x7f;
+	if (ok && json_string_length(t) > OCI_MAX_TOKEN) {
+		snprintf(err, errlen, "a token longer than %u bytes",
+			 (unsigned)OCI_MAX_TOKEN);
+		json_decref(root);
+		return false;
+	}
 	if (ok)
 		*token = arena_strdup(a, s);
 	else
@@ -320,11 +420,14 @@ const char *oci_check_digest(const char *s)
 
 /* --- resolving ------------------------------------------------------------ */
 
-/* What the answers' headers said; reset at the start of each answer. */
+/* What one answer's headers said; reset at the start of each answer
+ * (http.h), so that a 401's headers never count for the 200 after it. */
 typedef struct {
 	arena *a;
 	const char *digest;    /* Docker-Content-Digest */
-	const char *challenge; /* the first Bearer WWW-Authenticate */
+	bool digests_differ;   /* two Docker-Content-Digest that differ */
+	const char *challenge; /* every WWW-Authenticate, joined by ", " */
+	bool challenge_long;   /* ... over MAX_CHALLENGE */
 } answer;
 
 static const char *header_value(const char *line, size_t len,
@@ -348,14 +451,26 @@ static void on_header(void *ctx, const char *line, size_t len)
 	size_t n;
 	const char *v;
 	if (!line) {
-		ans->digest = ans->challenge = NULL;
+		arena *a = ans->a;
+		*ans = (answer){a, NULL, false, NULL, false};
 		return;
 	}
-	if ((v = header_value(line, len, "Docker-Content-Digest", &n)))
+	if ((v = header_value(line, len, "Docker-Content-Digest", &n))) {
+		if (ans->digest && (strlen(ans->digest) != n ||
+				    memcmp(ans->digest, v, n)))
+			ans->digests_differ = true;
 		ans->digest = arena_strndup(ans->a, v, n);
-	else if ((v = header_value(line, len, "WWW-Authenticate", &n)) &&
-		 !ans->challenge && n >= 6 && !strncasecmp(v, "Bearer", 6))
-		ans->challenge = arena_strndup(ans->a, v, n);
+	} else if ((v = header_value(line, len, "WWW-Authenticate", &n))) {
+		/* several lines are one list (RFC 9110 5.3) */
+		size_t had = ans->challenge ? strlen(ans->challenge) : 0;
+		if (had + n + 2 > MAX_CHALLENGE)
+			ans->challenge_long = true;
+		else if (had)
+			ans->challenge = arena_printf(ans->a, "%s, %.*s",
+						      ans->challenge, (int)n, v);
+		else
+			ans->challenge = arena_strndup(ans->a, v, n);
+	}
 }
 
 /* The manifest request: HEAD or GET with Accept, and Authorization when
@@ -375,18 +490,25 @@ static bool manifest_request(arena *a, http *h, const char *url,
 
 /* The anonymous token for the challenge of a 401 answer. */
 static bool fetch_token(arena *a, http *h, const oci_ref *r,
-			const char *url, const char *challenge,
+			const char *url, const answer *ans,
 			const char **token, char *err, size_t errlen)
 {
 	char shown[2100], why[ERR_MAX];
 	http_url_shown(url, shown, sizeof shown);
 	oci_challenge c;
+	if (ans->challenge_long) {
+		snprintf(err, errlen, "HEAD %s: WWW-Authenticate longer than "
+			 "%zu bytes", shown, MAX_CHALLENGE);
+		return false;
+	}
+	const char *challenge = ans->challenge;
 	if (!challenge) {
 		snprintf(err, errlen, "HEAD %s: HTTP 401 without a Bearer "
 			 "challenge (WWW-Authenticate)", shown);
 		return false;
 	}
-	if (!oci_parse_challenge(a, challenge, &c, why, sizeof why)) {
+	if (!oci_parse_challenge(a, challenge, r->registry, &c, why,
+				 sizeof why)) {
 		snprintf(err, errlen, "HEAD %s: %s", shown, why);
 		return false;
 	}
@@ -428,6 +550,34 @@ static bool hash_data(void *ctx, const void *p, size_t n, char *err,
 	return true;
 }
 
+/* The Docker-Content-Digest of an answer, when it has one, checked:
+ * well formed, given once (or twice the same), and, when the answer had
+ * a body whose sha256 is got, that one. */
+static bool answer_digest_ok(const char *method, const char *url,
+			     const answer *ans, const char *got, char *err,
+			     size_t errlen)
+{
+	char shown[2100];
+	http_url_shown(url, shown, sizeof shown);
+	const char *why = oci_check_digest(ans->digest);
+	if (ans->digests_differ)
+		why = "the answer has two that differ";
+	if (!why && got && strcmp(ans->digest, got) != 0)
+		why = arena_printf(ans->a, "the manifest's bytes hash to %s",
+				   got);
+	if (why)
+		snprintf(err, errlen, "%s %s: bad Docker-Content-Digest "
+			 "'%.100s': %s", method, shown, ans->digest, why);
+	return !why;
+}
+
+static bool body_digest_ok(const char *url, const answer *ans,
+			   const char *got, char *err, size_t errlen)
+{
+	return !ans->digest || answer_digest_ok("GET", url, ans, got, err,
+						 errlen);
+}
+
 /* GET the manifest and sha256 its bytes: for a registry whose HEAD
  * answers carry no Docker-Content-Digest. */
 static bool hash_manifest(arena *a, http *h, const char *url,
@@ -453,8 +603,10 @@ static bool hash_manifest(arena *a, http *h, const char *url,
 		snprintf(err, errlen, "libcrypto failed to hash the manifest");
 		ok = false;
 	}
-	if (ok)
+	if (ok) {
 		*out = arena_printf(a, "sha256:%s", hex);
+		ok = body_digest_ok(url, &ans, *out, err, errlen);
+	}
 	digest_free(x.sha);
 	return ok;
 }
@@ -474,7 +626,7 @@ bool oci_resolve(arena *a, http *h, const char *image, const char **out,
 			      err, errlen))
 		return false;
 	if (status == 401) {
-		if (!fetch_token(a, h, &r, url, ans.challenge, &token, err,
+		if (!fetch_token(a, h, &r, url, &ans, &token, err,
 				 errlen) ||
 		    !manifest_request(a, h, url, "HEAD", token, &ans, NULL,
 				      &status, err, errlen))
@@ -488,12 +640,8 @@ bool oci_resolve(arena *a, http *h, const char *image, const char **out,
 	}
 	if (!ans.digest)
 		return hash_manifest(a, h, url, token, out, err, errlen);
-	const char *why = oci_check_digest(ans.digest);
-	if (why) {
-		snprintf(err, errlen, "HEAD %s: bad Docker-Content-Digest "
-			 "'%.100s': %s", shown, ans.digest, why);
+	if (!answer_digest_ok("HEAD", url, &ans, NULL, err, errlen))
 		return false;
-	}
 	*out = ans.digest;
 	return true;
 }

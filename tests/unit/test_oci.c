@@ -1,5 +1,6 @@
 /* The OCI client's parsers: image names, Bearer challenges, tokens and
  * digests (no network). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "oci.h"
@@ -49,6 +50,14 @@ static void names(arena *a)
 	    "latest");
 	ref(a, "127.0.0.10/debian", "https", "127.0.0.10", "debian", "latest");
 	/* a first component without '.', ':' or "localhost" is a path */
+	/* host names are case-insensitive: Docker Hub's too */
+	ref(a, "Docker.IO/debian:12", "https", "registry-1.docker.io",
+	    "library/debian", "12");
+	ref(a, "INDEX.docker.io/user/img", "https", "registry-1.docker.io",
+	    "user/img", "latest");
+	ref(a, "LocalHost:5000/x", "http", "LocalHost:5000", "x", "latest");
+	ref(a, "host.example/x:tag@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "https", "host.example", "x", "tag");
 	ref(a, "localhostx/debian", "https", "registry-1.docker.io",
 	    "localhostx/debian", "latest");
 
@@ -91,12 +100,13 @@ static void qualified_names(void)
 	qualified("localhost/x", "localhost/x");
 }
 
-static void challenge(arena *a, const char *value, const char *realm,
-		      const char *service, const char *scope)
+static void challenge_from(arena *a, const char *registry,
+			   const char *value, const char *realm,
+			   const char *service, const char *scope)
 {
 	oci_challenge c;
 	char err[512];
-	if (!ok(oci_parse_challenge(a, value, &c, err, sizeof err),
+	if (!ok(oci_parse_challenge(a, value, registry, &c, err, sizeof err),
 		"challenge '%s'", value)) {
 		printf("#   %s\n", err);
 		return;
@@ -106,15 +116,27 @@ static void challenge(arena *a, const char *value, const char *realm,
 	is_str(c.scope, scope, "scope");
 }
 
-static void bad_challenge(arena *a, const char *value, const char *why)
+static void challenge(arena *a, const char *value, const char *realm,
+		      const char *service, const char *scope)
+{
+	challenge_from(a, "reg.example", value, realm, service, scope);
+}
+
+static void bad_challenge_from(arena *a, const char *registry,
+			       const char *value, const char *why)
 {
 	oci_challenge c;
 	char err[512] = "";
-	ok(!oci_parse_challenge(a, value, &c, err, sizeof err) &&
+	ok(!oci_parse_challenge(a, value, registry, &c, err, sizeof err) &&
 	       strstr(err, why),
 	   "refuses '%s' (%s)", value, why);
 	if (!strstr(err, why))
 		printf("#   got: %s\n", err);
+}
+
+static void bad_challenge(arena *a, const char *value, const char *why)
+{
+	bad_challenge_from(a, "reg.example", value, why);
 }
 
 static void challenges(arena *a)
@@ -130,21 +152,62 @@ static void challenges(arena *a)
 		  "https://h/t?x=1", "svc", NULL);
 	challenge(a, "Bearer realm=\"https://h/t\",scope=\"say \\\"hi\\\"\"",
 		  "https://h/t", NULL, "say \"hi\"");
-	challenge(a, "Bearer realm=\"http://127.0.0.1:8080/token\"",
-		  "http://127.0.0.1:8080/token", NULL, NULL);
+	challenge_from(a, "127.0.0.1:5000",
+		       "Bearer realm=\"http://127.0.0.1:8080/token\"",
+		       "http://127.0.0.1:8080/token", NULL, NULL);
+	challenge_from(a, "localhost:5000",
+		       "Bearer realm=\"https://LOCALHOST/token\"",
+		       "https://LOCALHOST/token", NULL, NULL);
+	/* review: a registry elsewhere cannot aim the token request at
+	 * this machine, over http or https */
+	bad_challenge(a, "Bearer realm=\"http://127.0.0.1:8080/token\"",
+		      "only a registry on this machine");
+	bad_challenge(a, "Bearer realm=\"https://localhost/token\"",
+		      "only a registry on this machine");
+	bad_challenge_from(a, NULL, "Bearer realm=\"http://[::1]:1/t\"",
+			   "only a registry on this machine");
+	bad_challenge_from(a, "127.0.0.1:5000",
+			   "Bearer realm=\"http://auth.example/t\"",
+			   "must be https");
 	bad_challenge(a, "Basic realm=\"x\"", "expected a Bearer challenge");
-	bad_challenge(a, "Bearer", "expected parameters");
+	bad_challenge(a, "Bearer", "no realm");
+	bad_challenge(a, "Bearer abc==", "expected name=value");
 	bad_challenge(a, "Bearer realm=\"https://h/t", "expected name=value");
 	bad_challenge(a, "Bearer realm=https://h/t", "expected ','");
 	bad_challenge(a, "Bearer realm=\"https://h/t\" service=x",
 		      "expected ','");
-	bad_challenge(a, "Bearer realm=\"https://h/t\",,service=x",
-		      "expected name=value");
+	bad_challenge(a, "realm=\"https://h/t\", Bearer",
+		      "expected a Bearer challenge");
 	bad_challenge(a, "Bearer service=\"x\"", "no realm");
 	bad_challenge(a, "Bearer realm=\"http://auth.example/token\"",
 		      "must be https");
 	bad_challenge(a, "Bearer realm=\"ftp://h/t\"", "bad token realm");
 	bad_challenge(a, "Bearer realm=\"https://h/\x01t\"", "expected name=value");
+
+	/* review: a realm must not smuggle another host past the local rule */
+	bad_challenge(a, "Bearer realm=\"http://localhost:x@evil.example/t\"",
+		      "user name or password");
+	bad_challenge(a, "Bearer realm=\"https://u:p@auth.example/t\"",
+		      "user name or password");
+	/* several challenges in one value (RFC 9110 11.6.1): the Bearer one */
+	challenge(a, "Basic realm=\"reg\", Bearer realm=\"https://h/t\",service=s",
+		  "https://h/t", "s", NULL);
+	challenge(a, "Negotiate, Basic abc==, Bearer realm=\"https://h/t\"",
+		  "https://h/t", NULL, NULL);
+	challenge(a, "Bearer realm=\"https://h/t\", Bearer realm=\"https://x/y\"",
+		  "https://h/t", NULL, NULL);
+	challenge(a, "Bearer realm=\"https://h/t\",, scope=\"a,b\",",
+		  "https://h/t", NULL, "a,b");
+	bad_challenge(a, "Basic realm=\"x\", Digest realm=\"y\"",
+		      "expected a Bearer challenge");
+	bad_challenge(a, "Bearer realm=\"https://h/t\",realm=\"https://e/t\"",
+		      "'realm' given twice");
+	bad_challenge(a, "Bearer realm=\"https://h/t\",SCOPE=a,scope=b",
+		      "'scope' given twice");
+	bad_challenge(a, "Bearer realm=\"https://h/t\\\"", "expected name=value");
+	bad_challenge(a, "Bearer realm=\"\"", "bad token realm");
+	bad_challenge(a, "", "expected a Bearer challenge");
+	bad_challenge(a, "Bearer =x", "expected a Bearer challenge");
 
 	oci_challenge c = {"https://h/token", "reg.io", NULL};
 	oci_ref r = {"https", "reg.io", "library/debian", "12", NULL};
@@ -175,6 +238,23 @@ static void tokens(arena *a)
 	j = "{\"token\": 5}";
 	ok(!oci_parse_token(a, j, strlen(j), &t, err, sizeof err),
 	   "a token that is not a string is refused");
+	j = "{\"token\":[\"a\"],\"access_token\":\"xyz\"}";
+	ok(oci_parse_token(a, j, strlen(j), &t, err, sizeof err) &&
+	       !strcmp(t, "xyz"), "a token that is not a string: access_token");
+	j = "[\"token\"]";
+	ok(!oci_parse_token(a, j, strlen(j), &t, err, sizeof err),
+	   "an array is not a token answer");
+	{
+		/* a token is sent as a header: one past the cap is refused */
+		size_t n = 40000;
+		char *big = malloc(n + 32);
+		strcpy(big, "{\"token\":\"");
+		memset(big + 10, 'a', n);
+		strcpy(big + 10 + n, "\"}");
+		ok(!oci_parse_token(a, big, strlen(big), &t, err, sizeof err) &&
+		       strstr(err, "longer than"), "a huge token is refused");
+		free(big);
+	}
 	j = "{\"token\":";
 	ok(!oci_parse_token(a, j, strlen(j), &t, err, sizeof err) &&
 	       strstr(err, "malformed JSON"), "truncated JSON");
