@@ -204,8 +204,6 @@ result $? "generate pins both FROM lines of each Dockerfile to the lock's digest
 grep -q "org.opencontainers.image.base.digest=\"$digest_a\"" "$w/generated/3.13."*/wee/Dockerfile &&
 	grep -q "org.opencontainers.image.base.name=\"$reg/debian:bookworm-slim\"" "$w/generated/3.13."*/wee/Dockerfile
 result $? "the labels name the base and its digest"
-run check
-result $? "check is offline and content (registry not asked)" "$tmp/err"
 
 run update --check --source "$source"
 result $? "update --check: nothing moved, exit 0" "$tmp/out" "$tmp/err"
@@ -290,6 +288,43 @@ grep -q "\"digest\": \"$fault_digest\"" "$tmp/bearer.lock" 2>/dev/null &&
 	grep -q "^HEAD /v2/bearer/debian/manifests/bookworm-slim Bearer good-token" "$tmp/fault.log"
 result $? "Bearer challenge with quoted commas: token fetched, HEAD retried with it (status $st)" "$tmp/err" "$tmp/fault.log"
 
+# --- a hostile registry and token server (tests/registry/hostile.py) ----
+start_server hostile python3 "$repo/tests/registry/hostile.py" --log "$tmp/hostile.log"
+hport=$port
+hostile_digest=$(head -n 1 "$tmp/hostile.err")
+hostile() { # SCENARIO: update against it, into $tmp/SCENARIO.lock; sets st
+	sed "s|^base: .*|base: 127.0.0.1:$hport/$1/debian:bookworm-slim|; s|^hooks: .*||" \
+		"$w/matrix.yaml" >"$w/matrix.yaml.$1"
+	cp "$w/matrix.lock.json" "$tmp/$1.lock"
+	cp "$tmp/$1.lock" "$tmp/lock.before"
+	(cd "$w" && "$matrixc" update -f "matrix.yaml.$1" --lock "$tmp/$1.lock" \
+		--source "$source" >"$tmp/out" 2>"$tmp/err")
+	st=$?
+}
+hostile_refused() { # SCENARIO TITLE GREP
+	hostile "$1"
+	[ $st -eq 3 ] && cmp -s "$tmp/lock.before" "$tmp/$1.lock" && grep -q -- "$3" "$tmp/err"
+	result $? "$2: exit 3, lock untouched (status $st)" "$tmp/err"
+}
+hostile leak
+grep -q "\"digest\": \"$hostile_digest\"" "$tmp/leak.lock" &&
+	grep -q "^GET 127.0.0.1:$hport /v2/leak/debian/manifests/bookworm-slim Bearer good-token" "$tmp/hostile.log"
+result $? "a 401's Docker-Content-Digest does not leak into the 200 after it: the body's sha256 is locked (status $st)" "$tmp/err" "$tmp/leak.lock"
+hostile_refused mismatch "a GET whose Docker-Content-Digest is not its body's sha256" \
+	"bad Docker-Content-Digest 'sha256:.*': the manifest's bytes hash to $hostile_digest"
+hostile_refused twodigests "two Docker-Content-Digest headers that differ" "the answer has two that differ"
+hostile list
+grep -q "\"digest\": \"$hostile_digest\"" "$tmp/list.lock"
+result $? "a Basic challenge before the Bearer one in one WWW-Authenticate: the Bearer one is used (status $st)" "$tmp/err"
+hostile_refused bigtoken "a 100,000-character token" "a token longer than 16384 bytes"
+hostile_refused bigchallenge "a 40,000-byte WWW-Authenticate" "WWW-Authenticate longer than"
+: >"$tmp/hostile.log"
+hostile redirect
+grep -q "\"digest\": \"$hostile_digest\"" "$tmp/redirect.lock" &&
+	grep -q "^HEAD localhost:$hport /v2/redirect/debian/manifests/bookworm-slim -\$" "$tmp/hostile.log" &&
+	! grep -q "^[A-Z]* localhost:.* Bearer" "$tmp/hostile.log"
+result $? "a redirect to another host name: followed, without the token (status $st)" "$tmp/err" "$tmp/hostile.log"
+
 # --- the Bearer flow against distribution's token auth ------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/token.key" \
 	-out "$tmp/token.crt" -days 2 -subj /CN=matrixc-test-token >/dev/null 2>&1
@@ -327,5 +362,44 @@ st=$?
 grep -q "\"digest\": \"$digest_t\"" "$tmp/auth.lock" 2>/dev/null &&
 	grep -qx "/token?service=matrixc-registry&scope=repository%3Adebian%3Apull" "$tmp/token.log"
 result $? "update gets an anonymous token from the realm and resolves through distribution's token auth (status $st)" "$tmp/err" "$tmp/token.log"
+
+# --- check is offline ----------------------------------------------------
+# Every registry and token server is stopped; a tripwire listens on the
+# base registry's port and is the proxy for everything else, and logs any
+# connection: check must pass without one.
+run check
+result $? "check passes while the registries are up" "$tmp/out" "$tmp/err"
+registry_stop
+for p in $pids; do
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done
+pids=
+start_server tripwire python3 -c '
+import os, socket, sys
+port, log, pf = int(sys.argv[1]), sys.argv[2], sys.argv[4]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(16)
+open(pf + ".tmp", "w").write("%d\n" % port)
+os.rename(pf + ".tmp", pf)
+while True:
+    c, _ = s.accept()
+    open(log, "a").write("connection\n")
+    c.close()
+' "${reg##*:}" "$tmp/tripwire.log"
+: >"$tmp/tripwire.log"
+(cd "$w" && env -u NO_PROXY -u no_proxy http_proxy="http://$reg" \
+	https_proxy="http://$reg" HTTPS_PROXY="http://$reg" all_proxy="http://$reg" \
+	"$matrixc" check >"$tmp/out" 2>"$tmp/err")
+st=$?
+[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && [ ! -s "$tmp/tripwire.log" ]
+result $? "check with every registry stopped and a tripwire on the registry's port: exit 0, no connection (status $st)" "$tmp/err" "$tmp/tripwire.log"
+(cd "$w" && env -u NO_PROXY -u no_proxy http_proxy="http://$reg" \
+	"$matrixc" update --check --source "$source" >"$tmp/out" 2>"$tmp/err")
+st=$?
+[ $st -eq 3 ] && [ -s "$tmp/tripwire.log" ]
+result $? "the tripwire does see update --check, which goes online (status $st)" "$tmp/err" "$tmp/tripwire.log"
 
 tap_done
