@@ -92,14 +92,14 @@ static bool is_key(const scanner *s)
 }
 
 /* Positions of the keys of the top-level object top ("releases" or
- * "bases"), in document order, into at[max] (and their offsets in text
+ * "bases"; NULL: of the top-level object itself), in document order, into at[max] (and their offsets in text
  * into off[max]); returns how many. */
 static size_t object_keys(const char *file, const char *text, size_t len,
 			  const char *top, srcpos *at, size_t *off, size_t max)
 {
-	size_t toplen = strlen(top);
+	size_t toplen = top ? strlen(top) : 0;
 	scanner s = {text, text + len, 1, 1};
-	int depth = 0, releases_depth = -1;
+	int depth = 0, releases_depth = top ? -1 : 1;
 	bool next_is_releases = false;
 	size_t n = 0;
 	while (s.p < s.end) {
@@ -113,8 +113,8 @@ static size_t object_keys(const char *file, const char *text, size_t len,
 				off[n] = (size_t)(raw - 1 - text);
 				at[n++] = here;
 			}
-			next_is_releases = key && depth == 1 && rn == toplen &&
-					   !memcmp(raw, top, toplen);
+			next_is_releases = top && key && depth == 1 &&
+					   rn == toplen && !memcmp(raw, top, toplen);
 			continue;
 		}
 		if (c == '{' || c == '[') {
@@ -132,11 +132,12 @@ static size_t object_keys(const char *file, const char *text, size_t len,
 	return n;
 }
 
-/* The position of the value of key name in the object that follows the
- * release key at text[off] (position at), or at itself when it is not
- * found. Only called for an error, so a scan per call costs nothing. */
-static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
-			const char *name)
+/* The position of the value of key name (of the key itself when
+ * want_key) in the object that follows the release key at text[off]
+ * (position at), or at itself when it is not found. Only called for an
+ * error, so a scan per call costs nothing. */
+static srcpos member_pos(const char *text, size_t len, size_t off, srcpos at,
+			 const char *name, bool want_key)
 {
 	scanner s = {text + off, text + len, at.line, at.col};
 	size_t n;
@@ -145,9 +146,12 @@ static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
 	while (s.p < s.end) {
 		char c = *s.p;
 		if (c == '"') {
+			srcpos key_at = {at.file, s.line, s.col};
 			const char *raw = skip_string(&s, &n);
 			if (depth == 1 && is_key(&s) && n == strlen(name) &&
 			    !memcmp(raw, name, n)) {
+				if (want_key)
+					return key_at;
 				while (s.p < s.end && *s.p != ':')
 					advance(&s);
 				if (s.p < s.end)
@@ -167,6 +171,12 @@ static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
 	return at;
 }
 
+static srcpos value_pos(const char *text, size_t len, size_t off, srcpos at,
+			const char *name)
+{
+	return member_pos(text, len, off, at, name, false);
+}
+
 /* The lock file's text, for the positions of errors in one entry. */
 typedef struct {
 	const char *text;
@@ -182,6 +192,34 @@ static srcpos field_pos(const entry_src *src, const char *name)
 	return src->text ? value_pos(src->text, src->len, src->off, src->at,
 				     name)
 			 : src->at;
+}
+
+/* Each key of obj that is not one of known[0..n), as an error at the key
+ * (with a "did you mean"); what: "release '3.13'" or "base 'x'". A lock
+ * file is matrixc's own output: a key it does not write is a hand edit
+ * that would otherwise be dropped by the next update without a word. */
+static bool known_keys(diag *d, json_t *obj, const char *const *known,
+		       size_t n, const entry_src *src, const char *what)
+{
+	bool ok = true;
+	const char *key;
+	json_t *val;
+	json_object_foreach(obj, key, val) {
+		size_t i = 0;
+		while (i < n && strcmp(key, known[i]) != 0)
+			i++;
+		if (i < n)
+			continue;
+		srcpos at = src->text ? member_pos(src->text, src->len,
+						   src->off, src->at, key, true)
+				      : src->at;
+		const char *hint = diag_suggest(key, known, n);
+		diag_error(d, at, "%s: unknown key '%s'%s%s%s", what, key,
+			   hint ? " (did you mean '" : "", hint ? hint : "",
+			   hint ? "'?)" : "");
+		ok = false;
+	}
+	return ok;
 }
 
 static const char *field(arena *a, diag *d, json_t *obj, const char *name,
@@ -325,6 +363,11 @@ static bool parse_entry(arena *a, diag *d, const entry_src *src,
 		diag_error(d, at, "release '%s' must be an object", key);
 		return false;
 	}
+	static const char *const known[] = {"sha256", "unverified", "url",
+					    "version"};
+	char what[160];
+	snprintf(what, sizeof what, "release '%.100s'", key);
+	bool keys_ok = known_keys(d, val, known, 4, src, what);
 	const char *version = field(a, d, val, "version", src, key);
 	const char *url = field(a, d, val, "url", src, key);
 	const char *sha = field(a, d, val, "sha256", src, key);
@@ -336,8 +379,15 @@ static bool parse_entry(arena *a, diag *d, const entry_src *src,
 		e->url.at = field_pos(src, "url");
 		e->sha256.at = field_pos(src, "sha256");
 	}
-	e->unverified = json_is_true(json_object_get(val, "unverified"));
-	return check_entry(d, e, src->text ? src : NULL);
+	json_t *unverified = json_object_get(val, "unverified");
+	if (unverified && !json_is_boolean(unverified)) {
+		diag_error(d, field_pos(src, "unverified"),
+			   "release '%s': 'unverified' must be true or false",
+			   key);
+		keys_ok = false;
+	}
+	e->unverified = json_is_true(unverified);
+	return check_entry(d, e, src->text ? src : NULL) && keys_ok;
 }
 
 /* --- base images ------------------------------------------------------- */
@@ -367,6 +417,11 @@ static bool parse_base(arena *a, diag *d, const entry_src *src,
 			   key);
 		return false;
 	}
+	static const char *const known[] = {"digest"};
+	char what[300];
+	snprintf(what, sizeof what, "base '%.255s'", key);
+	if (!known_keys(d, val, known, 1, src, what))
+		return false;
 	const char *digest = json_string_value(dg);
 	if ((why = check_base_digest(digest))) {
 		diag_error(d, field_pos(src, "digest"),
@@ -409,6 +464,36 @@ static bool parse_bases(arena *a, diag *d, const char *file, const char *text,
 	return ok;
 }
 
+/* The top-level keys: "bases", "matrixc" and "releases" only. */
+static bool top_keys_ok(arena *a, diag *d, const char *file,
+			const char *text, size_t len, json_t *root)
+{
+	static const char *const known[] = {"bases", "matrixc", "releases"};
+	size_t count = json_object_size(root);
+	srcpos *at = arena_alloc(a, (count + 1) * sizeof *at);
+	size_t *off = arena_alloc(a, (count + 1) * sizeof *off);
+	size_t found = object_keys(file, text, len, NULL, at, off, count);
+	bool ok = true;
+	size_t i = 0;
+	const char *key;
+	json_t *val;
+	json_object_foreach(root, key, val) {
+		size_t k = 0;
+		while (k < 3 && strcmp(key, known[k]) != 0)
+			k++;
+		if (k == 3) {
+			const char *hint = diag_suggest(key, known, 3);
+			srcpos where = found == count ? at[i] : srcpos_file(file);
+			diag_error(d, where, "unknown key '%s' in the lock file%s%s%s",
+				   key, hint ? " (did you mean '" : "",
+				   hint ? hint : "", hint ? "'?)" : "");
+			ok = false;
+		}
+		i++;
+	}
+	return ok;
+}
+
 static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 		       size_t len, json_t *root, lockfile *lf)
 {
@@ -423,6 +508,7 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 			   "the lock file needs \"matrixc\": 1");
 		return false;
 	}
+	bool keys_ok = top_keys_ok(a, d, file, text, len, root);
 	json_t *rel = json_object_get(root, "releases");
 	if (!json_is_object(rel)) {
 		diag_error(d, locate(file, text, len, "releases", NULL),
@@ -444,7 +530,7 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 			ok = false;
 		i++;
 	}
-	return parse_bases(a, d, file, text, len, root, lf) && ok;
+	return parse_bases(a, d, file, text, len, root, lf) && ok && keys_ok;
 }
 
 bool lock_parse(arena *a, diag *d, const char *file, const char *text,
