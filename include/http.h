@@ -62,9 +62,10 @@ bool http_get(http *h, const char *url, const http_sink *sink, char *err,
 /* A request beyond a plain GET (the OCI distribution API needs these).
  * headers: "Name: value" lines to send, NULL-terminated, or NULL.
  * header: called with each header line of each answer as received
- * (without the line end), and with (NULL, 0) at the start of each answer
- * (a redirect or an interim answer), so that the receiver can forget the
- * previous answer's headers; NULL when not wanted. answer_status: a 4xx
+ * (without the line end), and with (NULL, 0) at the start of each attempt
+ * and of each answer (a redirect or an interim answer), so that the
+ * receiver can forget the previous answer's headers; NULL when not
+ * wanted. answer_status: a 4xx
  * status that is an answer for the caller (401 with its challenge), not
  * an error; 0 for none. Its body is never delivered to the sink. */
 typedef struct {

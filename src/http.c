@@ -417,6 +417,10 @@ static attempt_result attempt(http *h, const char *url, const char *shown,
 	x.start_ms = now_ms();
 	set_options(h, url, &x, headers, errbuf);
 	sink->begin(sink->ctx);
+	/* an attempt that fails before its first status line must not leave
+	 * the previous attempt's headers standing either */
+	if (req->header)
+		req->header(req->header_ctx, NULL, 0);
 	CURLcode rc = h->api.easy_perform(h->curl);
 	if (x.shown) /* the terminal line is for now: leave it clean */
 		fputs("\r\033[K", x.progress);

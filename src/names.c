@@ -87,7 +87,8 @@ static const char *path_component(const char *p, const char *end)
 	return p;
 }
 
-/* host -> label ("." label)* (":" port)?, label -> [A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])? */
+/* host -> label ("." label)* (":" port)?, label -> [A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?,
+ * port 1 to 65535 */
 static bool host(const char *p, const char *end)
 {
 	const char *colon = memchr(p, ':', (size_t)(end - p));
@@ -112,10 +113,13 @@ static bool host(const char *p, const char *end)
 		return true;
 	if (colon + 1 == end || end - colon > 6)
 		return false;
-	for (const char *q = colon + 1; q < end; q++)
+	long port = 0;
+	for (const char *q = colon + 1; q < end; q++) {
 		if (!is_digit(*q))
 			return false;
-	return true;
+		port = port * 10 + (*q - '0');
+	}
+	return port >= 1 && port <= 65535; /* a TCP port */
 }
 
 /* A first component is a host when it has '.' or ':' or is "localhost". */
@@ -138,7 +142,8 @@ const char *name_check_repository(const char *s)
 	const char *slash = memchr(p, '/', n);
 	if (slash && looks_like_host(p, slash)) {
 		if (!host(p, slash))
-			return "invalid registry host name";
+			return "invalid registry host name (host or "
+			       "host:port, the port 1 to 65535)";
 		p = slash + 1;
 	}
 	for (;;) {

@@ -39,6 +39,12 @@ static void repositories(void)
 	BAD(name_check_repository, "a/b/");
 	BAD(name_check_repository, "-a/b");
 	BAD(name_check_repository, "host:port/a");
+	GOOD(name_check_repository, "host:65535/a");
+	GOOD(name_check_repository, "host:1/a");
+	BAD(name_check_repository, "host:65536/a"); /* not a TCP port */
+	BAD(name_check_repository, "host:99999/a");
+	BAD(name_check_repository, "host:0/a");
+	BAD(name_check_repository, "host:00000/a");
 	BAD(name_check_repository, "a/$(shell id)");
 }
 
