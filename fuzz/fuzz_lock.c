@@ -25,12 +25,18 @@ static void round_trip(const lockfile *lf)
 	diag *d = diag_new(LIMIT_DIAGNOSTICS);
 	lockfile again = {0};
 	if (!lock_parse(a, d, "again.json", once.data, once.len, &again) ||
-	    again.n != lf->n || !lock_format(&again, &twice) ||
+	    again.n != lf->n || again.nbases != lf->nbases ||
+	    !lock_format(&again, &twice) ||
 	    once.len != twice.len || memcmp(once.data, twice.data, once.len))
 		abort();
 	for (size_t i = 0; i < lf->n; i++)
 		if (!lock_find(&again, lf->v[i].key.s))
 			abort();
+	for (size_t i = 0; i < lf->nbases; i++) {
+		const lock_base *b = lock_find_base(&again, lf->bases[i].image.s);
+		if (!b || strcmp(b->digest.s, lf->bases[i].digest.s) != 0)
+			abort();
+	}
 	diag_free(d);
 	arena_free(a);
 	buf_release(&once);

@@ -3,8 +3,9 @@
 # fuzz/run.sh TARGET replay
 #
 # Builds the libFuzzer target fuzz/fuzz_TARGET.c (TARGET: matrix, lock,
-# compile or hooks) with clang, ASan and UBSan into build/fuzz/, then either fuzzes
-# it for SECONDS, seeded from the golden cases and fuzz/regressions/TARGET/,
+# compile, hooks, challenge, token or ref) with clang, ASan and UBSan into
+# build/fuzz/, then either fuzzes it for SECONDS, seeded from the golden
+# cases, fuzz/seeds/TARGET/ and fuzz/regressions/TARGET/,
 # or (replay) runs it once over every file of fuzz/regressions/TARGET/.
 # A crash is saved under build/fuzz/crashes/TARGET/; copy it into
 # fuzz/regressions/TARGET/ once fixed, so that every run replays it.
@@ -12,7 +13,7 @@
 # Environment: CLANG (default clang), FUZZ_BUILD (default build/fuzz),
 # FUZZ_JOBS (parallel fuzzing processes, default 1).
 set -eu
-target=${1:?usage: fuzz/run.sh matrix|lock|compile|hooks SECONDS|replay}
+target=${1:?usage: fuzz/run.sh matrix|lock|compile|hooks|challenge|token|ref SECONDS|replay}
 seconds=${2:?usage: fuzz/run.sh TARGET SECONDS|replay}
 shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +81,7 @@ for d in "$repo"/tests/cases/*/; do
 	esac
 done
 if [ "$target" = hooks ]; then cp "$repo"/lua/*.lua "$seeds/"; fi
+[ -d "$repo/fuzz/seeds/$target" ] && cp "$repo/fuzz/seeds/$target"/* "$seeds/"
 [ -d "$regress" ] && cp "$regress"/* "$seeds/" 2>/dev/null || true
 dict=
 [ -f "$repo/fuzz/$target.dict" ] && dict=-dict=$repo/fuzz/$target.dict

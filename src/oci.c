@@ -295,6 +295,8 @@ static const char *realm_why(const char *realm, const char *registry)
 	size_t n = strcspn(host, "/?#");
 	if (memchr(host, '@', n))
 		return "a token realm cannot hold a user name or password";
+	if (strchr(realm, '#')) /* the query matrixc appends would be in it */
+		return "a token realm cannot have a fragment ('#')";
 	char h[256];
 	if (n == 0 || n >= sizeof h)
 		return "a token realm needs a host name of at most 255 characters";

@@ -9,7 +9,7 @@ repo=$(cd "$here/.." && pwd)
 seconds=${FUZZ_SECONDS:-15}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-targets="matrix lock compile hooks"
+targets="matrix lock compile hooks challenge token ref"
 . "$here/lib/tap.sh"
 
 # fuzz_result STATUS TITLE LOG: on failure, the sanitizer's report from

@@ -189,6 +189,8 @@ static void challenges(arena *a)
 		      "user name or password");
 	bad_challenge(a, "Bearer realm=\"https://u:p@auth.example/t\"",
 		      "user name or password");
+	bad_challenge(a, "Bearer realm=\"https://auth.example/t#x\"",
+		      "fragment");
 	/* several challenges in one value (RFC 9110 11.6.1): the Bearer one */
 	challenge(a, "Basic realm=\"reg\", Bearer realm=\"https://h/t\",service=s",
 		  "https://h/t", "s", NULL);
