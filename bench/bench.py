@@ -17,12 +17,12 @@ between). Peak resident memory comes from RSS_RUNS (3) more runs under GNU
 time (`/usr/bin/time -f %M`; the harness says so when it is missing:
 apt-get install time); it cannot come from the timed runs, since a child
 forked from Python starts with Python's resident size. The hooks' cost,
-printed per cell, is measured against `check` on the same matrix with
-`hooks: []`: in wall time,
-over alternate runs of the two, and, when valgrind is installed (unless
-BENCH_CALLGRIND=0), in instructions under callgrind, which are repeatable
-on a busy machine, with the instructions spent inside the hook phase
-(hooks_run). With valgrind, every command of every size is also counted
+printed per cell, needs valgrind (unless BENCH_CALLGRIND=0): the
+instructions spent inside the hook phase (hooks_run), counted by
+callgrind, and the wall time they stand for (check's median times their
+share of its instructions). `check` on the same matrix with `hooks: []`
+is timed in runs alternating with it and counted too, for reference: the
+difference of the two medians is noise at large sizes (it was negative). With valgrind, every command of every size is also counted
 in instructions, so that the growth from size to size can be read without
 the machine's noise. When a size fails with its hooks, every command is
 measured without them, so the size still has figures.
@@ -427,29 +427,49 @@ def measure_share(matrixc, cells, d, res, shares, use_cg, note='',
     shares.append(share)
 
 
+def hooks_wall(s):
+    """The wall time of the hook phase, in seconds, or None without
+    callgrind: check's median wall time times hooks_run's share of its
+    instructions. Never negative, unlike (with hooks - without): at 1,000
+    cells and more the hooks are a few percent of check, less than the
+    spread of two medians, and that difference came out as -37 us a cell."""
+    if not s.get('ir_hooks') or not s.get('ir_with'):
+        return None
+    return s['with'] * s['ir_hooks'] / s['ir_with']
+
+
 def per_cell(s):
-    """The hooks' cost per cell: wall time, and instructions when counted"""
+    """The hooks' cost per cell: the instructions inside hooks_run, and
+    the wall time they stand for (hooks_wall)."""
     n = s['n']
-    text = '%.1f us wall' % ((s['with'] - s['bare']) / n * 1e6)
-    if 'ir_with' in s:
-        text += ', %.1f K instructions (%.1f K in hooks_run)' % (
-            (s['ir_with'] - s['ir_bare']) / n / 1e3,
-            (s['ir_hooks'] or 0) / n / 1e3)
-    return text
+    wall = hooks_wall(s)
+    if wall is None:
+        return ('n/a (needs valgrind: a difference of two wall-time '
+                'medians is noise)')
+    return '%.1f K instructions in hooks_run, about %s wall' % (
+        s['ir_hooks'] / n / 1e3, us(wall / n))
 
 
 def print_shares(shares):
     if not shares:
         return
-    print('\nThe hooks\' cost in check: with hooks - without, in wall time '
-          '(medians of\nalternate runs) and in instructions (callgrind, '
-          'repeatable); "in hooks_run":\nthe instructions of the hook phase '
-          'itself (Lua state, loading, running, closing).')
-    print('%12s  %-26s  %-34s  %-16s  %s' % (
-        'cells', 'wall time', 'instructions', 'in hooks_run', 'per cell'))
+    print('\nThe hooks\' cost in check. "in hooks_run": the instructions of '
+          'the hook phase\n(Lua state, loading, running, closing), counted '
+          'by callgrind; "its wall time":\ncheck\'s median wall time times '
+          'hooks_run\'s share of the instructions (low where the CPU has SHA-NI,\n'
+          'which valgrind hides: hashing counts more instructions there than '
+          'its time).\n"with - without": '
+          'instructions of check with hooks and without, for reference\n'
+          '(the longer Dockerfiles the hooks\' flags make count there too); '
+          'the medians of\nalternate runs with and without hooks are given, '
+          'not their difference, which\nis noise at this size and can be '
+          'negative.')
+    print('%12s  %-14s  %-14s  %-32s  %-22s  %s' % (
+        'cells', 'in hooks_run', 'its wall time', 'with - without (instr.)',
+        'medians with / without', 'per cell'))
     for s in shares:
-        wall = '%s  (%s / %s)' % (ms(s['with'] - s['bare']), ms(s['with']),
-                                  ms(s['bare']))
+        medians = '%s / %s' % (ms(s['with']), ms(s['bare']))
+        wall = hooks_wall(s)
         if 'ir_with' in s:
             ir = '%.2f M  (%.1f M / %.1f M)' % (
                 (s['ir_with'] - s['ir_bare']) / 1e6, s['ir_with'] / 1e6,
@@ -458,8 +478,9 @@ def print_shares(shares):
                       if s['ir_hooks'] else 'n/a')
         else:
             ir, inside = 'n/a (no valgrind)', 'n/a'
-        print('%12s  %-26s  %-34s  %-16s  %s' % (s['cells'], wall, ir, inside,
-                                                  per_cell(s)))
+        print('%12s  %-14s  %-14s  %-32s  %-22s  %s' % (
+            s['cells'], inside, ms(wall) if wall is not None else 'n/a', ir,
+            medians, per_cell(s)))
 
 
 def main():

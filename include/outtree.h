@@ -72,8 +72,9 @@ bool outtree_owned(const outset *os, const pathlist *old, const char *rel);
 bool outtree_temp_target(const char *dir, const char *name, char *out,
 			 size_t size);
 
-/* The regular file at path (not a symlink) holds exactly the len bytes
- * at data: compared a chunk at a time, with no copy of the file kept. */
+/* The file at path (not a symlink, not a directory) holds exactly the
+ * len bytes at data: compared a chunk at a time, with no copy of the
+ * file kept, and without an fstat. */
 bool outtree_same_bytes(const char *path, const char *data, size_t len);
 bool outtree_same_content(const char *path, const buf *b);
 bool outtree_same_buf(const buf *a, const buf *b);

@@ -424,23 +424,30 @@ static void runner_tags(gitlab *g, const matrix *m, const char *platform)
 		string_list(g->w, "tags", tags, NULL);
 }
 
+/* The paths of x whose change runs its jobs: its Dockerfile, and
+ * with_publish its publish list. */
+static void cell_paths(gitlab *g, const matrix *m, const cell *x,
+		       bool with_publish)
+{
+	yw_str(g->w, line(g, "%s%s/%s", g->root, m->output.s, x->dockerfile));
+	if (with_publish)
+		yw_str(g->w, line(g, "%s%s/%s/publish", g->root, m->output.s,
+				  x->dir));
+}
+
 /* The paths whose change runs the jobs of the cells of series (NULL:
- * of c alone): the Dockerfiles, and with_publish their publish lists. */
+ * of c alone). c alone is not looked up among the cells: a cell's job
+ * would then cost a walk over every cell, quadratic in all. */
 static void change_paths(gitlab *g, const matrix *m, const cell *c,
 			 const char *series, bool with_publish)
 {
 	const cellset *cs = &g->p->cells;
 	yw_seq_begin(g->w);
-	for (size_t i = 0; i < cs->n; i++) {
-		const cell *x = cs->v[i];
-		if (series ? strcmp(x->series, series) != 0 : x != c)
-			continue;
-		yw_str(g->w, line(g, "%s%s/%s", g->root, m->output.s,
-				  x->dockerfile));
-		if (with_publish)
-			yw_str(g->w, line(g, "%s%s/%s/publish", g->root,
-					  m->output.s, x->dir));
-	}
+	if (!series)
+		cell_paths(g, m, c, with_publish);
+	for (size_t i = 0; series && i < cs->n; i++)
+		if (strcmp(cs->v[i]->series, series) == 0)
+			cell_paths(g, m, cs->v[i], with_publish);
 	yw_seq_end(g->w);
 }
 

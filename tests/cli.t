@@ -79,6 +79,24 @@ else
 fi
 "$MATRIXC" check
 result $? "check passes right after generate"
+# check compares each file without an fstat (a read of one byte more
+# than it expects shows a longer file): every kind of edit is stale
+good=$tmp/Makefile.good && export good
+cp generated/Makefile "$good"
+for edit in "printf x >>generated/Makefile" \
+	"head -c 70000 /dev/zero >>generated/Makefile" \
+	'head -c -1 "$good" >generated/Makefile' \
+	"sed '3s/./X/' \"\$good\" >generated/Makefile" \
+	": >generated/Makefile" \
+	"rm generated/Makefile && mkdir generated/Makefile"; do
+	sh -c "$edit" && "$MATRIXC" check >/dev/null 2>&1
+	st=$?
+	rm -rf generated/Makefile && cp "$good" generated/Makefile
+	[ $st -eq 1 ]
+	result $? "check finds the Makefile stale after: $edit (exit $st)"
+done
+"$MATRIXC" check
+result $? "and passes again once it is restored"
 ls -a generated generated/* | grep -q '\.tmp\.'
 result $((! $?)) "no temporary files are left behind"
 

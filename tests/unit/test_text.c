@@ -26,6 +26,34 @@ static const char *docker(const char *s)
 	return buf_str(&b);
 }
 
+/* buf_printf: text and %s are appended without vsnprintf; the rest
+ * goes through it; either way an output past the cap adds nothing. */
+static void printing(void)
+{
+	buf b;
+	buf_init(&b, 0);
+	buf_printf(&b, "%s/%s/%s", "a", "", "Dockerfile");
+	buf_printf(&b, " %s", getenv("MATRIXC_TEST_UNSET")); /* NULL */
+	buf_printf(&b, " 100%% %s%u", "x", 7u);
+	buf_printf(&b, "%s", "");
+	buf_printf(&b, "%s", " end");
+	is_str(buf_str(&b), "a//Dockerfile (null) 100% x7 end",
+	       "printf: strings alone, NULL, %% and %u, empty");
+	buf_release(&b);
+	buf_init(&b, 10);
+	buf_printf(&b, "%s-%s", "abc", "de");
+	buf_printf(&b, "%s-%s", "fgh", "ijk");
+	ok(!buf_ok(&b) && !strcmp(buf_str(&b), "abc-de"),
+	   "printf of strings past the cap adds nothing and reports it");
+	buf_release(&b);
+	buf_init(&b, 10);
+	buf_printf(&b, "%s-%d", "abc", 12);
+	buf_printf(&b, "%s-%d", "fgh", 345);
+	ok(!buf_ok(&b) && !strcmp(buf_str(&b), "abc-12"),
+	   "printf through vsnprintf past the cap alike");
+	buf_release(&b);
+}
+
 static void quoting(void)
 {
 	is_str(sh("plain"), "'plain'", "shell: plain word");
@@ -51,6 +79,7 @@ static void quoting(void)
 	buf_puts(&b, "!");
 	is_str(buf_str(&b), "abc-42!", "and grows again");
 	buf_release(&b);
+	printing();
 }
 
 static const char *diff(const char *a, const char *b)
