@@ -4,8 +4,9 @@
 # debootstrap (minbase) into ROOTFS, trim it the way Docker's debian:*-slim
 # images are trimmed (no apt lists, docs, man pages or translations, and a
 # dpkg config that keeps them out of later installs), and commit it into
-# buildah's storage as IMAGE, so that a generated `FROM debian:bookworm-slim`
-# resolves with no registry. Uses the caller's STORAGE_DRIVER.
+# buildah's storage as IMAGE (run.sh then pushes it to its own registry,
+# where the digest-pinned FROM finds it). Uses the caller's storage
+# (CONTAINERS_STORAGE_CONF, STORAGE_DRIVER).
 set -eu
 
 suite=$1

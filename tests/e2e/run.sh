@@ -11,29 +11,41 @@
 # Each series has its matrix.yaml and matrix.lock.json: 3.13 in this
 # directory, the others in a directory named after the series.
 #
-# 1. installs buildah and debootstrap (apt-get) when they are missing;
-# 2. generates with matrixc, and reads the base image from the generated
-#    Dockerfile (a hook may have moved it: 2.7 goes to bullseye);
-# 3. debootstraps that Debian release and tags it as the base image, in a
-#    buildah storage of its own (nothing outside the work directory is
-#    touched, and removing the directory removes every image);
+# 1. installs buildah, debootstrap, skopeo and docker-registry (apt-get)
+#    when they are missing, and starts a registry of its own on 127.0.0.1
+#    (tests/lib/registry.sh; stopped on every exit);
+# 2. reads the cell's base image from `matrixc list --json`: the shipped
+#    hooks may move it (2.7 goes to bullseye), then the e2e matrices' last
+#    hook, local-registry.lua, names it on that registry
+#    (127.0.0.1:PORT/debian:bookworm-slim);
+# 3. debootstraps that Debian release, commits it in a buildah storage of
+#    its own (nothing outside the work directory is touched, and removing
+#    the directory removes every image), pushes it to the registry under
+#    the base's name, and removes the local copy: the build can only get
+#    it from the registry, by digest;
 # 4. takes the CPython tarball from Debian's source package of that series
 #    (apt-get source --download-only, from a deb-src line in a private apt
 #    directory: the machine's apt configuration is only read), checks it
 #    against the lock's sha256 (and the lock against
 #    ../shared/data/cpython-source-checksums.tsv where it lists the URL)
-#    and serves it on 127.0.0.1 in python.org's layout;
-# 5. proves the sha256 check bites: with a wrong sha256 in a copy of the
-#    lock the build must fail in the verification step;
-# 6. builds each variant with the generated Makefile's own build-TAG target;
-# 7. runs Python inside each image: the Dockerfile's own smoke test again,
+#    and serves it on 127.0.0.1 in python.org's layout, with a release
+#    list that names only the lock's release;
+# 5. runs `matrixc update` against that list and the registry: the lock
+#    gets the digest skopeo reads from the registry, and no release moves;
+#    `matrixc generate` then writes FROM IMAGE:TAG@sha256:DIGEST;
+# 6. proves the sha256 check bites: with a wrong sha256 in a copy of the
+#    lock the build must fail in the verification step (buildah pulls the
+#    base by digest from the registry here);
+# 7. builds each variant with the generated Makefile's own build-TAG target;
+# 8. runs Python inside each image: the Dockerfile's own smoke test again,
 #    from outside, the version, python and nis (3.x), UCS-4, OpenSSL and
 #    non-ASCII output to a pipe (2.7), the rpath of the python binary, pip
-#    as the variant promises, no Tcl/Tk and no test suite;
-# 8. with E2E_SPEED=1, times tests/e2e/speed.py in every image, rounds
+#    as the variant promises, no Tcl/Tk and no test suite, the base
+#    digest buildah recorded;
+# 9. with E2E_SPEED=1, times tests/e2e/speed.py in every image, rounds
 #    alternating the images, and prints each variant's median relative to
 #    the first variant's;
-# 9. prints each image's size and what it adds on top of the base.
+# 10. prints each image's size and what it adds on top of the base.
 #
 # Output is TAP; the exit status is 0 only when every check passed.
 # Needs root (debootstrap, buildah). E2E_KEEP=1 keeps the work directory.
@@ -42,6 +54,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
+. "$repo/tests/lib/registry.sh"
 
 series=${1:-}
 [ $# -ge 2 ] && shift
@@ -75,6 +88,7 @@ server_pid=
 cleanup() {
 	status=$?
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	registry_stop
 	if [ -d "$work/storage" ]; then
 		buildah rm --all >/dev/null 2>&1
 		buildah rmi --all --force >/dev/null 2>&1
@@ -103,15 +117,20 @@ runroot = "$work/run"
 EOF
 export CONTAINERS_STORAGE_CONF="$work/storage.conf"
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+# The registry and the mirror are on 127.0.0.1: never through a proxy.
+NO_PROXY=127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}
+no_proxy=127.0.0.1,localhost${no_proxy:+,$no_proxy}
+export NO_PROXY no_proxy
 
 nvariants=$(echo $variants | wc -w)
-plan=$((5 + 12 * nvariants))
+plan=$((7 + 13 * nvariants))
 [ "${E2E_SPEED:-0}" = 1 ] && plan=$((plan + 1))
 echo "1..$plan"
 
 # --- 1. tools ---------------------------------------------------------
 missing=
-for p in buildah debootstrap curl make python3 xz-utils binutils; do
+for p in buildah debootstrap skopeo docker-registry curl make python3 \
+	xz-utils binutils; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 		grep -q '^install ok installed' || missing="$missing $p"
 done
@@ -121,17 +140,20 @@ if [ -n "$missing" ]; then
 		apt-get install -y -q --no-install-recommends $missing; } \
 		>"$work/apt.log" 2>&1
 fi
-if command -v buildah >/dev/null && command -v debootstrap >/dev/null; then
-	e2e_ok "buildah and debootstrap installed ($(buildah --version | cut -d' ' -f1-3))"
+if command -v buildah >/dev/null && command -v debootstrap >/dev/null &&
+	command -v skopeo >/dev/null && command -v docker-registry >/dev/null; then
+	e2e_ok "buildah, debootstrap, skopeo and docker-registry installed ($(buildah --version | cut -d' ' -f1-3))"
 else
 	tail -n 20 "$work/apt.log" 2>/dev/null
-	die "could not install buildah and debootstrap"
+	die "could not install buildah, debootstrap, skopeo and docker-registry"
 fi
+registry_start "$work/registry" || die "the local registry did not start"
+e2e_note "registry at $REGISTRY (storage in the work directory)"
 
 mirror=$(e2e_mirror)
 [ -n "$mirror" ] || die "no Debian archive in this machine's apt configuration"
 
-# --- 2. generate --------------------------------------------------------
+# --- 2. the base image a cell uses --------------------------------------
 lock=$cfg/matrix.lock.json
 lock_field() { # KEY: the (only) release's field in the lock file
 	python3 -c 'import json, sys
@@ -150,36 +172,60 @@ if [ -n "$tsv_sha" ] && [ "$tsv_sha" != "$lock_sha" ]; then
 	die "$lock does not match $checksums for $lock_url"
 fi
 
-generate() { # DIR LOCK
+# prepare DIR LOCK: the series' matrix, LOCK, the shipped hooks and the
+# registry hook (local-registry.lua naming $REGISTRY) in DIR
+prepare() {
 	mkdir -p "$1"
 	cp "$cfg/matrix.yaml" "$1/matrix.yaml"
 	cp "$2" "$1/matrix.lock.json"
+	rm -rf "$1/lua"
 	cp -R "$repo/lua" "$1/lua"
+	sed "s/@REGISTRY@/$REGISTRY/" "$here/local-registry.lua" \
+		>"$1/lua/local-registry.lua"
+}
+generate() { # DIR LOCK
+	prepare "$1" "$2"
 	(cd "$1" && "$MATRIXC" generate) >"$1.generate.log" 2>&1
 }
-first=${variants%% *}
-dockerfile=$work/good/generated/$version/$first/Dockerfile
-if generate "$work/good" "$lock" && [ -f "$dockerfile" ]; then
-	e2e_ok "matrixc generate wrote generated/$version/{$(echo $variants | tr ' ' ,)}/Dockerfile and generated/Makefile"
-else
-	cat "$work/good.generate.log"
-	die "matrixc generate failed"
-fi
-base_image=$(sed -n 's/^FROM \([^ ]*\) AS builder$/\1/p' "$dockerfile")
-suite=$(echo "$base_image" | sed -n 's/^debian:\([a-z]*\)-slim$/\1/p')
-[ -n "$suite" ] || die "the base image '$base_image' is not a Debian slim image"
-base_image=docker.io/library/$base_image
+prepare "$work/good" "$lock"
+base_image=$(cd "$work/good" && "$MATRIXC" list --json 2>"$work/list.log" |
+	python3 -c 'import json, sys
+print(" ".join(sorted({c["base"] for c in json.load(sys.stdin)})))')
+suite=$(echo "$base_image" | sed -n "s|^$REGISTRY/debian:\\([a-z]*\\)-slim\$|\\1|p")
+[ -n "$suite" ] || die "the base image '$base_image' is not a Debian slim image on $REGISTRY: $(cat "$work/list.log")"
 
-# --- 3. base image ------------------------------------------------------
+# --- 3. base image, pushed to the registry --------------------------------
+# Committed under a local name, pushed under the base's name, then removed:
+# the builds below can only take it from the registry.
+local_base=localhost/e2e-base:$suite-slim
+raw_digest() { # REF: sha256:HEX of the manifest bytes the registry serves
+	skopeo inspect --raw --tls-verify=false "docker://$1" >"$work/raw.json" \
+		2>"$work/skopeo.log" &&
+		echo "sha256:$(sha256sum <"$work/raw.json" | cut -d' ' -f1)"
+}
+size_of() { # bytes: the sum of the image's (uncompressed) layers
+	buildah inspect --type image --format '{{.Manifest}}' "$1" 2>/dev/null |
+		python3 -c 'import json, sys
+print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))'
+}
 t0=$(e2e_now)
-if "$here/base-image.sh" "$suite" "$mirror" "$work/rootfs" "$base_image" \
-	>"$work/base.log" 2>&1; then
-	e2e_ok "base image $base_image from debootstrap ($suite, $(($(e2e_now) - t0)) s)"
-else
+"$here/base-image.sh" "$suite" "$mirror" "$work/rootfs" "$local_base" \
+	>"$work/base.log" 2>&1 || {
 	cat "$work/base.log"
 	die "could not build the base image"
-fi
+}
 rm -rf "$work/rootfs" "$work/rootfs.log"
+# Measured here: a pulled image's manifest lists compressed layer sizes.
+base_size=$(size_of "$local_base")
+if buildah push --quiet --tls-verify=false "$local_base" "docker://$base_image" \
+	>"$work/push.log" 2>&1 &&
+	buildah rmi "$local_base" >>"$work/push.log" 2>&1 &&
+	base_digest=$(raw_digest "$base_image"); then
+	e2e_ok "base image from debootstrap ($suite, $(($(e2e_now) - t0)) s), pushed as $base_image ($base_digest)"
+else
+	cat "$work/push.log" "$work/skopeo.log"
+	die "could not push the base image to $REGISTRY"
+fi
 
 # --- 4. CPython source from Debian --------------------------------------
 apt_dir=$work/apt
@@ -221,7 +267,6 @@ else
 	sed "s/$lock_sha/$deb_sha/" "$lock" >"$work/debian.lock.json"
 	lock=$work/debian.lock.json
 	lock_sha=$deb_sha
-	generate "$work/good" "$lock" || die "matrixc generate failed on $lock"
 fi
 
 # python.org's layout on 127.0.0.1, on a port the kernel picks.
@@ -240,10 +285,73 @@ curl -fsS -o /dev/null "$mirror_url/$version/$tarball" ||
 	die "the local mirror does not serve $version/$tarball"
 e2e_note "serving $version/$tarball at $mirror_url ($(($(e2e_now) - t0)) s)"
 
-# --- 5. the sha256 check bites ---------------------------------------------
+# --- 5. matrixc update: the base's digest, from the registry ---------------
+# python.org's release list, naming the lock's release only: update finds
+# the release current (no download) and asks the registry for the base.
+mkdir -p "$work/www/api/v2/downloads/release"
+printf '[{"name": "Python %s", "is_published": true, "pre_release": false, "resource_uri": "%s/api/v2/downloads/release/1/"}]\n' \
+	"$version" "$mirror_url" >"$work/www/api/v2/downloads/release/index.html"
+prepare "$work/good" "$lock"
+(cd "$work/good" && "$MATRIXC" update --source "$mirror_url") >"$work/update.log" 2>&1
+st=$?
+lock_digest=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1])).get("bases", {}).get(sys.argv[2], {}).get("digest", ""))' \
+	"$work/good/matrix.lock.json" "$base_image")
+skopeo_digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' \
+	"docker://$base_image" 2>>"$work/skopeo.log")
+same_releases() { # LOCK LOCK: their releases are equal
+	python3 -c 'import json, sys
+a, b = (json.load(open(f))["releases"] for f in sys.argv[1:])
+sys.exit(a != b)' "$1" "$2"
+}
+if [ "$st" = 0 ] && [ "$lock_digest" = "$base_digest" ] &&
+	[ "$skopeo_digest" = "$base_digest" ] &&
+	grep -qxF "$base_image: (none) -> $base_digest" "$work/update.log" &&
+	same_releases "$lock" "$work/good/matrix.lock.json"; then
+	e2e_ok "matrixc update locked $base_image at the digest skopeo reads (sha256 of the raw manifest), no release moved"
+	sed 's/^/#   /' "$work/update.log"
+else
+	e2e_not_ok "matrixc update locked $base_image at $base_digest (exit $st, lock '$lock_digest', skopeo '$skopeo_digest')"
+	sed 's/^/#   /' "$work/update.log" "$work/good/matrix.lock.json"
+	die "matrixc update did not pin the base"
+fi
+cp "$work/good/matrix.lock.json" "$work/pinned.lock.json"
+lock=$work/pinned.lock.json
+
+first=${variants%% *}
+dockerfile=$work/good/generated/$version/$first/Dockerfile
+froms() { # DOCKERFILE: its FROM images, one line each, unique
+	awk '$1 == "FROM" { print $2 }' "$1" | sort -u
+}
+pinned=yes
+if generate "$work/good" "$lock"; then
+	for variant in $variants; do
+		df=$work/good/generated/$version/$variant/Dockerfile
+		[ -f "$df" ] && [ "$(froms "$df")" = "$base_image@$base_digest" ] &&
+			[ "$(awk '$1 == "FROM"' "$df" | wc -l)" = 2 ] || pinned=no
+	done
+else
+	pinned=no
+fi
+if [ "$pinned" = yes ]; then
+	if [ "$first" = "$variants" ]; then
+		files=generated/$version/$first/Dockerfile
+	else
+		files="generated/$version/{$(echo $variants | tr ' ' ,)}/Dockerfile"
+	fi
+	e2e_ok "matrixc generate wrote $files and generated/Makefile, both stages FROM $base_image@$base_digest"
+else
+	cat "$work/good.generate.log"
+	[ -f "$dockerfile" ] && grep '^FROM' "$dockerfile" | sed 's/^/#   /'
+	die "matrixc generate did not write the pinned FROM"
+fi
+
+# --- 6. the sha256 check bites ---------------------------------------------
+# The Makefile's own PULL (--pull): buildah pulls the base by digest from
+# the registry, over plain http (--tls-verify=false, this build only).
 build() { # DIR TAG LOG
 	nice -n 10 make -f "$1/generated/Makefile" "build-$2" DOCKER=buildah \
-		BUILD_FLAGS=--pull=never PYTHON_MIRROR="$mirror_url" PKG_PROXY= \
+		BUILD_FLAGS=--tls-verify=false PYTHON_MIRROR="$mirror_url" PKG_PROXY= \
 		>"$3" 2>&1
 }
 wrong=$(echo "not $lock_sha" | sha256sum | cut -d' ' -f1)
@@ -265,8 +373,19 @@ else
 	tail -n 30 "$work/bad.log" | sed 's/^/#   /'
 fi
 buildah rm --all >/dev/null 2>&1
+buildah images --json >"$work/images.json" 2>&1
+if python3 -c 'import json, sys
+want = sys.argv[2] + "@" + sys.argv[3]
+sys.exit(not any(want in i["names"] and i["digest"] == sys.argv[3]
+                 for i in json.load(open(sys.argv[1]))))' \
+	"$work/images.json" "${base_image%:*}" "$base_digest"; then
+	e2e_ok "buildah pulled ${base_image%:*}@$base_digest from the registry (the debootstrap commit was removed after the push)"
+else
+	e2e_not_ok "buildah pulled ${base_image%:*}@$base_digest from the registry"
+	sed 's/^/#   /' "$work/images.json"
+fi
 
-# --- 6 and 7. build each variant, run Python inside it ---------------------
+# --- 7 and 8. build each variant, run Python inside it ---------------------
 major=${series%%.*}
 py=python3 cmds="python3 python"
 [ "$major" = 2 ] && py=python cmds="python2 python"
@@ -391,15 +510,9 @@ check_image() { # VARIANT
 	buildah rm "$ctr" >/dev/null 2>&1
 }
 
-size_of() { # bytes: the sum of the image's (uncompressed) layers
-	buildah inspect --type image --format '{{.Manifest}}' "$1" 2>/dev/null |
-		python3 -c 'import json, sys
-print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))'
-}
 mb() {
 	awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'
 }
-base_size=$(size_of "$base_image")
 
 for variant in $variants; do
 	tag=$version-$variant
@@ -413,6 +526,15 @@ for variant in $variants; do
 		tail -n 40 "$work/build-$variant.log" | sed 's/^/#   /'
 		e2e_not_ok "make -f generated/Makefile build-$tag"
 		die "the image did not build (log above)"
+	fi
+	# buildah's own record of the base it built on
+	built_on=$(buildah inspect --type image --format '{{.Manifest}}' \
+		"localhost/python:$tag" 2>/dev/null | python3 -c 'import json, sys
+print(json.load(sys.stdin).get("annotations", {}).get("org.opencontainers.image.base.digest", ""))')
+	if [ "$built_on" = "$base_digest" ]; then
+		e2e_ok "$variant: the image is built on $base_digest (its manifest's base.digest annotation)"
+	else
+		e2e_not_ok "$variant: the image is built on $base_digest (annotation: '$built_on')"
 	fi
 	check_image "$variant"
 	img_size=$(size_of "localhost/python:$tag")
@@ -429,7 +551,7 @@ for variant in $variants; do
 	fi
 done
 
-# --- 8. speed ----------------------------------------------------------------
+# --- 9. speed ----------------------------------------------------------------
 if [ "${E2E_SPEED:-0}" = 1 ]; then
 	rounds=${E2E_SPEED_ROUNDS:-7}
 	code=$(cat "$here/speed.py")
