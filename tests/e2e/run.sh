@@ -520,8 +520,11 @@ for variant in $variants; do
 	if build "$work/good" "$tag" "$work/build-$variant.log"; then
 		build_s=$(($(e2e_now) - t0))
 		e2e_ok "make -f generated/Makefile build-$tag ($build_s s)"
-		sed -n '/cat \/usr\/src\/run-packages/,/^STEP\|^\[/p' "$work/build-$variant.log" |
-			grep -v '^STEP\|^\[\|cat /usr' | tr '\n' ' ' | sed 's/^/# run-time packages derived: /; s/$/\n/'
+		# the builder's step that prints the list, up to the next step
+		# (the run stage's apt-get line names the file too: not that one)
+		awk '/cat \/usr\/src\/run-packages/ && !seen { seen = 1; next }
+			seen && /^STEP|^\[/ { exit } seen' "$work/build-$variant.log" |
+			tr '\n' ' ' | sed 's/^/# run-time packages derived: /; s/$/\n/'
 	else
 		tail -n 40 "$work/build-$variant.log" | sed 's/^/#   /'
 		e2e_not_ok "make -f generated/Makefile build-$tag"
