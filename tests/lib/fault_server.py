@@ -33,7 +33,8 @@ client to):
   e500       the document always answers 500
   e404       the document answers 404
   redirect   the document redirects to itself forever
-  badjson    the document is not JSON
+  badjson    the document is not JSON (the registry: the token, which
+             every manifest request without it is challenged for)
   truncated  the document announces more bytes than it sends
   hugelist   the document announces a Content-Length of 1 TB, then sends
              nothing for 5 s
@@ -278,22 +279,20 @@ class Handler(BaseHTTPRequestHandler):
                   [("WWW-Authenticate", value)])
 
     def token(self, flags, query):
-        if "badjson" in flags:
-            return self.document(flags, b"")
         q = parse_qs(query)
         want_scope = None
         if q.get("service") == [SERVICE]:
             want_scope = q.get("scope", [""])[0]
         if not want_scope or not want_scope.endswith(":pull,push"):
             return self.send(400, b"bad service or scope\n")
-        self.send(200, json.dumps({"access_token": TOKEN}).encode(), JSON)
+        self.document(flags, json.dumps({"access_token": TOKEN}).encode())
 
     def manifest(self, scenario, flags, repo):
         if self.fault(flags):
             return None
-        if "badjson" in flags or ("bearer" in flags and
-                                  self.headers.get("Authorization") !=
-                                  "Bearer " + TOKEN):
+        # badjson breaks the token, so the manifest must ask for one
+        if flags & {"bearer", "badjson"} and \
+                self.headers.get("Authorization") != "Bearer " + TOKEN:
             return self.challenge(scenario, repo)
         if "baddigest" in flags:
             return self.send(200, BODY, INDEX,
