@@ -69,7 +69,8 @@ void compile_report(const compilation *c, const cli_opts *o);
 /* Whether a lock entry (a series spec) is used by m: by a version or by
  * an include. */
 bool matrix_uses_release(const matrix *m, const char *key);
-/* The output directory for o and c. */
+/* The output directory for o and c, without a trailing slash (unless it
+ * is "/"): the root that generated paths are joined to. */
 const char *compile_out_dir(const compilation *c, const cli_opts *o);
 
 int cmd_generate(const cli_opts *o);

@@ -52,6 +52,14 @@ unsigned diag_errors(const diag *d);
  * carets, in colour when color is true. */
 void diag_print(const diag *d, FILE *out, bool color);
 
+/* The edit distance between a and b, counting an insertion, a deletion,
+ * a substitution and a swap of two neighbouring characters as one edit
+ * each (optimal string alignment: no character is edited twice), if it
+ * is at most k, else k + 1. Words longer than DIAG_DISTANCE_MAX bytes
+ * are never close (k + 1). */
+#define DIAG_DISTANCE_MAX 64
+size_t diag_distance(const char *a, const char *b, size_t k);
+
 /* The candidate closest to word by edit distance, or NULL when none is
  * close enough to be a plausible typo. */
 const char *diag_suggest(const char *word, const char *const *candidates,

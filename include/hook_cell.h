@@ -100,6 +100,18 @@ void list_put(hookrun *r, lua_State *L, const hook_ref *p, lua_Integer i,
 bool same_bytes(const char *e, const char *s, size_t len);
 /* Charge the work of comparing a value of len bytes with n entries. */
 void charge_scan(lua_State *L, size_t n, size_t len);
+/* How hook_take_string words its two errors: printf formats given the
+ * subject (%s) and LIMIT_STRING_BYTES (%d, which nul may leave out). */
+typedef struct {
+	const char *nul;      /* the string contains a NUL byte */
+	const char *too_long; /* it is longer than LIMIT_STRING_BYTES */
+} hook_string_errs;
+
+/* The string at idx, copied into the run's arena (r->a) and charged to
+ * the memory cap like Lua's own; raises errs' message about what if it
+ * contains a NUL byte or is longer than LIMIT_STRING_BYTES. */
+const char *hook_take_string(hookrun *r, lua_State *L, int idx,
+			     const char *what, const hook_string_errs *errs);
 /* A reason (skip, drop_platform) shows as it is: no control character,
  * nor one of Unicode's that move or reorder text. */
 bool hook_reason_ok(const char *s, size_t len);

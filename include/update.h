@@ -56,6 +56,10 @@ typedef enum {
 			 published checksum: reported to u->d */
 } update_status;
 
+/* Append the change of key from `from` to `to` to u->changes (in u->a). */
+void update_add_change(update_ctx *u, const char *key, const char *from,
+		       const char *to);
+
 /* Resolve specs[0..n) into lf. Every spec is tried; lf gets the entries
  * of those that resolved, whatever happened to the others. */
 update_status update_resolve(update_ctx *u, const version_spec *const *specs,

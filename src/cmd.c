@@ -248,11 +248,22 @@ void compile_report(const compilation *c, const cli_opts *o)
 		diag_print(c->d, o->err, o->color);
 }
 
+/* dir without the trailing slashes a person may type (-o ./images/), so
+ * that a path joined below it reads ./images/Makefile, not
+ * ./images//Makefile; "/" stays itself. */
+static const char *trim_slashes(arena *a, const char *dir)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return dir[n] ? arena_strndup(a, dir, n) : dir;
+}
+
 const char *compile_out_dir(const compilation *c, const cli_opts *o)
 {
 	if (o->out_dir)
-		return o->out_dir;
-	return beside(c->a, c->dir, c->m.output.s);
+		return trim_slashes(c->a, o->out_dir);
+	return trim_slashes(c->a, beside(c->a, c->dir, c->m.output.s));
 }
 
 /* Give each cell of the plan its base's digest from the lock file. A
@@ -360,7 +371,7 @@ int cmd_generate(const cli_opts *o)
 	compile_report(&c, o);
 	if (!r && !o->quiet)
 		fprintf(o->out, "matrixc: %s: %zu written, %zu unchanged, %zu removed\n",
-			dir, st.written, st.unchanged, st.removed);
+			o->out_dir ? o->out_dir : dir, st.written, st.unchanged, st.removed);
 	outset_release(&os);
 	compile_release(&c);
 	return r;

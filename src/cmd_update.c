@@ -273,11 +273,7 @@ static void prune(compilation *c, lockfile *lf, update_ctx *u)
 			i++;
 			continue;
 		}
-		update_change ch = {e->key.s, e->version.s, NULL};
-		u->changes = arena_grow(c->a, u->changes,
-					u->nchanges * sizeof ch,
-					(u->nchanges + 1) * sizeof ch);
-		u->changes[u->nchanges++] = ch;
+		update_add_change(u, e->key.s, e->version.s, NULL);
 		lock_remove(lf, i);
 	}
 	if (!u->bases) /* the bases were not resolved: none is known unused */
@@ -291,11 +287,7 @@ static void prune(compilation *c, lockfile *lf, update_ctx *u)
 			i++;
 			continue;
 		}
-		update_change ch = {b->image.s, b->digest.s, NULL};
-		u->changes = arena_grow(c->a, u->changes,
-					u->nchanges * sizeof ch,
-					(u->nchanges + 1) * sizeof ch);
-		u->changes[u->nchanges++] = ch;
+		update_add_change(u, b->image.s, b->digest.s, NULL);
 		lock_remove_base(lf, i);
 	}
 }

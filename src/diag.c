@@ -358,46 +358,45 @@ static size_t min3(size_t a, size_t b, size_t c)
 	return m < c ? m : c;
 }
 
-/* Levenshtein distance between a and b if it is at most k, else k + 1.
- * Only the band of cells within k of the diagonal can hold a distance
- * up to k, so only they are computed: (2k + 1) per row, not the whole
- * row (a "did you mean" among thousands of names stays cheap). Words of
- * more than 64 characters are never close (k + 1). */
-static size_t distance_within(const char *a, const char *b, size_t k)
+/* The optimal string alignment distance (Levenshtein's, with a swap of
+ * two neighbouring characters as one edit: "lot" and "lto" are 1 apart,
+ * a typist's commonest slip) between a and b if it is at most k, else
+ * k + 1. Only the band of cells within k of the diagonal can hold a
+ * distance up to k, so only they are computed: (2k + 1) per row, not the
+ * whole row (a "did you mean" among thousands of names stays cheap).
+ * Every cell outside the band is k + 1, and so is every value stored.
+ * A swap reads the row before the previous one, so three rows turn. */
+size_t diag_distance(const char *a, const char *b, size_t k)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > k)
+	if (la > DIAG_DISTANCE_MAX || lb > DIAG_DISTANCE_MAX ||
+	    (la > lb ? la - lb : lb - la) > k)
 		return k + 1;
-	size_t row[65];
+	size_t rows[3][DIAG_DISTANCE_MAX + 2];
+	size_t *older = rows[0], *prev = rows[1], *cur = rows[2];
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j < k + 1 ? j : k + 1;
+		prev[j] = j < k + 1 ? j : k + 1;
 	for (size_t i = 1; i <= la; i++) {
 		size_t lo = i > k ? i - k : 1, hi = i + k < lb ? i + k : lb;
-		size_t diag_prev = row[lo - 1];
 		/* left of the band: i in the first column, else too far */
-		row[lo - 1] = lo == 1 && i < k + 1 ? i : k + 1;
+		cur[lo - 1] = lo == 1 && i < k + 1 ? i : k + 1;
 		for (size_t j = lo; j <= hi; j++) {
-			/* row[hi] was never in a band before: still its
-			 * first value, hi >= k + 1, so capped at k + 1 */
-			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t d = min3(up + 1, row[j - 1] + 1, diag_prev + cost);
-			row[j] = d < k + 1 ? d : k + 1;
-			diag_prev = up;
+			size_t d = min3(prev[j] + 1, cur[j - 1] + 1,
+					prev[j - 1] + cost);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && older[j - 2] + 1 < d)
+				d = older[j - 2] + 1;
+			cur[j] = d < k + 1 ? d : k + 1;
 		}
+		/* right of the band, which the next row's band reaches */
+		cur[hi + 1] = k + 1;
+		size_t *t = older;
+		older = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb];
-}
-
-/* Are a and b the same but for two neighbouring characters swapped
- * ("lot", "lto")? A typist's commonest slip, one edit rather than two. */
-static bool one_swap(const char *a, const char *b)
-{
-	size_t i = 0;
-	while (a[i] && a[i] == b[i])
-		i++;
-	return a[i] && b[i] && a[i + 1] && a[i] == b[i + 1] &&
-	       a[i + 1] == b[i] && strcmp(a + i + 2, b + i + 2) == 0;
+	return prev[lb];
 }
 
 const char *diag_suggest(const char *word, const char *const *candidates,
@@ -408,9 +407,7 @@ const char *diag_suggest(const char *word, const char *const *candidates,
 	const char *best = NULL;
 	size_t best_d = limit + 1;
 	for (size_t i = 0; i < n && best_d > 0; i++) {
-		size_t dist = one_swap(word, candidates[i])
-				  ? 1
-				  : distance_within(word, candidates[i], limit);
+		size_t dist = diag_distance(word, candidates[i], limit);
 		if (dist < best_d) {
 			best_d = dist;
 			best = candidates[i];

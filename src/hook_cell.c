@@ -206,21 +206,24 @@ void charge_scan(lua_State *L, size_t n, size_t len)
 	hook_charge(L, (double)n * (1.0 + (double)len / HOOK_ALLOC_GRAIN));
 }
 
-/* The string at idx, copied for field k: no NUL byte, at most
- * LIMIT_STRING_BYTES, and charged to the memory cap like Lua's own. */
-static const char *take_string(hookrun *r, lua_State *L, int idx,
-			       const char *k)
+const char *hook_take_string(hookrun *r, lua_State *L, int idx,
+			     const char *what, const hook_string_errs *errs)
 {
 	size_t len;
 	const char *s = lua_tolstring(L, idx, &len);
 	if (strlen(s) != len)
-		hook_fail(L, "cell field '%s' contains a NUL byte", k);
+		hook_fail(L, errs->nul, what, LIMIT_STRING_BYTES);
 	if (len > LIMIT_STRING_BYTES)
-		hook_fail(L, "cell field '%s' is longer than %d bytes", k,
-			  LIMIT_STRING_BYTES);
+		hook_fail(L, errs->too_long, what, LIMIT_STRING_BYTES);
 	hook_charge_mem(r, L, len + 1);
 	return arena_strndup(r->a, s, len);
 }
+
+/* A string stored in cell field k. */
+static const hook_string_errs field_errs = {
+    "cell field '%s' contains a NUL byte",
+    "cell field '%s' is longer than %d bytes",
+};
 
 static void store_scalar(hookrun *r, lua_State *L, const hook_ref *p, int id)
 {
@@ -253,7 +256,7 @@ static void store_scalar(hookrun *r, lua_State *L, const hook_ref *p, int id)
 	pstr *f = field_string(c, id);
 	if (f->s && same_bytes(f->s, s, len))
 		return;
-	s = take_string(r, L, 3, k);
+	s = hook_take_string(r, L, 3, k, &field_errs);
 	*field_string(prov_begin_store(r, p->idx), id) =
 	    (pstr){s, store_pos(r, L)};
 }
@@ -307,7 +310,7 @@ static void store_skip(hookrun *r, lua_State *L, const hook_ref *p)
 		hook_fail(L, "cell field 'skip': control characters (such as a "
 			  "newline, or Unicode's bidirectional controls) are "
 			  "not allowed in a reason");
-	s = take_string(r, L, 3, "skip");
+	s = hook_take_string(r, L, 3, "skip", &field_errs);
 	prov_begin_store(r, p->idx);
 	c->skip = true;
 	c->skip_reason = (pstr){s, store_pos(r, L)};
@@ -329,7 +332,8 @@ static void store_list(hookrun *r, lua_State *L, const hook_ref *p, int id)
 		if (i > HOOK_LIST_MAX)
 			hook_fail(L, "cell field '%s' has more than %d entries",
 				  k, HOOK_LIST_MAX);
-		strlist_add(r->a, &fresh, take_string(r, L, -1, k), at);
+		strlist_add(r->a, &fresh,
+			    hook_take_string(r, L, -1, k, &field_errs), at);
 		lua_pop(L, 1);
 	}
 	hook_charge_mem(r, L, fresh.cap * sizeof *fresh.v);
@@ -464,7 +468,7 @@ void list_put(hookrun *r, lua_State *L, const hook_ref *p, lua_Integer i,
 		if (same_bytes(l->v[j].s, s, len))
 			e.s = l->v[j].s;
 	if (!e.s)
-		e.s = take_string(r, L, idx, k);
+		e.s = hook_take_string(r, L, idx, k, &field_errs);
 	if ((size_t)i <= n)
 		prov_dropped(r, L, p->idx, p->field, l->v[i - 1].s);
 	l = prov_own_list(r, p->idx, p->field);

@@ -7,7 +7,6 @@
 
 #include <lauxlib.h>
 
-#include "limits_input.h"
 
 /* Version string s of len bytes (which may hold a NUL, and then is no
  * version), parsed. A slot is chosen by where the string lives (Lua keeps
@@ -457,19 +456,11 @@ static int mx_skip(lua_State *L)
 	return 0;
 }
 
-/* The string argument idx of mx function what, copied into the run's
- * arena: no NUL byte, charged to the memory cap. */
-static const char *arg_copy(hookrun *r, lua_State *L, int idx,
-			    const char *what)
-{
-	size_t len;
-	const char *s = lua_tolstring(L, idx, &len);
-	if (strlen(s) != len || len > LIMIT_STRING_BYTES)
-		hook_fail(L, "%s: a NUL byte or more than %d bytes", what,
-			  LIMIT_STRING_BYTES);
-	hook_charge_mem(r, L, len + 1);
-	return arena_strndup(r->a, s, len);
-}
+/* A string argument of an mx function, named what. */
+static const hook_string_errs arg_errs = {
+    "%s: a NUL byte or more than %d bytes",
+    "%s: a NUL byte or more than %d bytes",
+};
 
 /* mx.drop_platform(c, platform, reason): c builds no image for platform,
  * and list and explain say why, at this line; returns whether c had it
@@ -505,10 +496,10 @@ static int mx_drop_platform(lua_State *L)
 		o->n = out;
 		srcpos at = r->call.call_at;
 		hook_frame(r, L, 1, &at);
-		strlist_add(r->a, &c->dropped, arg_copy(r, L, 2, "platform"),
-			    at);
-		strlist_add(r->a, &c->drop_reasons, arg_copy(r, L, 3, "reason"),
-			    at);
+		strlist_add(r->a, &c->dropped,
+			    hook_take_string(r, L, 2, "platform", &arg_errs), at);
+		strlist_add(r->a, &c->drop_reasons,
+			    hook_take_string(r, L, 3, "reason", &arg_errs), at);
 	}
 	lua_pushboolean(L, had);
 	return 1;

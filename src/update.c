@@ -201,7 +201,7 @@ static bool download(update_ctx *u, const pyorg_file *f, const char *url,
 	return ok;
 }
 
-static void add_change(update_ctx *u, const char *key, const char *from,
+void update_add_change(update_ctx *u, const char *key, const char *from,
 		       const char *to)
 {
 	update_change *c = arena_grow(u->a, u->changes,
@@ -267,7 +267,7 @@ update_status update_resolve(update_ctx *u, const version_spec *const *specs,
 			u->env_failures++;
 			continue;
 		}
-		add_change(u, s->spec.s, from, r->version);
+		update_add_change(u, s->spec.s, from, r->version);
 	}
 	/* a spec with no matching release stays wrong on every retry: it
 	 * decides the status over a network failure */
@@ -296,7 +296,7 @@ update_status update_bases(update_ctx *u, const char *const *images,
 		const char *from = old ? old->digest.s : NULL;
 		if (!u->check_only)
 			lock_set_base(u->a, lf, images[i], got);
-		add_change(u, images[i], from, got);
+		update_add_change(u, images[i], from, got);
 	}
 	u->env_failures += failures;
 	return failures ? UPDATE_ENV : UPDATE_OK;

@@ -3,8 +3,8 @@
 # (distribution 2.8) on 127.0.0.1, images pushed with buildah, digests
 # checked with skopeo; a token server of our own (tests/registry/token.py)
 # in front of a second registry for the Bearer flow; and a misbehaving
-# registry (tests/registry/fault.py) for the faults. Releases come from the
-# python.org double of update.t (tests/update/server.py).
+# registry (tests/lib/fault_server.py) for the faults. Releases come from the
+# python.org double of update.t (the same server).
 #
 # The matrix names its bases on the local registry: base:
 # 127.0.0.1:PORT/debian:bookworm-slim, and a hook moves 3.12 to
@@ -68,7 +68,7 @@ start_server() {
 	port=$(cat "$tmp/$name.port")
 }
 
-start_server pyorg python3 "$repo/tests/update/server.py" \
+start_server pyorg python3 "$repo/tests/lib/fault_server.py" \
 	--tsv "$tsv" --log "$tmp/pyorg.log"
 source=http://127.0.0.1:$port/ok
 
@@ -236,7 +236,7 @@ diff -r -x Dockerfile -x .matrixc-manifest "$tmp/before" "$w/generated" >"$tmp/d
 result $? "no other generated file changed" "$tmp/diff"
 
 # --- faults --------------------------------------------------------------
-start_server fault python3 "$repo/tests/registry/fault.py" --log "$tmp/fault.log"
+start_server fault python3 "$repo/tests/lib/fault_server.py" --log "$tmp/fault.log"
 fport=$port
 fault_case() { # SCENARIO TITLE GREP
 	sed "s|^base: .*|base: 127.0.0.1:$fport/$1/debian:bookworm-slim|" "$w/matrix.yaml" >"$tmp/m.yaml"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # matrixc update against a python.org API double on 127.0.0.1
-# (tests/update/server.py, built from ../shared/data/cpython-source-checksums.tsv).
+# (tests/lib/fault_server.py, built from ../shared/data/cpython-source-checksums.tsv).
 # Every failure case checks the exit status, that stderr names the URL and
 # says what went wrong, and that matrix.lock.json is byte-identical after.
 #
@@ -37,7 +37,7 @@ MATRIXC_HTTP_BACKOFF=0.05
 export MATRIXC_HTTP_TIMEOUT MATRIXC_HTTP_CONNECT_TIMEOUT MATRIXC_HTTP_RETRIES \
 	MATRIXC_HTTP_BACKOFF
 
-python3 "$repo/tests/update/server.py" --tsv "$tsv" --port-file "$tmp/port" \
+python3 "$repo/tests/lib/fault_server.py" --tsv "$tsv" --port-file "$tmp/port" \
 	--log "$tmp/requests" 2>"$tmp/server.err" &
 server=$!
 i=0
