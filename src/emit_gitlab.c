@@ -77,6 +77,8 @@ static const char *const retry_when[] = {
 #define HIDDEN_BUILD_PLATFORM ".matrixc-build-platform"
 #define HIDDEN_PUBLISH_PLATFORM ".matrixc-publish-platform"
 #define HIDDEN_MANIFEST ".matrixc-manifest"
+/* ... of the aliases' jobs (see "the aliases" below) */
+#define HIDDEN_ALIAS ".matrixc-alias"
 
 typedef struct {
 	const plan *p;
@@ -230,13 +232,20 @@ static void retry(yaml_writer *w)
 	yw_map_end(w);
 }
 
-static void hidden_head(gitlab *g, const matrix *m, bool interruptible)
+/* What every job of a kind shares. The services (a docker daemon, dind
+ * by default) go only to the jobs that build: the others (manifest:,
+ * alias:) only log in and run docker buildx imagetools, which talk to
+ * the registries and need no daemon (docker login logs in client-side
+ * when no daemon answers). */
+static void hidden_head(gitlab *g, const matrix *m, bool interruptible,
+			bool builds)
 {
 	yaml_writer *w = g->w;
 	yw_kv(w, "stage", stage_of(m));
 	yw_kv(w, "image", m->ci.image.s ? m->ci.image.s : DEFAULT_CI_IMAGE);
-	string_list(w, "services", &m->ci.services,
-		    m->ci.image.s ? NULL : DEFAULT_CI_SERVICE);
+	if (builds)
+		string_list(w, "services", &m->ci.services,
+			    m->ci.image.s ? NULL : DEFAULT_CI_SERVICE);
 	string_list(w, "tags", &m->ci.runner_tags, NULL);
 	yw_str(w, "needs");
 	yw_flow_seq_begin(w);
@@ -253,7 +262,7 @@ static void build_hidden(gitlab *g, const matrix *m)
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_BUILD);
 	yw_map_begin(w);
-	hidden_head(g, m, true);
+	hidden_head(g, m, true, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	buf cache;
@@ -381,7 +390,7 @@ static void publish_hidden(gitlab *g, const matrix *m)
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_PUBLISH);
 	yw_map_begin(w);
-	hidden_head(g, m, false);
+	hidden_head(g, m, false, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
@@ -415,6 +424,12 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 	yw_kv(w, "timeout", timeout_of(c));
 }
 
+/* The list of an alias (emit_publish.c), from the repository root */
+static const char *alias_list(gitlab *g, const matrix *m, const char *alias)
+{
+	return line(g, "%s%s/aliases/%s", g->root, m->output.s, alias);
+}
+
 /* tags: the runner tags ci.runners gives platform; none: the hidden
  * job's (ci.tags) */
 static void runner_tags(gitlab *g, const matrix *m, const char *platform)
@@ -425,7 +440,8 @@ static void runner_tags(gitlab *g, const matrix *m, const char *platform)
 }
 
 /* The paths whose change runs the jobs of the cells of series (NULL:
- * of c alone): the Dockerfiles, and with_publish their publish lists. */
+ * of c alone): the Dockerfiles, and with_publish their publish lists;
+ * for a series (a trigger job), with_publish, its aliases' lists too. */
 static void change_paths(gitlab *g, const matrix *m, const cell *c,
 			 const char *series, bool with_publish)
 {
@@ -440,6 +456,8 @@ static void change_paths(gitlab *g, const matrix *m, const cell *c,
 		if (with_publish)
 			yw_str(g->w, line(g, "%s%s/%s/publish", g->root,
 					  m->output.s, x->dir));
+		for (size_t j = 0; series && with_publish && j < x->aliases.n; j++)
+			yw_str(g->w, alias_list(g, m, x->aliases.v[j].s));
 	}
 	yw_seq_end(g->w);
 }
@@ -563,6 +581,123 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
 	yw_map_end(w);
 }
 
+/* --- the aliases ------------------------------------------------------------ */
+
+/* An alias (3.13-wee, latest) points at one cell's image today and at
+ * another's after a lock update or a change of alias rules. Were it
+ * pushed by its cell's job, two pipelines that moved it would push it
+ * in two resource groups, so the older one could push it last. So each
+ * alias has its own job, alias:ALIAS, in the resource group alias/ALIAS
+ * across every pipeline, whichever cell it points at:
+ *
+ * - it copies the source cell's image (the first registry's primary
+ *   tag) to the alias in every registry, with docker buildx imagetools
+ *   create: no build, no docker daemon;
+ * - it needs the job that publishes the source cell (publish:TAG, or
+ *   manifest:TAG with several platforms), optionally: when that job is
+ *   not in the pipeline, the image is already published;
+ * - it runs on the publishing refs when the alias's list changed (it
+ *   moved, or a registry came) or the source cell's Dockerfile or
+ *   publish list did (a new image, or new platforms, to point it at
+ *   again); never in a merge request.
+ *
+ * A resource group runs its jobs in pipeline order only once its process
+ * mode is oldest_first, which only GitLab's API sets (README). */
+
+static void alias_script(gitlab *g)
+{
+	yw_literal(g->w,
+		   "# Point the alias at its image: copy the image on the "
+		   "first line of its list\n"
+		   "# to every registry:tag after it, from registry to "
+		   "registry (no build).\n"
+		   "source=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_LIST\")\n"
+		   "targets=$(sed '/^#/d' \"$MATRIXC_LIST\" | sed 1d)\n"
+		   "if [ -z \"$source\" ] || [ -z \"$targets\" ]; then\n"
+		   "  echo \"$MATRIXC_LIST names nothing to copy: run matrixc "
+		   "generate\" >&2\n"
+		   "  exit 1\n"
+		   "fi\n"
+		   "for ref in $targets; do\n"
+		   "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
+		   "done\n");
+}
+
+static void alias_hidden(gitlab *g, const matrix *m)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, HIDDEN_ALIAS);
+	yw_map_begin(w);
+	hidden_head(g, m, false, false);
+	yw_str(w, "script");
+	yw_seq_begin(w);
+	login_lines(g, m);
+	alias_script(g);
+	yw_seq_end(w);
+	yw_map_end(w);
+}
+
+/* The rules of alias:ALIAS of source cell c */
+static void alias_rules(gitlab *g, const matrix *m, const cell *c,
+			const char *alias)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, "rules");
+	yw_seq_begin(w);
+	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
+	yw_map_begin(w);
+	yw_kv(w, "if", buf_str(&g->refs));
+	yw_str(w, "changes");
+	yw_seq_begin(w);
+	yw_str(w, line(g, "%s%s/%s", g->root, m->output.s, c->dockerfile));
+	yw_str(w, line(g, "%s%s/%s/publish", g->root, m->output.s, c->dir));
+	yw_str(w, alias_list(g, m, alias));
+	yw_seq_end(w);
+	yw_map_end(w);
+	yw_seq_end(w);
+}
+
+static void alias_jobs(gitlab *g, const matrix *m, const cell *c)
+{
+	yaml_writer *w = g->w;
+	for (size_t i = 0; i < c->aliases.n; i++) {
+		const char *alias = c->aliases.v[i].s;
+		yw_str(w, line(g, "alias:%s", alias));
+		yw_map_begin(w);
+		yw_kv(w, "extends", HIDDEN_ALIAS);
+		yw_str(w, "variables");
+		yw_map_begin(w);
+		yw_kv(w, "MATRIXC_LIST", alias_list(g, m, alias));
+		yw_map_end(w);
+		yw_str(w, "needs");
+		yw_seq_begin(w);
+		yw_map_begin(w);
+		yw_kv(w, "job", line(g, "%s:%s",
+				     cell_platform_tags(c) ? "manifest" : "publish",
+				     c->tag.s));
+		yw_str(w, "optional");
+		yw_typed(w, "true");
+		yw_map_end(w);
+		yw_seq_end(w);
+		yw_kv(w, "resource_group", line(g, "alias/%s", alias));
+		alias_rules(g, m, c, alias);
+		yw_map_end(w);
+	}
+}
+
+/* Whether any cell of series (NULL: of the plan) has an alias */
+static bool any_alias(const plan *p, const char *series)
+{
+	for (size_t i = 0; i < p->cells.n; i++) {
+		const cell *c = p->cells.v[i];
+		if (series && strcmp(c->series, series) != 0)
+			continue;
+		if (c->aliases.n)
+			return true;
+	}
+	return false;
+}
+
 /* --- several platforms ------------------------------------------------------ */
 
 /* A cell with several platforms (cell_platform_tags) has, instead of the
@@ -595,7 +730,7 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_BUILD_PLATFORM);
 	yw_map_begin(w);
-	hidden_head(g, m, true);
+	hidden_head(g, m, true, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	buf cache;
@@ -710,7 +845,7 @@ static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 	yaml_writer *w = g->w;
 	yw_str(w, name);
 	yw_map_begin(w);
-	hidden_head(g, m, false);
+	hidden_head(g, m, false, !manifest);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
@@ -847,8 +982,8 @@ static const char **series_of(const plan *p, size_t *n)
 	return v;
 }
 
-/* The jobs of a pipeline file: the hidden jobs, then the two of each cell
- * of series (NULL: of every cell). */
+/* The jobs of a pipeline file: the hidden jobs, then those of each cell
+ * of series (NULL: of every cell), each followed by its aliases' jobs. */
 static void cell_jobs_of(gitlab *g, const char *series)
 {
 	const matrix *m = g->p->m;
@@ -862,6 +997,8 @@ static void cell_jobs_of(gitlab *g, const char *series)
 		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, false);
 		publishing_hidden(g, m, HIDDEN_MANIFEST, true);
 	}
+	if (g->refs.len && any_alias(g->p, series))
+		alias_hidden(g, m);
 	for (size_t i = 0; i < g->p->cells.n; i++) {
 		const cell *c = g->p->cells.v[i];
 		if (series && strcmp(c->series, series) != 0)
@@ -870,11 +1007,13 @@ static void cell_jobs_of(gitlab *g, const char *series)
 			build_platform_jobs(g, m, c);
 			if (g->refs.len)
 				publish_platform_jobs(g, m, c);
-			continue;
+		} else {
+			build_job(g, m, c);
+			if (g->refs.len)
+				publish_job(g, m, c);
 		}
-		build_job(g, m, c);
 		if (g->refs.len)
-			publish_job(g, m, c);
+			alias_jobs(g, m, c);
 	}
 }
 
@@ -925,18 +1064,22 @@ static void cell_jobs(emit_ctx *ctx, const cell *c)
 			   c->tag.s, key ? "@..." : "", JOB_NAME_MAX);
 }
 
-/* The jobs one pipeline runs for c at most: one per platform, and a
- * manifest job when there are several (a publishing pipeline). */
-static size_t jobs_of(const cell *c)
+/* The jobs one pipeline runs for c at most: one per platform, and in a
+ * publishing pipeline a manifest job when there are several and a job
+ * per alias. */
+static size_t jobs_of(const gitlab *g, const cell *c)
 {
 	size_t n = cell_platform_tags(c);
-	return n ? n + 1 : 1;
+	if (!g->refs.len)
+		return n ? n : 1;
+	return (n ? n + 1 : 1) + c->aliases.n;
 }
 
 /* A pipeline runs one job per cell and platform (build: or publish:),
- * and one manifest job per cell with several; split, each series' child
- * pipeline is one pipeline. */
-static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
+ * and, publishing, one manifest job per cell with several and one job
+ * per alias; split, each series' child pipeline is one pipeline. */
+static void check_job_count(emit_ctx *ctx, const gitlab *g,
+			    const char **series, size_t n)
 {
 	const plan *p = ctx->p;
 	const matrix *m = p->m;
@@ -945,7 +1088,7 @@ static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
 	if (!m->ci.split_series) {
 		size_t jobs = 0;
 		for (size_t j = 0; j < p->cells.n; j++)
-			jobs += jobs_of(p->cells.v[j]);
+			jobs += jobs_of(g, p->cells.v[j]);
 		if (jobs > m->ci.max_jobs)
 			diag_warning(ctx->d, at,
 				     "the pipeline has %zu jobs, more than %zu "
@@ -960,7 +1103,7 @@ static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
 		size_t jobs = 0;
 		for (size_t j = 0; j < p->cells.n; j++)
 			if (!strcmp(p->cells.v[j]->series, series[i]))
-				jobs += jobs_of(p->cells.v[j]);
+				jobs += jobs_of(g, p->cells.v[j]);
 		if (jobs > m->ci.max_jobs)
 			diag_warning(ctx->d, at,
 				     "the child pipeline of series %s has %zu "
@@ -989,7 +1132,7 @@ static void end(emit_ctx *ctx)
 	} else {
 		write_file(ctx, g, ".gitlab-ci.yml", NULL, NULL, 0);
 	}
-	check_job_count(ctx, series, n);
+	check_job_count(ctx, g, series, n);
 	free(series);
 	buf_release(&g->line);
 	buf_release(&g->branches);
