@@ -12,10 +12,15 @@
  *   Dockerfile's content identity (contentid.h) with the label of the
  *   image already published under the primary tag in the first registry,
  *   read from the registry without pulling. Equal: it copies that image
- *   to every tag in every registry, server-side, and builds nothing.
+ *   to the primary tag in every other registry and builds nothing.
  *   Different or absent: it builds (with that image as inline cache) and
- *   pushes every tag. One resource_group per cell keeps two pipelines
- *   from pushing the cell's tags at once.
+ *   pushes the primary tag to every registry. One resource_group per
+ *   cell keeps two pipelines from pushing the cell's tag at once.
+ *
+ * Each alias of a cell has its own job, alias:ALIAS, in its own
+ * resource_group, that copies the cell's image to the alias after the
+ * cell's job (see "the aliases" below): an alias moves between cells,
+ * and its group must be the same whichever cell it points at.
  *
  * Each script is written once, in the hidden jobs .matrixc-build and
  * .matrixc-publish, which every cell's job extends with its own
@@ -712,7 +717,8 @@ static bool any_alias(const plan *p, const char *series)
  *   carries this Dockerfile's content identity, it builds nothing.
  * - manifest:TAG needs every publish:TAG@KEY of the cell, and joins their
  *   images into one index under every registry:tag of the cell's publish
- *   list (docker buildx imagetools create, one call per registry).
+ *   list (docker buildx imagetools create, one call per registry). It
+ *   has no docker service: imagetools and docker login need no daemon.
  *
  * The per-platform jobs have the cell's rules, so that the manifest
  * job's needs are always in the pipeline with it. */
