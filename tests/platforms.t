@@ -125,7 +125,7 @@ a = d["alias:3.13-wee"]
 check([n["job"] if isinstance(n, dict) else n for n in a["needs"]] == ["manifest:%s" % t], "alias of a multi-platform cell needs its manifest job: %r" % a["needs"])
 check(a["resource_group"] == "alias/3.13-wee" and "services" not in a, "alias resource group, no daemon")
 s = "\n".join(a["script"])
-check("imagetools create" in s and "docker build" not in s and "docker push" not in s, "alias: copies only")
+check("imagetools create" in s and "docker build " not in s and "docker push " not in s, "alias: copies only")
 ' >"$tmp/why" 2>&1
 result $? "runner tags per platform, the manifest job's needs, no push outside a publishing ref" "$tmp/why"
 
