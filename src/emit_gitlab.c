@@ -12,10 +12,15 @@
  *   Dockerfile's content identity (contentid.h) with the label of the
  *   image already published under the primary tag in the first registry,
  *   read from the registry without pulling. Equal: it copies that image
- *   to every tag in every registry, server-side, and builds nothing.
+ *   to the primary tag in every other registry and builds nothing.
  *   Different or absent: it builds (with that image as inline cache) and
- *   pushes every tag. One resource_group per cell keeps two pipelines
- *   from pushing the cell's tags at once.
+ *   pushes the primary tag to every registry. One resource_group per
+ *   cell keeps two pipelines from pushing the cell's tag at once.
+ *
+ * Each alias of a cell has its own job, alias:ALIAS, in its own
+ * resource_group, that copies the cell's image to the alias after the
+ * cell's job (see "the aliases" below): an alias moves between cells,
+ * and its group must be the same whichever cell it points at.
  *
  * Each script is written once, in the hidden jobs .matrixc-build and
  * .matrixc-publish, which every cell's job extends with its own
@@ -77,6 +82,8 @@ static const char *const retry_when[] = {
 #define HIDDEN_BUILD_PLATFORM ".matrixc-build-platform"
 #define HIDDEN_PUBLISH_PLATFORM ".matrixc-publish-platform"
 #define HIDDEN_MANIFEST ".matrixc-manifest"
+/* ... of the aliases' jobs (see "the aliases" below) */
+#define HIDDEN_ALIAS ".matrixc-alias"
 
 typedef struct {
 	const plan *p;
@@ -230,13 +237,20 @@ static void retry(yaml_writer *w)
 	yw_map_end(w);
 }
 
-static void hidden_head(gitlab *g, const matrix *m, bool interruptible)
+/* What every job of a kind shares. The services (a docker daemon, dind
+ * by default) go only to the jobs that build: the others (manifest:,
+ * alias:) only log in and run docker buildx imagetools, which talk to
+ * the registries and need no daemon (docker login logs in client-side
+ * when no daemon answers). */
+static void hidden_head(gitlab *g, const matrix *m, bool interruptible,
+			bool builds)
 {
 	yaml_writer *w = g->w;
 	yw_kv(w, "stage", stage_of(m));
 	yw_kv(w, "image", m->ci.image.s ? m->ci.image.s : DEFAULT_CI_IMAGE);
-	string_list(w, "services", &m->ci.services,
-		    m->ci.image.s ? NULL : DEFAULT_CI_SERVICE);
+	if (builds)
+		string_list(w, "services", &m->ci.services,
+			    m->ci.image.s ? NULL : DEFAULT_CI_SERVICE);
 	string_list(w, "tags", &m->ci.runner_tags, NULL);
 	yw_str(w, "needs");
 	yw_flow_seq_begin(w);
@@ -253,7 +267,7 @@ static void build_hidden(gitlab *g, const matrix *m)
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_BUILD);
 	yw_map_begin(w);
-	hidden_head(g, m, true);
+	hidden_head(g, m, true, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	buf cache;
@@ -381,7 +395,7 @@ static void publish_hidden(gitlab *g, const matrix *m)
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_PUBLISH);
 	yw_map_begin(w);
-	hidden_head(g, m, false);
+	hidden_head(g, m, false, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
@@ -415,6 +429,12 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 	yw_kv(w, "timeout", timeout_of(c));
 }
 
+/* The list of an alias (emit_publish.c), from the repository root */
+static const char *alias_list(gitlab *g, const matrix *m, const char *alias)
+{
+	return line(g, "%s%s/aliases/%s", g->root, m->output.s, alias);
+}
+
 /* tags: the runner tags ci.runners gives platform; none: the hidden
  * job's (ci.tags) */
 static void runner_tags(gitlab *g, const matrix *m, const char *platform)
@@ -436,8 +456,10 @@ static void cell_paths(gitlab *g, const matrix *m, const cell *x,
 }
 
 /* The paths whose change runs the jobs of the cells of series (NULL:
- * of c alone). c alone is not looked up among the cells: a cell's job
- * would then cost a walk over every cell, quadratic in all. */
+ * of c alone): the Dockerfiles, and with_publish their publish lists;
+ * for a series (a trigger job), with_publish, its aliases' lists too.
+ * c alone is not looked up among the cells: a cell's job would then
+ * cost a walk over every cell, quadratic in all. */
 static void change_paths(gitlab *g, const matrix *m, const cell *c,
 			 const char *series, bool with_publish)
 {
@@ -445,9 +467,14 @@ static void change_paths(gitlab *g, const matrix *m, const cell *c,
 	yw_seq_begin(g->w);
 	if (!series)
 		cell_paths(g, m, c, with_publish);
-	for (size_t i = 0; series && i < cs->n; i++)
-		if (strcmp(cs->v[i]->series, series) == 0)
-			cell_paths(g, m, cs->v[i], with_publish);
+	for (size_t i = 0; series && i < cs->n; i++) {
+		const cell *x = cs->v[i];
+		if (strcmp(x->series, series) != 0)
+			continue;
+		cell_paths(g, m, x, with_publish);
+		for (size_t j = 0; with_publish && j < x->aliases.n; j++)
+			yw_str(g->w, alias_list(g, m, x->aliases.v[j].s));
+	}
 	yw_seq_end(g->w);
 }
 
@@ -570,6 +597,123 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
 	yw_map_end(w);
 }
 
+/* --- the aliases ------------------------------------------------------------ */
+
+/* An alias (3.13-wee, latest) points at one cell's image today and at
+ * another's after a lock update or a change of alias rules. Were it
+ * pushed by its cell's job, two pipelines that moved it would push it
+ * in two resource groups, so the older one could push it last. So each
+ * alias has its own job, alias:ALIAS, in the resource group alias/ALIAS
+ * across every pipeline, whichever cell it points at:
+ *
+ * - it copies the source cell's image (the first registry's primary
+ *   tag) to the alias in every registry, with docker buildx imagetools
+ *   create: no build, no docker daemon;
+ * - it needs the job that publishes the source cell (publish:TAG, or
+ *   manifest:TAG with several platforms), optionally: when that job is
+ *   not in the pipeline, the image is already published;
+ * - it runs on the publishing refs when the alias's list changed (it
+ *   moved, or a registry came) or the source cell's Dockerfile or
+ *   publish list did (a new image, or new platforms, to point it at
+ *   again); never in a merge request.
+ *
+ * A resource group runs its jobs in pipeline order only once its process
+ * mode is oldest_first, which only GitLab's API sets (README). */
+
+static void alias_script(gitlab *g)
+{
+	yw_literal(g->w,
+		   "# Point the alias at its image: copy the image on the "
+		   "first line of its list\n"
+		   "# to every registry:tag after it, from registry to "
+		   "registry (no build).\n"
+		   "source=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_LIST\")\n"
+		   "targets=$(sed '/^#/d' \"$MATRIXC_LIST\" | sed 1d)\n"
+		   "if [ -z \"$source\" ] || [ -z \"$targets\" ]; then\n"
+		   "  echo \"$MATRIXC_LIST names nothing to copy: run matrixc "
+		   "generate\" >&2\n"
+		   "  exit 1\n"
+		   "fi\n"
+		   "for ref in $targets; do\n"
+		   "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
+		   "done\n");
+}
+
+static void alias_hidden(gitlab *g, const matrix *m)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, HIDDEN_ALIAS);
+	yw_map_begin(w);
+	hidden_head(g, m, false, false);
+	yw_str(w, "script");
+	yw_seq_begin(w);
+	login_lines(g, m);
+	alias_script(g);
+	yw_seq_end(w);
+	yw_map_end(w);
+}
+
+/* The rules of alias:ALIAS of source cell c */
+static void alias_rules(gitlab *g, const matrix *m, const cell *c,
+			const char *alias)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, "rules");
+	yw_seq_begin(w);
+	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
+	yw_map_begin(w);
+	yw_kv(w, "if", buf_str(&g->refs));
+	yw_str(w, "changes");
+	yw_seq_begin(w);
+	yw_str(w, line(g, "%s%s/%s", g->root, m->output.s, c->dockerfile));
+	yw_str(w, line(g, "%s%s/%s/publish", g->root, m->output.s, c->dir));
+	yw_str(w, alias_list(g, m, alias));
+	yw_seq_end(w);
+	yw_map_end(w);
+	yw_seq_end(w);
+}
+
+static void alias_jobs(gitlab *g, const matrix *m, const cell *c)
+{
+	yaml_writer *w = g->w;
+	for (size_t i = 0; i < c->aliases.n; i++) {
+		const char *alias = c->aliases.v[i].s;
+		yw_str(w, line(g, "alias:%s", alias));
+		yw_map_begin(w);
+		yw_kv(w, "extends", HIDDEN_ALIAS);
+		yw_str(w, "variables");
+		yw_map_begin(w);
+		yw_kv(w, "MATRIXC_LIST", alias_list(g, m, alias));
+		yw_map_end(w);
+		yw_str(w, "needs");
+		yw_seq_begin(w);
+		yw_map_begin(w);
+		yw_kv(w, "job", line(g, "%s:%s",
+				     cell_platform_tags(c) ? "manifest" : "publish",
+				     c->tag.s));
+		yw_str(w, "optional");
+		yw_typed(w, "true");
+		yw_map_end(w);
+		yw_seq_end(w);
+		yw_kv(w, "resource_group", line(g, "alias/%s", alias));
+		alias_rules(g, m, c, alias);
+		yw_map_end(w);
+	}
+}
+
+/* Whether any cell of series (NULL: of the plan) has an alias */
+static bool any_alias(const plan *p, const char *series)
+{
+	for (size_t i = 0; i < p->cells.n; i++) {
+		const cell *c = p->cells.v[i];
+		if (series && strcmp(c->series, series) != 0)
+			continue;
+		if (c->aliases.n)
+			return true;
+	}
+	return false;
+}
+
 /* --- several platforms ------------------------------------------------------ */
 
 /* A cell with several platforms (cell_platform_tags) has, instead of the
@@ -584,7 +728,8 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
  *   carries this Dockerfile's content identity, it builds nothing.
  * - manifest:TAG needs every publish:TAG@KEY of the cell, and joins their
  *   images into one index under every registry:tag of the cell's publish
- *   list (docker buildx imagetools create, one call per registry).
+ *   list (docker buildx imagetools create, one call per registry). It
+ *   has no docker service: imagetools and docker login need no daemon.
  *
  * The per-platform jobs have the cell's rules, so that the manifest
  * job's needs are always in the pipeline with it. */
@@ -602,7 +747,7 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_BUILD_PLATFORM);
 	yw_map_begin(w);
-	hidden_head(g, m, true);
+	hidden_head(g, m, true, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	buf cache;
@@ -717,7 +862,7 @@ static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 	yaml_writer *w = g->w;
 	yw_str(w, name);
 	yw_map_begin(w);
-	hidden_head(g, m, false);
+	hidden_head(g, m, false, !manifest);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
@@ -854,8 +999,8 @@ static const char **series_of(const plan *p, size_t *n)
 	return v;
 }
 
-/* The jobs of a pipeline file: the hidden jobs, then the two of each cell
- * of series (NULL: of every cell). */
+/* The jobs of a pipeline file: the hidden jobs, then those of each cell
+ * of series (NULL: of every cell), each followed by its aliases' jobs. */
 static void cell_jobs_of(gitlab *g, const char *series)
 {
 	const matrix *m = g->p->m;
@@ -869,6 +1014,8 @@ static void cell_jobs_of(gitlab *g, const char *series)
 		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, false);
 		publishing_hidden(g, m, HIDDEN_MANIFEST, true);
 	}
+	if (g->refs.len && any_alias(g->p, series))
+		alias_hidden(g, m);
 	for (size_t i = 0; i < g->p->cells.n; i++) {
 		const cell *c = g->p->cells.v[i];
 		if (series && strcmp(c->series, series) != 0)
@@ -877,11 +1024,13 @@ static void cell_jobs_of(gitlab *g, const char *series)
 			build_platform_jobs(g, m, c);
 			if (g->refs.len)
 				publish_platform_jobs(g, m, c);
-			continue;
+		} else {
+			build_job(g, m, c);
+			if (g->refs.len)
+				publish_job(g, m, c);
 		}
-		build_job(g, m, c);
 		if (g->refs.len)
-			publish_job(g, m, c);
+			alias_jobs(g, m, c);
 	}
 }
 
@@ -932,18 +1081,22 @@ static void cell_jobs(emit_ctx *ctx, const cell *c)
 			   c->tag.s, key ? "@..." : "", JOB_NAME_MAX);
 }
 
-/* The jobs one pipeline runs for c at most: one per platform, and a
- * manifest job when there are several (a publishing pipeline). */
-static size_t jobs_of(const cell *c)
+/* The jobs one pipeline runs for c at most: one per platform, and in a
+ * publishing pipeline a manifest job when there are several and a job
+ * per alias. */
+static size_t jobs_of(const gitlab *g, const cell *c)
 {
 	size_t n = cell_platform_tags(c);
-	return n ? n + 1 : 1;
+	if (!g->refs.len)
+		return n ? n : 1;
+	return (n ? n + 1 : 1) + c->aliases.n;
 }
 
 /* A pipeline runs one job per cell and platform (build: or publish:),
- * and one manifest job per cell with several; split, each series' child
- * pipeline is one pipeline. */
-static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
+ * and, publishing, one manifest job per cell with several and one job
+ * per alias; split, each series' child pipeline is one pipeline. */
+static void check_job_count(emit_ctx *ctx, const gitlab *g,
+			    const char **series, size_t n)
 {
 	const plan *p = ctx->p;
 	const matrix *m = p->m;
@@ -952,7 +1105,7 @@ static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
 	if (!m->ci.split_series) {
 		size_t jobs = 0;
 		for (size_t j = 0; j < p->cells.n; j++)
-			jobs += jobs_of(p->cells.v[j]);
+			jobs += jobs_of(g, p->cells.v[j]);
 		if (jobs > m->ci.max_jobs)
 			diag_warning(ctx->d, at,
 				     "the pipeline has %zu jobs, more than %zu "
@@ -967,7 +1120,7 @@ static void check_job_count(emit_ctx *ctx, const char **series, size_t n)
 		size_t jobs = 0;
 		for (size_t j = 0; j < p->cells.n; j++)
 			if (!strcmp(p->cells.v[j]->series, series[i]))
-				jobs += jobs_of(p->cells.v[j]);
+				jobs += jobs_of(g, p->cells.v[j]);
 		if (jobs > m->ci.max_jobs)
 			diag_warning(ctx->d, at,
 				     "the child pipeline of series %s has %zu "
@@ -996,7 +1149,7 @@ static void end(emit_ctx *ctx)
 	} else {
 		write_file(ctx, g, ".gitlab-ci.yml", NULL, NULL, 0);
 	}
-	check_job_count(ctx, series, n);
+	check_job_count(ctx, g, series, n);
 	free(series);
 	buf_release(&g->line);
 	buf_release(&g->branches);

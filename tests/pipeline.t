@@ -78,6 +78,8 @@ listed() {
 	echo "${names:--}" | sed 's/ $//'
 }
 
+sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
+
 # run_pipeline KIND [FILE]: runs the whole pipeline, child pipelines
 # included, under the shell executor with the stand-in docker; $tmp/ran
 # gets the jobs that ran, sorted on one line ("-" for none), a child's as
@@ -207,11 +209,13 @@ rm staged.yml
 sed -i 's/timeout: "2h 30m" }/timeout: "2h 30m", configure: ["--with-computed-gotos"] }/' matrix.yaml
 gen_commit "optimized: computed gotos"
 built="build:3.12.13-wee-optimized build:3.13.14-wee-optimized"
-published="publish:3.12.13-wee-optimized publish:3.13.14-wee-optimized"
-expect_jobs mr "$built lint" "merge request: builds the changed cells, publishes nothing"
-expect_jobs feature "$built lint" "feature branch: builds the changed cells, publishes nothing"
-expect_jobs default "lint $published" "default branch: publishes the changed cells, no build-only job"
-expect_jobs tag "lint $published" "tag: publishes the changed cells"
+# each changed cell's aliases point at its new image again
+aliased="alias:3-wee-optimized alias:3.12-wee-optimized alias:3.13-wee-optimized"
+published="$aliased publish:3.12.13-wee-optimized publish:3.13.14-wee-optimized"
+expect_jobs mr "$built lint" "merge request: builds the changed cells, publishes nothing, no alias job"
+expect_jobs feature "$built lint" "feature branch: builds the changed cells, publishes nothing, no alias job"
+expect_jobs default "$(sorted lint $published)" "default branch: publishes the changed cells and their aliases, no build-only job"
+expect_jobs tag "$(sorted lint $published)" "tag: publishes the changed cells and their aliases"
 
 # no credential or push outside a publishing ref; the check is not empty
 scripts_of $built >"$tmp/unpublished" 2>&1
@@ -222,6 +226,10 @@ scripts_of $published >"$tmp/published" 2>&1
 grep -q 'docker login' "$tmp/published" && grep -q 'docker push' "$tmp/published" &&
 	grep -q 'imagetools create' "$tmp/published"
 result $? "publish jobs: log in, push, copy" "$tmp/published"
+scripts_of $aliased >"$tmp/aliased" 2>&1
+grep -q 'docker login' "$tmp/aliased" && grep -q 'imagetools create' "$tmp/aliased" &&
+	! grep -q -E 'docker (build|push|tag) ' "$tmp/aliased"
+result $? "alias jobs: log in and copy, never build or push" "$tmp/aliased"
 
 # --- hygiene, as the consumer reads it -------------------------------------
 "$gcl" --preview 2>/dev/null | python3 -c '
@@ -238,10 +246,17 @@ for j in (b, p):
         "scheduler_failure", "api_failure"}, "retry on the runner only, not on a timeout"
 assert p["resource_group"] == "publish/3.13.14-wee", "resource_group"
 assert "resource_group" not in b, "no resource_group on a build-only job"
+a = d["alias:latest"]
+assert a["resource_group"] == "alias/latest", "an alias resource_group"
+assert a["needs"] in (["publish:3.13.14-wee"], [{"job": "publish:3.13.14-wee", "optional": True}],
+    [{"job": "publish:3.13.14-wee", "optional": True, "artifacts": True}]), a["needs"]
+assert a["interruptible"] is False and a["retry"]["max"] == 2, "alias: not interruptible, retried"
+assert "services" not in a, "alias: no docker daemon"
+assert a["variables"] == {"MATRIXC_LIST": "generated/aliases/latest"}, a["variables"]
 assert b["script"][0].startswith("docker build --pull --cache-from \"registry.example.com/group/python:$MATRIXC_TAG\" "), "cache-from"
 assert b["variables"]["MATRIXC_TAG"] == "3.13.14-wee", "the build job names its tag"
 ' >"$tmp/why" 2>&1
-result $? "jobs: interruptible unless publishing, timeouts per variant, retry on runner faults, a resource_group per published cell, inline cache" "$tmp/why"
+result $? "jobs: interruptible unless publishing, timeouts per variant, retry on runner faults, a resource_group per published cell and per alias, inline cache" "$tmp/why"
 
 # --- each script is written once; every job expands to it ---------------
 [ "$(grep -c "Build the image only if" generated/.gitlab-ci.yml)" -eq 1 ] &&
@@ -306,37 +321,67 @@ EOF
 cp "$tmp/parent.yml" parent.yml
 expect_jobs default "images lint" "child pipeline: the root file's trigger job is valid" parent.yml
 # gitlab-ci-local runs a trigger's file with CI_PIPELINE_SOURCE=parent_pipeline
-expect_jobs child "$published" "child pipeline: the generated file alone publishes the changed cells" generated/.gitlab-ci.yml
+expect_jobs child "$published" "child pipeline: the generated file alone publishes the changed cells and their aliases" generated/.gitlab-ci.yml
 child_built="images images>build:3.12.13-wee-optimized images>build:3.13.14-wee-optimized lint"
-child_published="images images>publish:3.12.13-wee-optimized images>publish:3.13.14-wee-optimized lint"
+child_published=$(sorted images "images>alias:3-wee-optimized" "images>alias:3.12-wee-optimized" "images>alias:3.13-wee-optimized" \
+	"images>publish:3.12.13-wee-optimized" "images>publish:3.13.14-wee-optimized" lint)
 expect_run mr "$child_built" "child pipeline, merge request: builds the changed cells, no login, push or copy" parent.yml
 grep -q '^build --pull --cache-from registry.example.com/group/python:3.13.14-wee-optimized -t python:3.13.14-wee-optimized -f generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized$' "$DOCKER_LOG"
 result $? "child pipeline, merge request: the build job's script expands to the cell's build" "$DOCKER_LOG"
 expect_run feature "$child_built" "child pipeline, feature branch: builds the changed cells, no login, push or copy" parent.yml
-expect_run default "$child_published" "child pipeline, default branch: publishes the changed cells" parent.yml
+expect_run default "$child_published" "child pipeline, default branch: publishes the changed cells and their aliases" parent.yml
 grep -hv '^#' generated/3.1[23].*/wee-optimized/publish | sort >"$tmp/listed"
 sed -n 's/^push //p' "$DOCKER_LOG" | sort >"$tmp/pushed"
-[ "$(grep -c '^login ' "$DOCKER_LOG")" -eq 4 ] && [ -s "$tmp/listed" ] && cmp -s "$tmp/listed" "$tmp/pushed"
-result $? "child pipeline, default branch: each publish job logs in to both registries and pushes what its publish list names" "$DOCKER_LOG"
+[ "$(grep -c '^login ' "$DOCKER_LOG")" -eq 10 ] && [ -s "$tmp/listed" ] && cmp -s "$tmp/listed" "$tmp/pushed" &&
+	! grep -q ':3-wee-optimized$' "$tmp/pushed"
+result $? "child pipeline, default branch: each publish or alias job logs in to both registries; the publish jobs push what their lists name, no alias" "$DOCKER_LOG"
+# each alias job copies its cell's image, once its cell's publish job pushed
+bad=0
+for alias in 3-wee-optimized 3.12-wee-optimized 3.13-wee-optimized; do
+	src=$(sed -n '/^[^#]/{p;q;}' "generated/aliases/$alias")
+	for reg in registry.example.com/group/python docker.io/example/python; do
+		copy=$(grep -n -x "buildx imagetools create -t $reg:$alias $src" "$DOCKER_LOG" | cut -d: -f1)
+		push=$(grep -n -x "push $src" "$DOCKER_LOG" | cut -d: -f1)
+		{ [ -n "$copy" ] && [ -n "$push" ] && [ "$copy" -gt "$push" ]; } ||
+			{ echo "# $alias in $reg: copy at line '$copy', its source pushed at '$push'"; bad=1; }
+	done
+done >"$tmp/why"
+[ "$(grep -c '^buildx imagetools create ' "$DOCKER_LOG")" -eq 6 ] || { echo "# not 6 copies" >>"$tmp/why"; bad=1; }
+result $bad "child pipeline, default branch: each alias job copies its cell's pushed image to the alias in each registry, after the push (needs)" "$tmp/why" "$DOCKER_LOG"
 expect_run tag "$child_published" "child pipeline, tag: publishes the changed cells" parent.yml
 rm parent.yml
 
-# --- a tag-only change selects exactly the cells whose tags moved ---------
+# --- a tag-only change selects exactly the alias that moved ---------------
 base_is_head
 sed -i 's/{ version: "3.13", variant: wee, tag: latest }/{ version: "3.12", variant: wee, tag: latest }/' matrix.yaml
 gen_commit "latest: 3.12"
-moved="publish:3.12.13-wee publish:3.13.14-wee"
 git diff --name-only origin/main HEAD >"$tmp/changed"
-! grep -q Dockerfile "$tmp/changed" && [ "$(grep -c '/publish$' "$tmp/changed")" -eq 2 ]
-result $? "moving latest changes no Dockerfile and two publish lists" "$tmp/changed"
-expect_jobs default "lint $moved" "moving latest: the default branch publishes exactly the two cells it moved between"
+! grep -q -E 'Dockerfile|/publish$' "$tmp/changed" && grep -q -x generated/aliases/latest "$tmp/changed"
+result $? "moving latest changes no Dockerfile, no publish list, and the alias's list" "$tmp/changed"
+expect_jobs default "alias:latest lint" "moving latest: the default branch runs exactly alias:latest"
+expect_jobs tag "alias:latest lint" "moving latest: a tag pipeline runs exactly alias:latest"
+expect_jobs mr "lint" "moving latest: a merge request runs no job of the matrix"
 expect_jobs feature "lint" "moving latest: a feature branch builds nothing"
+"$gcl" --preview 2>/dev/null | python3 -c '
+import sys, yaml
+a = yaml.safe_load(sys.stdin)["alias:latest"]
+want = {"job": "publish:3.12.13-wee", "optional": True}
+assert all(n.get(k) == v for n in a["needs"] for k, v in want.items()) and len(a["needs"]) == 1, a["needs"]
+' >"$tmp/why" 2>&1
+result $? "moving latest: alias:latest now needs the publish job of 3.12's cell (optional: it is not in this pipeline)" "$tmp/why"
+expect_run default "alias:latest lint" "moving latest, run for real: alias:latest alone runs"
+grep -v '^login ' "$DOCKER_LOG" >"$tmp/calls"
+printf '%s\n' "buildx imagetools create -t registry.example.com/group/python:latest registry.example.com/group/python:3.12.13-wee" \
+	"buildx imagetools create -t docker.io/example/python:latest registry.example.com/group/python:3.12.13-wee" >"$tmp/want"
+cmp -s "$tmp/want" "$tmp/calls"
+result $? "moving latest, run for real: alias:latest copies 3.12's image to latest in both registries, nothing else" "$tmp/calls"
 
 base_is_head
 sed -i 's|^base:|  - quay.io/example/python\nbase:|' matrix.yaml
 gen_commit "one more registry"
-all="publish:3.12.13-wee publish:3.12.13-wee-optimized publish:3.13.14-wee publish:3.13.14-wee-optimized"
-expect_jobs default "lint $all" "a new registry: every cell publishes"
+all=$(sorted alias:3-wee alias:3-wee-optimized alias:3.12-wee alias:3.12-wee-optimized alias:3.13-wee alias:3.13-wee-optimized \
+	alias:latest lint publish:3.12.13-wee publish:3.12.13-wee-optimized publish:3.13.14-wee publish:3.13.14-wee-optimized)
+expect_jobs default "$all" "a new registry: every cell and every alias publishes"
 
 # --- the Dockerfile label: recomputable, not circular ---------------------
 bad=0
@@ -356,8 +401,8 @@ EOF
 sed -i 's/"--with-computed-gotos"/"--with-computed-gotos", "--without-doc-strings"/' matrix.yaml
 gen_commit "publish from release/3.x"
 expect_jobs default "$built lint" "ci.publish without the default branch: it builds, publishes nothing"
-expect_jobs release "lint $published" "ci.publish: the release branch publishes"
-expect_jobs tag "lint $published" "ci.publish: tags still publish by default"
+expect_jobs release "$(sorted lint $published)" "ci.publish: the release branch publishes"
+expect_jobs tag "$(sorted lint $published)" "ci.publish: tags still publish by default"
 base_is_head
 
 # --- the skip-or-build script, run for real -------------------------------
@@ -419,27 +464,26 @@ count() { grep -c -E "$1" "$tmp/docker.log"; }
 copies() { # the log of a job that copied and built nothing
 	[ "$(count '^login ')" -eq 2 ] &&
 		[ "$(count '^buildx imagetools inspect --format \{\{json \.Image\}\} registry\.example\.com/group/python:3\.13\.14-wee$')" -eq 1 ] &&
-		[ "$(count '^buildx imagetools create ')" -eq 2 ] &&
+		[ "$(count '^buildx imagetools create ')" -eq 1 ] &&
 		[ "$(count '^(build|push|tag|pull) ')" -eq 0 ] &&
-		grep -q '^buildx imagetools create -t registry.example.com/group/python:3.13-wee -t registry.example.com/group/python:3-wee -t registry.example.com/group/python:latest registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log" &&
-		grep -q '^buildx imagetools create -t docker.io/example/python:3.13.14-wee -t docker.io/example/python:3.13-wee -t docker.io/example/python:3-wee -t docker.io/example/python:latest registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log"
+		grep -q '^buildx imagetools create -t docker.io/example/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee$' "$tmp/docker.log"
 }
 
 builds() { # the log of a job that built, with inline cache, and pushed every tag
 	[ "$(count '^buildx imagetools create ')" -eq 0 ] &&
 		[ "$(count '^build --pull --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg REVISION=[0-9a-f]* -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
-		[ "$(count '^push ')" -eq 8 ] &&
-		[ "$(count '^tag python:3\.13\.14-wee ')" -eq 8 ] &&
-		grep -q '^push docker.io/example/python:latest$' "$tmp/docker.log"
+		[ "$(count '^push ')" -eq 2 ] &&
+		[ "$(count '^tag python:3\.13\.14-wee ')" -eq 2 ] &&
+		grep -q '^push docker.io/example/python:3.13.14-wee$' "$tmp/docker.log"
 }
 
 for sh in gitlab-ci-local "sh -e" "bash -e -o pipefail"; do
 	run_job "$sh" "$tmp/same.json" && copies
-	result $? "$sh: same label in the registry: copies to every tag, builds nothing" "$tmp/docker.log" "$tmp/job.out"
+	result $? "$sh: same label in the registry: copies to the primary tag in the other registry, builds nothing" "$tmp/docker.log" "$tmp/job.out"
 	run_job "$sh" "$tmp/platforms.json" && copies
 	result $? "$sh: same label in an indented multi-platform config: copies" "$tmp/docker.log" "$tmp/job.out"
 	run_job "$sh" "$tmp/different.json" && builds
-	result $? "$sh: a different label: builds and pushes" "$tmp/docker.log" "$tmp/job.out"
+	result $? "$sh: a different label: builds and pushes the primary tag, no alias" "$tmp/docker.log" "$tmp/job.out"
 	run_job "$sh" "$tmp/none.json" && builds
 	result $? "$sh: no image in the registry: builds and pushes" "$tmp/docker.log" "$tmp/job.out"
 done
@@ -467,7 +511,6 @@ result $bad "README: 'How the pipeline publishes' covers who pushes (protected c
 # its child's: it runs exactly when its child has a job (GitLab fails a
 # trigger job whose child pipeline has none; gitlab-ci-local does not, so
 # the test checks that every trigger that ran ran a job of its child).
-sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 expect_split() { # expect_split KIND TITLE JOB...: JOBs (and lint) ran
 	kind=$1 title=$2
 	shift 2
@@ -493,18 +536,34 @@ expect_split mr "ci.split, merge request: only 3.13's child runs, and builds the
 	series:3.13 "series:3.13>build:3.13.14-wee-debug"
 expect_split feature "ci.split, feature branch: only 3.13's child runs, and builds the new cell" \
 	series:3.13 "series:3.13>build:3.13.14-wee-debug"
-expect_split default "ci.split, default branch: only 3.13's child runs, and publishes the new cell" \
-	series:3.13 "series:3.13>publish:3.13.14-wee-debug"
-expect_split tag "ci.split, tag: only 3.13's child runs, and publishes the new cell" \
-	series:3.13 "series:3.13>publish:3.13.14-wee-debug"
+expect_split default "ci.split, default branch: only 3.13's child runs, and publishes the new cell and its aliases" \
+	series:3.13 "series:3.13>publish:3.13.14-wee-debug" "series:3.13>alias:3.13-wee-debug" "series:3.13>alias:3-wee-debug"
+expect_split tag "ci.split, tag: only 3.13's child runs, and publishes the new cell and its aliases" \
+	series:3.13 "series:3.13>publish:3.13.14-wee-debug" "series:3.13>alias:3.13-wee-debug" "series:3.13>alias:3-wee-debug"
 
 base_is_head
 sed -i 's/^aliases:/aliases:\n  - { version: "3.12", variant: wee, tag: stable }/' matrix.yaml
 gen_commit "stable: 3.12"
-expect_split default "ci.split, a tag-only change: 3.12's child publishes exactly the cell whose tags moved" \
-	series:3.12 "series:3.12>publish:3.12.13-wee"
+expect_split default "ci.split, a new alias: 3.12's child runs exactly its job" \
+	series:3.12 "series:3.12>alias:stable"
 expect_split mr "ci.split, a tag-only change in a merge request: no child pipeline (it would have no job)"
 expect_split feature "ci.split, a tag-only change on a feature branch: no child pipeline"
+base_is_head
+
+# an alias's job lives in its source cell's series: moving latest from 3.13
+# to 3.12 runs 3.12's child alone, whose alias:latest copies 3.12's image
+sed -i 's/{ version: "3.13", variant: wee, tag: latest }/{ version: "3.12", variant: wee, tag: latest }/' matrix.yaml
+gen_commit "latest: 3.12"
+grep -q '^alias:latest:' generated/ci/3.12.yml && ! grep -q '^alias:latest:' generated/ci/3.13.yml
+result $? "ci.split: alias:latest moved from 3.13's child file to 3.12's" generated/ci/3.12.yml
+expect_split default "ci.split, moving latest: 3.12's child runs exactly alias:latest" \
+	series:3.12 "series:3.12>alias:latest"
+grep -q -x 'buildx imagetools create -t docker.io/example/python:latest registry.example.com/group/python:3.12.13-wee' "$DOCKER_LOG" &&
+	[ "$(grep -c -v '^login ' "$DOCKER_LOG")" -eq 2 ]
+result $? "ci.split, moving latest: the child's alias job copies 3.12's image, nothing else" "$DOCKER_LOG"
+expect_split tag "ci.split, moving latest, tag: 3.12's child runs exactly alias:latest" \
+	series:3.12 "series:3.12>alias:latest"
+expect_split feature "ci.split, moving latest on a feature branch: no child pipeline"
 base_is_head
 
 tap_done

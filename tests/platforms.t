@@ -83,12 +83,13 @@ two="3.13.14-wee"
 single="3.12.13-wee 3.12.13-wee-optimized 3.13.14-wee-optimized"
 built=$(for t in $single; do echo "build:$t"; done; echo "build:$two@amd64 build:$two@arm64")
 built=$(echo $built lint | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
-published=$(for t in $single; do echo "publish:$t"; done; echo "publish:$two@amd64 publish:$two@arm64 manifest:$two")
+aliases="alias:3-wee alias:3-wee-optimized alias:3.12-wee alias:3.12-wee-optimized alias:3.13-wee alias:3.13-wee-optimized"
+published=$(for t in $single; do echo "publish:$t"; done; echo "publish:$two@amd64 publish:$two@arm64 manifest:$two $aliases")
 published=$(echo $published lint | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
 expect_jobs mr "$built" "merge request: a build job per platform of the two-platform cell, one for the others, no manifest job"
 expect_jobs feature "$built" "feature branch: the same build jobs, no publish or manifest job"
-expect_jobs default "$published" "default branch: a publish job per platform and the manifest job, no build-only job"
-expect_jobs tag "$published" "tag: publishes per platform and joins them"
+expect_jobs default "$published" "default branch: a publish job per platform, the manifest job and the alias jobs, no build-only job"
+expect_jobs tag "$published" "tag: publishes per platform, joins them, points the aliases"
 for kind in mr default tag; do needs_hold $kind; done
 
 "$gcl" --preview 2>/dev/null | python3 -c '
@@ -118,6 +119,13 @@ for job in ("build:%s@amd64" % t, "build:%s@arm64" % t):
           job + ": pushes nothing")
 check(d["publish:%s@arm64" % t]["resource_group"] == "publish/%s@arm64" % t, "resource group per platform")
 check(m["resource_group"] == "publish/%s" % t, "the manifest in the cell resource group")
+check("services" not in m, "the manifest job has no docker service: imagetools needs no daemon")
+check(d["publish:%s@arm64" % t]["services"] in (["docker:27-dind"], [{"name": "docker:27-dind"}]), "a publish job keeps its daemon")
+a = d["alias:3.13-wee"]
+check([n["job"] if isinstance(n, dict) else n for n in a["needs"]] == ["manifest:%s" % t], "alias of a multi-platform cell needs its manifest job: %r" % a["needs"])
+check(a["resource_group"] == "alias/3.13-wee" and "services" not in a, "alias resource group, no daemon")
+s = "\n".join(a["script"])
+check("imagetools create" in s and "docker build " not in s and "docker push " not in s, "alias: copies only")
 ' >"$tmp/why" 2>&1
 result $? "runner tags per platform, the manifest job's needs, no push outside a publishing ref" "$tmp/why"
 
@@ -128,8 +136,9 @@ gen_commit "optimized on arm64 too" >/dev/null 2>&1
 git diff --name-only HEAD~1 HEAD >"$tmp/changed"
 ! grep -q Dockerfile "$tmp/changed"
 result $? "adding a platform changes no Dockerfile" "$tmp/changed"
-opt="manifest:3.13.14-wee-optimized publish:3.13.14-wee-optimized@amd64 publish:3.13.14-wee-optimized@arm64"
-expect_jobs default "lint $opt" "adding a platform: the cell's publish list changed, so its jobs run"
+opt=$(echo alias:3-wee-optimized alias:3.13-wee-optimized lint manifest:3.13.14-wee-optimized \
+	publish:3.13.14-wee-optimized@amd64 publish:3.13.14-wee-optimized@arm64 | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+expect_jobs default "$opt" "adding a platform: the cell's publish list changed, so its jobs run, and its aliases point at the new index"
 cd "$tmp" || exit 1
 
 # --- the manifest job's script, against a real registry ---------------------
@@ -198,7 +207,7 @@ case "\$1 \$2 \$3" in
 	done
 	$B manifest create stand-in >/dev/null || exit 1
 	for s in \$sources; do
-		$B manifest add --tls-verify=false stand-in "docker://\$s" >/dev/null || exit 1
+		$B manifest add --all --tls-verify=false stand-in "docker://\$s" >/dev/null || exit 1
 	done
 	for t in \$tags; do
 		$B manifest push --all --tls-verify=false stand-in "docker://\$t" >/dev/null 2>&1 || exit 1
@@ -238,8 +247,14 @@ result $? "publish:TAG@arm64: the registry's arm64 image has this Dockerfile's l
 # the manifest job joins both under every registry:tag of the publish list
 run_job "manifest:3.13.14-wee"
 result $? "manifest:TAG runs against the registry" "$tmp/job.out" "$tmp/docker.log"
+# then each alias job copies that index to the alias in every registry
+ok=0
+for alias in 3.13-wee 3-wee latest; do
+	run_job "alias:$alias" && ! grep -q -E '^(build|push|tag) ' "$tmp/docker.log" || ok=1
+done
+result $ok "alias:ALIAS runs against the registry, and builds and pushes nothing" "$tmp/job.out" "$tmp/docker.log"
 bad=0
-refs=$(sed '/^#/d' generated/3.13.14/wee/publish)
+refs=$(sed '/^#/d' generated/3.13.14/wee/publish; for a in 3.13-wee 3-wee latest; do sed '/^#/d' generated/aliases/$a | sed 1d; done)
 [ "$(echo "$refs" | wc -l)" -eq 8 ] || { echo "# not 8 refs: $refs"; bad=1; }
 for ref in $refs; do
 	skopeo inspect --tls-verify=false --raw "docker://$ref" >"$tmp/raw.json" 2>&1 &&
@@ -251,7 +266,7 @@ got = sorted("%s/%s" % (m["platform"]["os"], m["platform"]["architecture"])
 sys.exit(0 if got == ["linux/amd64", "linux/arm64"] else 1)
 EOF
 done
-result $bad "skopeo inspect --raw: both platforms under every tag in every registry" "$tmp/docker.log"
+result $bad "skopeo inspect --raw: both platforms under every tag in every registry, the cell's and its aliases'" "$tmp/docker.log"
 
 # an arm64 image of another Dockerfile: publish:TAG@arm64 builds and pushes
 $B build --quiet --platform linux/arm64 --label io.matrixc.input=0123 -t tiny-old "$tmp/ctx" >>"$tmp/build.log" 2>&1 &&
