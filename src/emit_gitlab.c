@@ -84,7 +84,6 @@ typedef struct {
 	buf line;      /* one script line at a time: libyaml copies each scalar */
 	buf branches;  /* the rules:if expression of the publishing branches */
 	buf refs;      /* ... of every publishing ref (branches and tags) */
-	bool default_publishes; /* the default branch is among them */
 	const char *root; /* plan's repo_dir: paths are from the repository root */
 } gitlab;
 
@@ -130,7 +129,6 @@ static void publishing_refs(gitlab *g, const matrix *m)
 	const publish_refs *pr = &m->ci.publish;
 	if (!m->nregistries)
 		return; /* nothing to push to: every ref only builds */
-	g->default_publishes = pr->default_branch;
 	if (pr->default_branch)
 		or_term(&g->branches, "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
 	for (size_t i = 0; i < pr->branches.n; i++)
@@ -140,6 +138,15 @@ static void publishing_refs(gitlab *g, const matrix *m)
 		or_term(&g->refs, "$CI_COMMIT_TAG");
 	if (g->branches.len)
 		or_term(&g->refs, buf_str(&g->branches));
+}
+
+/* expr, on a protected ref only: the publishing refs' credentials are
+ * protected variables, and a tag or branch anyone may push is not one */
+static const char *if_protected(gitlab *g, const char *expr)
+{
+	bool or = strstr(expr, "||") != NULL;
+	return line(g, "%s%s%s && $CI_COMMIT_REF_PROTECTED == \"true\"",
+		    or ? "(" : "", expr, or ? ")" : "");
 }
 
 /* --- the file's head ---------------------------------------------------- */
@@ -282,8 +289,21 @@ static int registry_host(const char *repo)
 	return host ? (int)n : 0;
 }
 
+/* First that every credential is set: protected variables are empty on
+ * an unprotected ref, and docker login's own message would not say so.
+ * Then a login per registry that has credentials. */
 static void login_lines(gitlab *g, const matrix *m)
 {
+	for (size_t i = 0; i < m->nregistries; i++) {
+		const registry *r = &m->registries[i];
+		if (r->user_var.s)
+			yw_str(g->w, line(g,
+					  "[ -n \"$%s\" ] && [ -n \"$%s\" ] || { echo "
+					  "\"%s: %s or %s is empty: protected variables "
+					  "reach protected refs only\" >&2; exit 1; }",
+					  r->user_var.s, r->password_var.s, r->name.s,
+					  r->user_var.s, r->password_var.s));
+	}
 	for (size_t i = 0; i < m->nregistries; i++) {
 		const registry *r = &m->registries[i];
 		if (!r->user_var.s)
@@ -468,13 +488,13 @@ static void changes(gitlab *g, const matrix *m, const cell *c,
  * or of a trigger job (both: the union of its child's rules, first match
  * wins in each). For c, or every cell of series.
  *
- * build:TAG: merge requests: what the merge request changes. Tags and
- * publishing branches: nothing (publish:TAG runs there). The default
- * branch when it does not publish: what the push changed. Any other
- * branch: what differs from the default branch, so a new branch does not
- * build every cell.
- * publish:TAG: the publishing refs, when the Dockerfile or the publish
- * list changed; never in a merge request. */
+ * build:TAG: merge requests: what the merge request changes. Protected
+ * tags and publishing branches: nothing (publish:TAG runs there). The
+ * default branch when it does not publish (or is not protected): what the
+ * push changed. Any other branch or tag: what differs from the default
+ * branch, so a new branch does not build every cell.
+ * publish:TAG: the publishing refs when protected (if_protected), when
+ * the Dockerfile or the publish list changed; never in a merge request. */
 static void rules(gitlab *g, const matrix *m, const cell *c,
 		  const char *series, bool build, bool publish)
 {
@@ -491,20 +511,18 @@ static void rules(gitlab *g, const matrix *m, const cell *c,
 	}
 	if (publish) {
 		yw_map_begin(w);
-		yw_kv(w, "if", buf_str(&g->refs));
+		yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
 		changes(g, m, c, series, true, NULL);
 		yw_map_end(w);
 	}
 	if (build) {
-		rule_if(w, "$CI_COMMIT_TAG", "never");
+		rule_if(w, if_protected(g, "$CI_COMMIT_TAG"), "never");
 		if (g->branches.len)
-			rule_if(w, buf_str(&g->branches), "never");
-		if (!g->default_publishes) {
-			yw_map_begin(w);
-			yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
-			changes(g, m, c, series, false, NULL);
-			yw_map_end(w);
-		}
+			rule_if(w, if_protected(g, buf_str(&g->branches)), "never");
+		yw_map_begin(w);
+		yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
+		changes(g, m, c, series, false, NULL);
+		yw_map_end(w);
 		yw_map_begin(w);
 		changes(g, m, c, series, false, "refs/heads/$CI_DEFAULT_BRANCH");
 		yw_map_end(w);

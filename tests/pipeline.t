@@ -32,7 +32,7 @@ gcl=$TOOLS/node_modules/.bin/gitlab-ci-local
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the variables below are GitLab's predefined ones, set on purpose
-GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID
+GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID,CI_COMMIT_REF_PROTECTED
 export GCL_IGNORE_PREDEFINED_VARS
 
 # The stand-in docker: logs each call to $DOCKER_LOG; imagetools inspect
@@ -58,10 +58,12 @@ kind_vars() { # the --variable options of a kind of pipeline
 	mr) echo "CI_PIPELINE_SOURCE=merge_request_event CI_MERGE_REQUEST_IID=7 CI_COMMIT_BRANCH= CI_DEFAULT_BRANCH=main" ;;
 	feature) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=feature CI_DEFAULT_BRANCH=main" ;;
 	feature-with-mr) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=feature CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7" ;;
-	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main" ;;
-	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main" ;;
-	child) echo "CI_PIPELINE_SOURCE=parent_pipeline CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7" ;;
-	release) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main" ;;
+	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	tag-unprotected) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=scratch-1 CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=false" ;;
+	child) echo "CI_PIPELINE_SOURCE=parent_pipeline CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7 CI_COMMIT_REF_PROTECTED=true" ;;
+	release) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	release-unprotected) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=false" ;;
 	esac
 }
 
@@ -212,6 +214,7 @@ expect_jobs mr "$built lint" "merge request: builds the changed cells, publishes
 expect_jobs feature "$built lint" "feature branch: builds the changed cells, publishes nothing"
 expect_jobs default "lint $published" "default branch: publishes the changed cells, no build-only job"
 expect_jobs tag "lint $published" "tag: publishes the changed cells"
+expect_jobs tag-unprotected "$built lint" "an unprotected tag: builds the changed cells, publishes nothing"
 
 # no credential or push outside a publishing ref; the check is not empty
 scripts_of $built >"$tmp/unpublished" 2>&1
@@ -319,6 +322,7 @@ sed -n 's/^push //p' "$DOCKER_LOG" | sort >"$tmp/pushed"
 [ "$(grep -c '^login ' "$DOCKER_LOG")" -eq 4 ] && [ -s "$tmp/listed" ] && cmp -s "$tmp/listed" "$tmp/pushed"
 result $? "child pipeline, default branch: each publish job logs in to both registries and pushes what its publish list names" "$DOCKER_LOG"
 expect_run tag "$child_published" "child pipeline, tag: publishes the changed cells" parent.yml
+expect_run tag-unprotected "$child_built" "child pipeline, unprotected tag: builds the changed cells, no login, push or copy" parent.yml
 rm parent.yml
 
 # --- a tag-only change selects exactly the cells whose tags moved ---------
@@ -358,6 +362,7 @@ gen_commit "publish from release/3.x"
 expect_jobs default "$built lint" "ci.publish without the default branch: it builds, publishes nothing"
 expect_jobs release "lint $published" "ci.publish: the release branch publishes"
 expect_jobs tag "lint $published" "ci.publish: tags still publish by default"
+expect_jobs release-unprotected "$built lint" "ci.publish: an unprotected release branch builds, publishes nothing"
 base_is_head
 
 # --- the skip-or-build script, run for real -------------------------------
@@ -452,6 +457,17 @@ for sh in gitlab-ci-local "sh -e"; do
 	result $? "$sh: a hand-edited Dockerfile: the job fails before it builds or copies" "$tmp/docker.log" "$tmp/job.out"
 done
 git checkout -q generated
+
+# an empty credential (a protected variable on an unprotected ref): the
+# job stops before any docker call, and says why
+for sh in "sh -e" "bash -e -o pipefail"; do
+	: >"$tmp/docker.log"
+	! (PATH=$stub:$PATH FIXTURE=$tmp/same.json CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN= \
+		$sh "$tmp/job.sh") >"$tmp/job.out" 2>&1 &&
+		[ "$(count '^(login|build|push|buildx imagetools create) ')" -eq 0 ] &&
+		grep -q 'HUB_USER or HUB_TOKEN is empty: protected variables reach protected refs only' "$tmp/job.out"
+	result $? "$sh: an empty credential variable: the job fails first, naming it" "$tmp/docker.log" "$tmp/job.out"
+done
 
 # --- the README says what the issue asks it to say -----------------------------
 awk '/^## How the pipeline publishes$/{on=1; next} /^## /{on=0} on' "$here/../README.md" >"$tmp/section"
