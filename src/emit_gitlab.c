@@ -791,7 +791,7 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 		char key[PLATFORM_KEY_MAX];
 		platform_key(c->platforms.v[i].s, key);
 		yw_kv(w, "resource_group",
-		      line(g, "publish/%s@%s", c->tag.s, key));
+		      line(g, "publish/%s/%s", c->tag.s, key));
 		rules(g, m, c, NULL, false, true);
 		yw_map_end(w);
 	}

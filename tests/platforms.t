@@ -116,7 +116,7 @@ for job in ("build:%s@amd64" % t, "build:%s@arm64" % t):
     s = "\n".join(d[job]["script"])
     check("login" not in s and "push" not in s and "imagetools create" not in s,
           job + ": pushes nothing")
-check(d["publish:%s@arm64" % t]["resource_group"] == "publish/%s@arm64" % t, "resource group per platform")
+check(d["publish:%s@arm64" % t]["resource_group"] == "publish/%s/arm64" % t, "resource group per platform")
 check(m["resource_group"] == "publish/%s" % t, "the manifest in the cell resource group")
 ' >"$tmp/why" 2>&1
 result $? "runner tags per platform, the manifest job's needs, no push outside a publishing ref" "$tmp/why"
