@@ -268,7 +268,8 @@ static void build_hidden(gitlab *g, const matrix *m)
 	if (m->nregistries)
 		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG\"",
 			   m->registries[0].name.s);
-	yw_str(w, line(g, "docker build --pull%s -t \"%s:$MATRIXC_TAG\" "
+	yw_str(w, line(g, "docker build --pull --platform \"$MATRIXC_PLATFORM\"%s "
+			  "-t \"%s:$MATRIXC_TAG\" "
 			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
 		       buf_str(&cache), m->image.s));
 	buf_release(&cache);
@@ -382,7 +383,8 @@ static void publish_script(gitlab *g, const matrix *m)
 		 "  echo \"building: $published has " CONTENTID_LABEL "="
 		 "${have:-nothing}, this Dockerfile $want\"\n");
 	buf_printf(&s,
-		   "  docker build --pull --cache-from \"$published\" "
+		   "  docker build --pull --platform \"$MATRIXC_PLATFORM\" "
+		   "--cache-from \"$published\" "
 		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
 		   "    --build-arg REVISION=\"$CI_COMMIT_SHA\" \\\n"
 		   "    -t \"%s:$MATRIXC_TAG\" -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
@@ -421,7 +423,9 @@ static const char *timeout_of(const cell *c)
 	return TIMEOUT_PLAIN;
 }
 
-/* extends, the cell's variables, its timeout */
+/* extends, the cell's variables (its one platform too: every docker build
+ * asks for it, so a runner of another architecture fails rather than
+ * building the wrong one), its timeout */
 static void job_head(gitlab *g, const matrix *m, const cell *c,
 		     const char *hidden)
 {
@@ -431,6 +435,7 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 	yw_map_begin(w);
 	yw_kv(w, "MATRIXC_TAG", c->tag.s);
 	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[0].s);
 	yw_map_end(w);
 	yw_kv(w, "timeout", timeout_of(c));
 }

@@ -241,7 +241,7 @@ for j in (b, p):
         "scheduler_failure", "api_failure"}, "retry on the runner only, not on a timeout"
 assert p["resource_group"] == "publish/3.13.14-wee", "resource_group"
 assert "resource_group" not in b, "no resource_group on a build-only job"
-assert b["script"][0].startswith("docker build --pull --cache-from \"registry.example.com/group/python:$MATRIXC_TAG\" "), "cache-from"
+assert b["script"][0].startswith("docker build --pull --platform \"$MATRIXC_PLATFORM\" --cache-from \"registry.example.com/group/python:$MATRIXC_TAG\" "), "cache-from"
 assert b["variables"]["MATRIXC_TAG"] == "3.13.14-wee", "the build job names its tag"
 ' >"$tmp/why" 2>&1
 result $? "jobs: interruptible unless publishing, timeouts per variant, retry on runner faults, a resource_group per published cell, inline cache" "$tmp/why"
@@ -260,7 +260,8 @@ for kind, hidden in (("build", ".matrixc-build"), ("publish", ".matrixc-publish"
     for name in jobs:
         j, tag = d[name], name.split(":", 1)[1]
         assert j["script"] == g[hidden]["script"], name + ": not the hidden job script"
-        want = {"MATRIXC_TAG": tag, "MATRIXC_DIR": "generated/" + tag.replace("-", "/", 1)}
+        want = {"MATRIXC_TAG": tag, "MATRIXC_DIR": "generated/" + tag.replace("-", "/", 1),
+                "MATRIXC_PLATFORM": "linux/amd64"}
         assert j["variables"] == want, (name, j["variables"])
         for key in ("stage", "needs", "interruptible", "retry"):
             assert j[key] == g[hidden][key], (name, key)
@@ -313,7 +314,7 @@ expect_jobs child "$published" "child pipeline: the generated file alone publish
 child_built="images images>build:3.12.13-wee-optimized images>build:3.13.14-wee-optimized lint"
 child_published="images images>publish:3.12.13-wee-optimized images>publish:3.13.14-wee-optimized lint"
 expect_run mr "$child_built" "child pipeline, merge request: builds the changed cells, no login, push or copy" parent.yml
-grep -q '^build --pull --cache-from registry.example.com/group/python:3.13.14-wee-optimized -t python:3.13.14-wee-optimized -f generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized$' "$DOCKER_LOG"
+grep -q '^build --pull --platform linux/amd64 --cache-from registry.example.com/group/python:3.13.14-wee-optimized -t python:3.13.14-wee-optimized -f generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized$' "$DOCKER_LOG"
 result $? "child pipeline, merge request: the build job's script expands to the cell's build" "$DOCKER_LOG"
 expect_run feature "$child_built" "child pipeline, feature branch: builds the changed cells, no login, push or copy" parent.yml
 expect_run default "$child_published" "child pipeline, default branch: publishes the changed cells" parent.yml
@@ -432,7 +433,7 @@ copies() { # the log of a job that copied and built nothing
 
 builds() { # the log of a job that built, with inline cache, and pushed every tag
 	[ "$(count '^buildx imagetools create ')" -eq 0 ] &&
-		[ "$(count '^build --pull --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg REVISION=[0-9a-f]* -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
+		[ "$(count '^build --pull --platform linux/amd64 --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg REVISION=[0-9a-f]* -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
 		[ "$(count '^push ')" -eq 8 ] &&
 		[ "$(count '^tag python:3\.13\.14-wee ')" -eq 8 ] &&
 		grep -q '^push docker.io/example/python:latest$' "$tmp/docker.log"
