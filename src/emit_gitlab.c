@@ -253,6 +253,24 @@ static void hidden_head(gitlab *g, const matrix *m, bool interruptible)
 	retry(w);
 }
 
+/* The one docker build command line of every script, so that they
+ * cannot drift apart: for the job's platform, from cache (a quoted shell
+ * word; NULL: none), tagged image:$MATRIXC_TAG with suffix. A publishing
+ * build (push) also writes the inline cache into the image and fills
+ * org.opencontainers.image.revision with the commit. */
+static void docker_build(buf *s, const matrix *m, const char *cache,
+			 bool push, const char *suffix)
+{
+	buf_puts(s, "docker build --pull --platform \"$MATRIXC_PLATFORM\"");
+	if (cache)
+		buf_printf(s, " --cache-from %s", cache);
+	if (push)
+		buf_puts(s, " --build-arg BUILDKIT_INLINE_CACHE=1"
+			    " --build-arg REVISION=\"$CI_COMMIT_SHA\"");
+	buf_printf(s, " -t \"%s:$MATRIXC_TAG%s\" -f \"$MATRIXC_DIR/Dockerfile\" "
+		      "\"$MATRIXC_DIR\"", m->image.s, suffix);
+}
+
 /* The first registry's image of the cell: the one publish:TAG reads the
  * identity of, and the inline cache of both jobs. */
 static void build_hidden(gitlab *g, const matrix *m)
@@ -263,16 +281,15 @@ static void build_hidden(gitlab *g, const matrix *m)
 	hidden_head(g, m, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
-	buf cache;
-	buf_init(&cache, 0);
-	if (m->nregistries)
-		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG\"",
-			   m->registries[0].name.s);
-	yw_str(w, line(g, "docker build --pull --platform \"$MATRIXC_PLATFORM\"%s "
-			  "-t \"%s:$MATRIXC_TAG\" "
-			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
-		       buf_str(&cache), m->image.s));
-	buf_release(&cache);
+	buf cmd;
+	buf_init(&cmd, 0);
+	docker_build(&cmd, m,
+		     m->nregistries ? line(g, "\"%s:$MATRIXC_TAG\"",
+					   m->registries[0].name.s)
+				    : NULL,
+		     false, "");
+	yw_str(w, buf_str(&cmd));
+	buf_release(&cmd);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -382,18 +399,16 @@ static void publish_script(gitlab *g, const matrix *m)
 		 "else\n"
 		 "  echo \"building: $published has " CONTENTID_LABEL "="
 		 "${have:-nothing}, this Dockerfile $want\"\n");
+	buf_puts(&s, "  ");
+	docker_build(&s, m, "\"$published\"", true, "");
 	buf_printf(&s,
-		   "  docker build --pull --platform \"$MATRIXC_PLATFORM\" "
-		   "--cache-from \"$published\" "
-		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
-		   "    --build-arg REVISION=\"$CI_COMMIT_SHA\" \\\n"
-		   "    -t \"%s:$MATRIXC_TAG\" -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
+		   "\n"
 		   "  for ref in $refs; do\n"
 		   "    docker tag \"%s:$MATRIXC_TAG\" \"$ref\"\n"
 		   "    docker push \"$ref\"\n"
 		   "  done\n"
 		   "fi\n",
-		   m->image.s, m->image.s);
+		   m->image.s);
 	yw_literal(g->w, buf_str(&s));
 	buf_release(&s);
 }
@@ -621,16 +636,16 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 	hidden_head(g, m, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
-	buf cache;
-	buf_init(&cache, 0);
-	if (m->nregistries)
-		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
-			   m->registries[0].name.s);
-	yw_str(w, line(g, "docker build --pull --platform \"$MATRIXC_PLATFORM\"%s "
-			  "-t \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" "
-			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
-		       buf_str(&cache), m->image.s));
-	buf_release(&cache);
+	buf cmd;
+	buf_init(&cmd, 0);
+	docker_build(&cmd, m,
+		     m->nregistries
+			 ? line(g, "\"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
+				m->registries[0].name.s)
+			 : NULL,
+		     false, "-$MATRIXC_KEY");
+	yw_str(w, buf_str(&cmd));
+	buf_release(&cmd);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -680,16 +695,14 @@ static void publish_platform_script(gitlab *g, const matrix *m)
 		 "else\n"
 		 "  echo \"building: $image has " CONTENTID_LABEL "="
 		 "${have:-nothing}, this Dockerfile $want\"\n");
+	buf_puts(&s, "  ");
+	docker_build(&s, m, "\"$image\"", true, "-$MATRIXC_KEY");
 	buf_printf(&s,
-		   "  docker build --pull --platform \"$MATRIXC_PLATFORM\" "
-		   "--cache-from \"$image\" \\\n"
-		   "    --build-arg BUILDKIT_INLINE_CACHE=1 "
-		   "-t \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \\\n"
-		   "    -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
+		   "\n"
 		   "  docker tag \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \"$image\"\n"
 		   "  docker push \"$image\"\n"
 		   "fi\n",
-		   m->image.s, m->image.s);
+		   m->image.s);
 	yw_literal(g->w, buf_str(&s));
 	buf_release(&s);
 }
