@@ -162,9 +162,11 @@ static void rule_if(yaml_writer *w, const char *expr, const char *when)
 }
 
 /* A merge request pipeline, or a branch pipeline when the branch has no
- * open merge request; never both. As a child pipeline, the parent has
- * decided already. */
-static void workflow(yaml_writer *w)
+ * open merge request; never both, except on a publishing branch
+ * (publishing: its rules:if expression, or NULL), whose branch pipeline
+ * is the one that publishes. As a child pipeline, the parent has decided
+ * already. */
+static void workflow(yaml_writer *w, const char *publishing)
 {
 	yw_str(w, "workflow");
 	yw_map_begin(w);
@@ -172,6 +174,8 @@ static void workflow(yaml_writer *w)
 	yw_seq_begin(w);
 	rule_if(w, "$CI_PIPELINE_SOURCE == \"merge_request_event\"", NULL);
 	rule_if(w, "$CI_PIPELINE_SOURCE == \"parent_pipeline\"", NULL);
+	if (publishing)
+		rule_if(w, publishing, NULL);
 	rule_if(w, "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "never");
 	rule_if(w, NULL, "always");
 	yw_seq_end(w);
@@ -183,7 +187,8 @@ static void file_head(gitlab *g)
 {
 	yaml_writer *w = g->w;
 	yw_map_begin(w);
-	workflow(w);
+	workflow(w, g->branches.len ? if_protected(g, buf_str(&g->branches))
+				    : NULL);
 	const char *stage = stage_of(g->p->m);
 	if (!default_stage(stage)) {
 		yw_str(w, "stages");

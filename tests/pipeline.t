@@ -32,7 +32,7 @@ gcl=$TOOLS/node_modules/.bin/gitlab-ci-local
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the variables below are GitLab's predefined ones, set on purpose
-GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID,CI_COMMIT_REF_PROTECTED
+GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID,CI_COMMIT_REF_PROTECTED,CI_OPEN_MERGE_REQUESTS
 export GCL_IGNORE_PREDEFINED_VARS
 
 # The stand-in docker: logs each call to $DOCKER_LOG; imagetools inspect
@@ -63,6 +63,8 @@ kind_vars() { # the --variable options of a kind of pipeline
 	tag-unprotected) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=scratch-1 CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=false" ;;
 	child) echo "CI_PIPELINE_SOURCE=parent_pipeline CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7 CI_COMMIT_REF_PROTECTED=true" ;;
 	release) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	default-with-mr) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true CI_OPEN_MERGE_REQUESTS=group/project!8" ;;
+	release-with-mr) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true CI_OPEN_MERGE_REQUESTS=group/project!9" ;;
 	release-unprotected) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=false" ;;
 	esac
 }
@@ -286,6 +288,7 @@ expect_jobs feature probe "workflow: a branch pipeline runs when no merge reques
 expect_jobs feature-with-mr - "workflow: no branch pipeline beside a merge request pipeline" probe.yml
 expect_jobs child probe "workflow: a child pipeline runs (its parent decided)" probe.yml
 expect_jobs tag probe "workflow: a tag pipeline runs" probe.yml
+expect_jobs default-with-mr probe "workflow: the default branch's pipeline runs (and publishes) while a merge request from it is open" probe.yml
 rm probe.yml
 
 # --- workflow:rules, directly ----------------------------------------------
@@ -364,6 +367,14 @@ expect_jobs default "$built lint" "ci.publish without the default branch: it bui
 expect_jobs release "lint $published" "ci.publish: the release branch publishes"
 expect_jobs tag "lint $published" "ci.publish: tags still publish by default"
 expect_jobs release-unprotected "$built lint" "ci.publish: an unprotected release branch builds, publishes nothing"
+python3 -c '
+import sys, yaml
+d = yaml.safe_load(open("generated/.gitlab-ci.yml"))
+yaml.safe_dump({"probe": {"script": ["true"], "rules": d["workflow"]["rules"]}}, sys.stdout)
+' >probe.yml
+expect_jobs release-with-mr probe "workflow: a publishing branch's pipeline runs while a merge request from it is open" probe.yml
+expect_jobs feature-with-mr - "workflow: still no branch pipeline beside a merge request on other branches" probe.yml
+rm probe.yml
 base_is_head
 
 # --- the skip-or-build script, run for real -------------------------------
