@@ -91,7 +91,6 @@ typedef struct {
 	buf line;      /* one script line at a time: libyaml copies each scalar */
 	buf branches;  /* the rules:if expression of the publishing branches */
 	buf refs;      /* ... of every publishing ref (branches and tags) */
-	bool default_publishes; /* the default branch is among them */
 	const char *root; /* plan's repo_dir: paths are from the repository root */
 } gitlab;
 
@@ -137,7 +136,6 @@ static void publishing_refs(gitlab *g, const matrix *m)
 	const publish_refs *pr = &m->ci.publish;
 	if (!m->nregistries)
 		return; /* nothing to push to: every ref only builds */
-	g->default_publishes = pr->default_branch;
 	if (pr->default_branch)
 		or_term(&g->branches, "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
 	for (size_t i = 0; i < pr->branches.n; i++)
@@ -147,6 +145,15 @@ static void publishing_refs(gitlab *g, const matrix *m)
 		or_term(&g->refs, "$CI_COMMIT_TAG");
 	if (g->branches.len)
 		or_term(&g->refs, buf_str(&g->branches));
+}
+
+/* expr, on a protected ref only: the publishing refs' credentials are
+ * protected variables, and a tag or branch anyone may push is not one */
+static const char *if_protected(gitlab *g, const char *expr)
+{
+	bool or = strstr(expr, "||") != NULL;
+	return line(g, "%s%s%s && $CI_COMMIT_REF_PROTECTED == \"true\"",
+		    or ? "(" : "", expr, or ? ")" : "");
 }
 
 /* --- the file's head ---------------------------------------------------- */
@@ -162,9 +169,11 @@ static void rule_if(yaml_writer *w, const char *expr, const char *when)
 }
 
 /* A merge request pipeline, or a branch pipeline when the branch has no
- * open merge request; never both. As a child pipeline, the parent has
- * decided already. */
-static void workflow(yaml_writer *w)
+ * open merge request; never both, except on a publishing branch
+ * (publishing: its rules:if expression, or NULL), whose branch pipeline
+ * is the one that publishes. As a child pipeline, the parent has decided
+ * already. */
+static void workflow(yaml_writer *w, const char *publishing)
 {
 	yw_str(w, "workflow");
 	yw_map_begin(w);
@@ -172,6 +181,8 @@ static void workflow(yaml_writer *w)
 	yw_seq_begin(w);
 	rule_if(w, "$CI_PIPELINE_SOURCE == \"merge_request_event\"", NULL);
 	rule_if(w, "$CI_PIPELINE_SOURCE == \"parent_pipeline\"", NULL);
+	if (publishing)
+		rule_if(w, publishing, NULL);
 	rule_if(w, "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "never");
 	rule_if(w, NULL, "always");
 	yw_seq_end(w);
@@ -183,7 +194,8 @@ static void file_head(gitlab *g)
 {
 	yaml_writer *w = g->w;
 	yw_map_begin(w);
-	workflow(w);
+	workflow(w, g->branches.len ? if_protected(g, buf_str(&g->branches))
+				    : NULL);
 	const char *stage = stage_of(g->p->m);
 	if (!default_stage(stage)) {
 		yw_str(w, "stages");
@@ -260,6 +272,24 @@ static void hidden_head(gitlab *g, const matrix *m, bool interruptible,
 	retry(w);
 }
 
+/* The one docker build command line of every script, so that they
+ * cannot drift apart: for the job's platform, from cache (a quoted shell
+ * word; NULL: none), tagged image:$MATRIXC_TAG with suffix. A publishing
+ * build (push) also writes the inline cache into the image and fills
+ * org.opencontainers.image.revision with the commit. */
+static void docker_build(buf *s, const matrix *m, const char *cache,
+			 bool push, const char *suffix)
+{
+	buf_puts(s, "docker build --pull --platform \"$MATRIXC_PLATFORM\"");
+	if (cache)
+		buf_printf(s, " --cache-from %s", cache);
+	if (push)
+		buf_puts(s, " --build-arg BUILDKIT_INLINE_CACHE=1"
+			    " --build-arg REVISION=\"$CI_COMMIT_SHA\"");
+	buf_printf(s, " -t \"%s:$MATRIXC_TAG%s\" -f \"$MATRIXC_DIR/Dockerfile\" "
+		      "\"$MATRIXC_DIR\"", m->image.s, suffix);
+}
+
 /* The first registry's image of the cell: the one publish:TAG reads the
  * identity of, and the inline cache of both jobs. */
 static void build_hidden(gitlab *g, const matrix *m)
@@ -270,15 +300,15 @@ static void build_hidden(gitlab *g, const matrix *m)
 	hidden_head(g, m, true, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
-	buf cache;
-	buf_init(&cache, 0);
-	if (m->nregistries)
-		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG\"",
-			   m->registries[0].name.s);
-	yw_str(w, line(g, "docker build --pull%s -t \"%s:$MATRIXC_TAG\" "
-			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
-		       buf_str(&cache), m->image.s));
-	buf_release(&cache);
+	buf cmd;
+	buf_init(&cmd, 0);
+	docker_build(&cmd, m,
+		     m->nregistries ? line(g, "\"%s:$MATRIXC_TAG\"",
+					   m->registries[0].name.s)
+				    : NULL,
+		     false, "");
+	yw_str(w, buf_str(&cmd));
+	buf_release(&cmd);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -296,8 +326,21 @@ static int registry_host(const char *repo)
 	return host ? (int)n : 0;
 }
 
+/* First that every credential is set: protected variables are empty on
+ * an unprotected ref, and docker login's own message would not say so.
+ * Then a login per registry that has credentials. */
 static void login_lines(gitlab *g, const matrix *m)
 {
+	for (size_t i = 0; i < m->nregistries; i++) {
+		const registry *r = &m->registries[i];
+		if (r->user_var.s)
+			yw_str(g->w, line(g,
+					  "[ -n \"$%s\" ] && [ -n \"$%s\" ] || { echo "
+					  "\"%s: %s or %s is empty: protected variables "
+					  "reach protected refs only\" >&2; exit 1; }",
+					  r->user_var.s, r->password_var.s, r->name.s,
+					  r->user_var.s, r->password_var.s));
+	}
 	for (size_t i = 0; i < m->nregistries; i++) {
 		const registry *r = &m->registries[i];
 		if (!r->user_var.s)
@@ -375,17 +418,16 @@ static void publish_script(gitlab *g, const matrix *m)
 		 "else\n"
 		 "  echo \"building: $published has " CONTENTID_LABEL "="
 		 "${have:-nothing}, this Dockerfile $want\"\n");
+	buf_puts(&s, "  ");
+	docker_build(&s, m, "\"$published\"", true, "");
 	buf_printf(&s,
-		   "  docker build --pull --cache-from \"$published\" "
-		   "--build-arg BUILDKIT_INLINE_CACHE=1 \\\n"
-		   "    --build-arg REVISION=\"$CI_COMMIT_SHA\" \\\n"
-		   "    -t \"%s:$MATRIXC_TAG\" -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
+		   "\n"
 		   "  for ref in $refs; do\n"
 		   "    docker tag \"%s:$MATRIXC_TAG\" \"$ref\"\n"
 		   "    docker push \"$ref\"\n"
 		   "  done\n"
 		   "fi\n",
-		   m->image.s, m->image.s);
+		   m->image.s);
 	yw_literal(g->w, buf_str(&s));
 	buf_release(&s);
 }
@@ -415,7 +457,9 @@ static const char *timeout_of(const cell *c)
 	return TIMEOUT_PLAIN;
 }
 
-/* extends, the cell's variables, its timeout */
+/* extends, the cell's variables (its one platform too: every docker build
+ * asks for it, so a runner of another architecture fails rather than
+ * building the wrong one), its timeout */
 static void job_head(gitlab *g, const matrix *m, const cell *c,
 		     const char *hidden)
 {
@@ -425,6 +469,7 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 	yw_map_begin(w);
 	yw_kv(w, "MATRIXC_TAG", c->tag.s);
 	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[0].s);
 	yw_map_end(w);
 	yw_kv(w, "timeout", timeout_of(c));
 }
@@ -502,13 +547,13 @@ static void changes(gitlab *g, const matrix *m, const cell *c,
  * or of a trigger job (both: the union of its child's rules, first match
  * wins in each). For c, or every cell of series.
  *
- * build:TAG: merge requests: what the merge request changes. Tags and
- * publishing branches: nothing (publish:TAG runs there). The default
- * branch when it does not publish: what the push changed. Any other
- * branch: what differs from the default branch, so a new branch does not
- * build every cell.
- * publish:TAG: the publishing refs, when the Dockerfile or the publish
- * list changed; never in a merge request. */
+ * build:TAG: merge requests: what the merge request changes. Protected
+ * tags and publishing branches: nothing (publish:TAG runs there). The
+ * default branch when it does not publish (or is not protected): what the
+ * push changed. Any other branch or tag: what differs from the default
+ * branch, so a new branch does not build every cell.
+ * publish:TAG: the publishing refs when protected (if_protected), when
+ * the Dockerfile or the publish list changed; never in a merge request. */
 static void rules(gitlab *g, const matrix *m, const cell *c,
 		  const char *series, bool build, bool publish)
 {
@@ -525,20 +570,18 @@ static void rules(gitlab *g, const matrix *m, const cell *c,
 	}
 	if (publish) {
 		yw_map_begin(w);
-		yw_kv(w, "if", buf_str(&g->refs));
+		yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
 		changes(g, m, c, series, true, NULL);
 		yw_map_end(w);
 	}
 	if (build) {
-		rule_if(w, "$CI_COMMIT_TAG", "never");
+		rule_if(w, if_protected(g, "$CI_COMMIT_TAG"), "never");
 		if (g->branches.len)
-			rule_if(w, buf_str(&g->branches), "never");
-		if (!g->default_publishes) {
-			yw_map_begin(w);
-			yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
-			changes(g, m, c, series, false, NULL);
-			yw_map_end(w);
-		}
+			rule_if(w, if_protected(g, buf_str(&g->branches)), "never");
+		yw_map_begin(w);
+		yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
+		changes(g, m, c, series, false, NULL);
+		yw_map_end(w);
 		yw_map_begin(w);
 		changes(g, m, c, series, false, "refs/heads/$CI_DEFAULT_BRANCH");
 		yw_map_end(w);
@@ -662,7 +705,7 @@ static void alias_rules(gitlab *g, const matrix *m, const cell *c,
 	yw_seq_begin(w);
 	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
 	yw_map_begin(w);
-	yw_kv(w, "if", buf_str(&g->refs));
+	yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
 	yw_str(w, "changes");
 	yw_seq_begin(w);
 	yw_str(w, line(g, "%s%s/%s", g->root, m->output.s, c->dockerfile));
@@ -750,16 +793,16 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 	hidden_head(g, m, true, true);
 	yw_str(w, "script");
 	yw_seq_begin(w);
-	buf cache;
-	buf_init(&cache, 0);
-	if (m->nregistries)
-		buf_printf(&cache, " --cache-from \"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
-			   m->registries[0].name.s);
-	yw_str(w, line(g, "docker build --pull --platform \"$MATRIXC_PLATFORM\"%s "
-			  "-t \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" "
-			  "-f \"$MATRIXC_DIR/Dockerfile\" \"$MATRIXC_DIR\"",
-		       buf_str(&cache), m->image.s));
-	buf_release(&cache);
+	buf cmd;
+	buf_init(&cmd, 0);
+	docker_build(&cmd, m,
+		     m->nregistries
+			 ? line(g, "\"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
+				m->registries[0].name.s)
+			 : NULL,
+		     false, "-$MATRIXC_KEY");
+	yw_str(w, buf_str(&cmd));
+	buf_release(&cmd);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -809,16 +852,14 @@ static void publish_platform_script(gitlab *g, const matrix *m)
 		 "else\n"
 		 "  echo \"building: $image has " CONTENTID_LABEL "="
 		 "${have:-nothing}, this Dockerfile $want\"\n");
+	buf_puts(&s, "  ");
+	docker_build(&s, m, "\"$image\"", true, "-$MATRIXC_KEY");
 	buf_printf(&s,
-		   "  docker build --pull --platform \"$MATRIXC_PLATFORM\" "
-		   "--cache-from \"$image\" \\\n"
-		   "    --build-arg BUILDKIT_INLINE_CACHE=1 "
-		   "-t \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \\\n"
-		   "    -f \"$dockerfile\" \"$MATRIXC_DIR\"\n"
+		   "\n"
 		   "  docker tag \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \"$image\"\n"
 		   "  docker push \"$image\"\n"
 		   "fi\n",
-		   m->image.s, m->image.s);
+		   m->image.s);
 	yw_literal(g->w, buf_str(&s));
 	buf_release(&s);
 }
@@ -925,7 +966,7 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 		char key[PLATFORM_KEY_MAX];
 		platform_key(c->platforms.v[i].s, key);
 		yw_kv(w, "resource_group",
-		      line(g, "publish/%s@%s", c->tag.s, key));
+		      line(g, "publish/%s/%s", c->tag.s, key));
 		rules(g, m, c, NULL, false, true);
 		yw_map_end(w);
 	}

@@ -840,11 +840,14 @@ static void default_platforms(loader *l)
 			    (srcpos){0});
 }
 
-/* A list of several platforms whose jobs would run on any runner: one
- * of them builds under emulation, if the runner can at all. */
+/* A list of several platforms, or one that is not PLATFORM_DEFAULT, whose
+ * jobs would run on any runner: they build under emulation, if the
+ * runner can at all. */
 static void check_runners(loader *l, const strlist *platforms)
 {
-	for (size_t i = 0; platforms->n > 1 && i < platforms->n; i++)
+	bool native = platforms->n == 1 &&
+		      !strcmp(platforms->v[0].s, PLATFORM_DEFAULT);
+	for (size_t i = 0; !native && i < platforms->n; i++)
 		if (!matrix_runner_tags(l->m, platforms->v[i].s))
 			diag_warning(l->d, platforms->v[i].at,
 				     "platform '%s' has no runner tags in "

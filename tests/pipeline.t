@@ -32,7 +32,7 @@ gcl=$TOOLS/node_modules/.bin/gitlab-ci-local
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the variables below are GitLab's predefined ones, set on purpose
-GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID
+GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_MERGE_REQUEST_IID,CI_COMMIT_REF_PROTECTED,CI_OPEN_MERGE_REQUESTS
 export GCL_IGNORE_PREDEFINED_VARS
 
 # The stand-in docker: logs each call to $DOCKER_LOG; imagetools inspect
@@ -58,10 +58,14 @@ kind_vars() { # the --variable options of a kind of pipeline
 	mr) echo "CI_PIPELINE_SOURCE=merge_request_event CI_MERGE_REQUEST_IID=7 CI_COMMIT_BRANCH= CI_DEFAULT_BRANCH=main" ;;
 	feature) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=feature CI_DEFAULT_BRANCH=main" ;;
 	feature-with-mr) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=feature CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7" ;;
-	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main" ;;
-	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main" ;;
-	child) echo "CI_PIPELINE_SOURCE=parent_pipeline CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7" ;;
-	release) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main" ;;
+	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	tag-unprotected) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=scratch-1 CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=false" ;;
+	child) echo "CI_PIPELINE_SOURCE=parent_pipeline CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_OPEN_MERGE_REQUESTS=group/project!7 CI_COMMIT_REF_PROTECTED=true" ;;
+	release) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	default-with-mr) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true CI_OPEN_MERGE_REQUESTS=group/project!8" ;;
+	release-with-mr) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true CI_OPEN_MERGE_REQUESTS=group/project!9" ;;
+	release-unprotected) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=release/3.x CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=false" ;;
 	esac
 }
 
@@ -216,6 +220,7 @@ expect_jobs mr "$built lint" "merge request: builds the changed cells, publishes
 expect_jobs feature "$built lint" "feature branch: builds the changed cells, publishes nothing, no alias job"
 expect_jobs default "$(sorted lint $published)" "default branch: publishes the changed cells and their aliases, no build-only job"
 expect_jobs tag "$(sorted lint $published)" "tag: publishes the changed cells and their aliases"
+expect_jobs tag-unprotected "$built lint" "an unprotected tag: builds the changed cells, publishes nothing"
 
 # no credential or push outside a publishing ref; the check is not empty
 scripts_of $built >"$tmp/unpublished" 2>&1
@@ -253,7 +258,7 @@ assert a["needs"] in (["publish:3.13.14-wee"], [{"job": "publish:3.13.14-wee", "
 assert a["interruptible"] is False and a["retry"]["max"] == 2, "alias: not interruptible, retried"
 assert "services" not in a, "alias: no docker daemon"
 assert a["variables"] == {"MATRIXC_LIST": "generated/aliases/latest"}, a["variables"]
-assert b["script"][0].startswith("docker build --pull --cache-from \"registry.example.com/group/python:$MATRIXC_TAG\" "), "cache-from"
+assert b["script"][0].startswith("docker build --pull --platform \"$MATRIXC_PLATFORM\" --cache-from \"registry.example.com/group/python:$MATRIXC_TAG\" "), "cache-from"
 assert b["variables"]["MATRIXC_TAG"] == "3.13.14-wee", "the build job names its tag"
 ' >"$tmp/why" 2>&1
 result $? "jobs: interruptible unless publishing, timeouts per variant, retry on runner faults, a resource_group per published cell and per alias, inline cache" "$tmp/why"
@@ -272,7 +277,8 @@ for kind, hidden in (("build", ".matrixc-build"), ("publish", ".matrixc-publish"
     for name in jobs:
         j, tag = d[name], name.split(":", 1)[1]
         assert j["script"] == g[hidden]["script"], name + ": not the hidden job script"
-        want = {"MATRIXC_TAG": tag, "MATRIXC_DIR": "generated/" + tag.replace("-", "/", 1)}
+        want = {"MATRIXC_TAG": tag, "MATRIXC_DIR": "generated/" + tag.replace("-", "/", 1),
+                "MATRIXC_PLATFORM": "linux/amd64"}
         assert j["variables"] == want, (name, j["variables"])
         for key in ("stage", "needs", "interruptible", "retry"):
             assert j[key] == g[hidden][key], (name, key)
@@ -297,6 +303,7 @@ expect_jobs feature probe "workflow: a branch pipeline runs when no merge reques
 expect_jobs feature-with-mr - "workflow: no branch pipeline beside a merge request pipeline" probe.yml
 expect_jobs child probe "workflow: a child pipeline runs (its parent decided)" probe.yml
 expect_jobs tag probe "workflow: a tag pipeline runs" probe.yml
+expect_jobs default-with-mr probe "workflow: the default branch's pipeline runs (and publishes) while a merge request from it is open" probe.yml
 rm probe.yml
 
 # --- workflow:rules, directly ----------------------------------------------
@@ -326,7 +333,7 @@ child_built="images images>build:3.12.13-wee-optimized images>build:3.13.14-wee-
 child_published=$(sorted images "images>alias:3-wee-optimized" "images>alias:3.12-wee-optimized" "images>alias:3.13-wee-optimized" \
 	"images>publish:3.12.13-wee-optimized" "images>publish:3.13.14-wee-optimized" lint)
 expect_run mr "$child_built" "child pipeline, merge request: builds the changed cells, no login, push or copy" parent.yml
-grep -q '^build --pull --cache-from registry.example.com/group/python:3.13.14-wee-optimized -t python:3.13.14-wee-optimized -f generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized$' "$DOCKER_LOG"
+grep -q '^build --pull --platform linux/amd64 --cache-from registry.example.com/group/python:3.13.14-wee-optimized -t python:3.13.14-wee-optimized -f generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized$' "$DOCKER_LOG"
 result $? "child pipeline, merge request: the build job's script expands to the cell's build" "$DOCKER_LOG"
 expect_run feature "$child_built" "child pipeline, feature branch: builds the changed cells, no login, push or copy" parent.yml
 expect_run default "$child_published" "child pipeline, default branch: publishes the changed cells and their aliases" parent.yml
@@ -349,6 +356,7 @@ done >"$tmp/why"
 [ "$(grep -c '^buildx imagetools create ' "$DOCKER_LOG")" -eq 6 ] || { echo "# not 6 copies" >>"$tmp/why"; bad=1; }
 result $bad "child pipeline, default branch: each alias job copies its cell's pushed image to the alias in each registry, after the push (needs)" "$tmp/why" "$DOCKER_LOG"
 expect_run tag "$child_published" "child pipeline, tag: publishes the changed cells" parent.yml
+expect_run tag-unprotected "$child_built" "child pipeline, unprotected tag: builds the changed cells, no login, push or copy" parent.yml
 rm parent.yml
 
 # --- a tag-only change selects exactly the alias that moved ---------------
@@ -403,6 +411,15 @@ gen_commit "publish from release/3.x"
 expect_jobs default "$built lint" "ci.publish without the default branch: it builds, publishes nothing"
 expect_jobs release "$(sorted lint $published)" "ci.publish: the release branch publishes"
 expect_jobs tag "$(sorted lint $published)" "ci.publish: tags still publish by default"
+expect_jobs release-unprotected "$built lint" "ci.publish: an unprotected release branch builds, publishes nothing"
+python3 -c '
+import sys, yaml
+d = yaml.safe_load(open("generated/.gitlab-ci.yml"))
+yaml.safe_dump({"probe": {"script": ["true"], "rules": d["workflow"]["rules"]}}, sys.stdout)
+' >probe.yml
+expect_jobs release-with-mr probe "workflow: a publishing branch's pipeline runs while a merge request from it is open" probe.yml
+expect_jobs feature-with-mr - "workflow: still no branch pipeline beside a merge request on other branches" probe.yml
+rm probe.yml
 base_is_head
 
 # --- the skip-or-build script, run for real -------------------------------
@@ -471,7 +488,7 @@ copies() { # the log of a job that copied and built nothing
 
 builds() { # the log of a job that built, with inline cache, and pushed every tag
 	[ "$(count '^buildx imagetools create ')" -eq 0 ] &&
-		[ "$(count '^build --pull --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg REVISION=[0-9a-f]* -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
+		[ "$(count '^build --pull --platform linux/amd64 --cache-from registry\.example\.com/group/python:3\.13\.14-wee --build-arg BUILDKIT_INLINE_CACHE=1 --build-arg REVISION=[0-9a-f]* -t python:3\.13\.14-wee -f generated/3\.13\.14/wee/Dockerfile generated/3\.13\.14/wee$')" -eq 1 ] &&
 		[ "$(count '^push ')" -eq 2 ] &&
 		[ "$(count '^tag python:3\.13\.14-wee ')" -eq 2 ] &&
 		grep -q '^push docker.io/example/python:3.13.14-wee$' "$tmp/docker.log"
@@ -496,6 +513,17 @@ for sh in gitlab-ci-local "sh -e"; do
 	result $? "$sh: a hand-edited Dockerfile: the job fails before it builds or copies" "$tmp/docker.log" "$tmp/job.out"
 done
 git checkout -q generated
+
+# an empty credential (a protected variable on an unprotected ref): the
+# job stops before any docker call, and says why
+for sh in "sh -e" "bash -e -o pipefail"; do
+	: >"$tmp/docker.log"
+	! (PATH=$stub:$PATH FIXTURE=$tmp/same.json CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN= \
+		$sh "$tmp/job.sh") >"$tmp/job.out" 2>&1 &&
+		[ "$(count '^(login|build|push|buildx imagetools create) ')" -eq 0 ] &&
+		grep -q 'HUB_USER or HUB_TOKEN is empty: protected variables reach protected refs only' "$tmp/job.out"
+	result $? "$sh: an empty credential variable: the job fails first, naming it" "$tmp/docker.log" "$tmp/job.out"
+done
 
 # --- the README says what the issue asks it to say -----------------------------
 awk '/^## How the pipeline publishes$/{on=1; next} /^## /{on=0} on' "$here/../README.md" >"$tmp/section"

@@ -19,15 +19,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 gcl=$TOOLS/node_modules/.bin/gitlab-ci-local
 tmp=$(mktemp -d)
 trap 'registry_stop; rm -rf "$tmp"' EXIT
-GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG
+GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH,CI_COMMIT_TAG,CI_COMMIT_REF_PROTECTED
 export GCL_IGNORE_PREDEFINED_VARS
 
 kind_vars() { # the --variable options of a kind of pipeline
 	case $1 in
 	mr) echo "CI_PIPELINE_SOURCE=merge_request_event CI_MERGE_REQUEST_IID=7 CI_COMMIT_BRANCH= CI_DEFAULT_BRANCH=main" ;;
 	feature) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=feature CI_DEFAULT_BRANCH=main" ;;
-	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main" ;;
-	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main" ;;
+	default) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
+	tag) echo "CI_PIPELINE_SOURCE=push CI_COMMIT_BRANCH= CI_COMMIT_TAG=v1 CI_DEFAULT_BRANCH=main CI_COMMIT_REF_PROTECTED=true" ;;
 	esac
 }
 
@@ -117,7 +117,7 @@ for job in ("build:%s@amd64" % t, "build:%s@arm64" % t):
     s = "\n".join(d[job]["script"])
     check("login" not in s and "push" not in s and "imagetools create" not in s,
           job + ": pushes nothing")
-check(d["publish:%s@arm64" % t]["resource_group"] == "publish/%s@arm64" % t, "resource group per platform")
+check(d["publish:%s@arm64" % t]["resource_group"] == "publish/%s/arm64" % t, "resource group per platform")
 check(m["resource_group"] == "publish/%s" % t, "the manifest in the cell resource group")
 check("services" not in m, "the manifest job has no docker service: imagetools needs no daemon")
 check(d["publish:%s@arm64" % t]["services"] in (["docker:27-dind"], [{"name": "docker:27-dind"}]), "a publish job keeps its daemon")
