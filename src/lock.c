@@ -92,14 +92,14 @@ static bool is_key(const scanner *s)
 }
 
 /* Positions of the keys of the top-level object top ("releases" or
- * "bases"; NULL: of the top-level object itself), in document order, into at[max] (and their offsets in text
+ * "bases"), in document order, into at[max] (and their offsets in text
  * into off[max]); returns how many. */
 static size_t object_keys(const char *file, const char *text, size_t len,
 			  const char *top, srcpos *at, size_t *off, size_t max)
 {
-	size_t toplen = top ? strlen(top) : 0;
+	size_t toplen = strlen(top);
 	scanner s = {text, text + len, 1, 1};
-	int depth = 0, releases_depth = top ? -1 : 1;
+	int depth = 0, releases_depth = -1;
 	bool next_is_releases = false;
 	size_t n = 0;
 	while (s.p < s.end) {
@@ -113,8 +113,8 @@ static size_t object_keys(const char *file, const char *text, size_t len,
 				off[n] = (size_t)(raw - 1 - text);
 				at[n++] = here;
 			}
-			next_is_releases = top && key && depth == 1 &&
-					   rn == toplen && !memcmp(raw, top, toplen);
+			next_is_releases = key && depth == 1 && rn == toplen &&
+					   !memcmp(raw, top, toplen);
 			continue;
 		}
 		if (c == '{' || c == '[') {
@@ -134,7 +134,8 @@ static size_t object_keys(const char *file, const char *text, size_t len,
 
 /* The position of the value of key name (of the key itself when
  * want_key) in the object that follows the release key at text[off]
- * (position at), or at itself when it is not found. Only called for an
+ * (position at), or at itself when it is not found; off 0 is the
+ * top-level object, which has no key before it. Only called for an
  * error, so a scan per call costs nothing. */
 static srcpos member_pos(const char *text, size_t len, size_t off, srcpos at,
 			 const char *name, bool want_key)
@@ -142,7 +143,8 @@ static srcpos member_pos(const char *text, size_t len, size_t off, srcpos at,
 	scanner s = {text + off, text + len, at.line, at.col};
 	size_t n;
 	int depth = 0;
-	skip_string(&s, &n); /* the release key */
+	if (*s.p == '"')
+		skip_string(&s, &n); /* the release key */
 	while (s.p < s.end) {
 		char c = *s.p;
 		if (c == '"') {
@@ -195,9 +197,10 @@ static srcpos field_pos(const entry_src *src, const char *name)
 }
 
 /* Each key of obj that is not one of known[0..n), as an error at the key
- * (with a "did you mean"); what: "release '3.13'" or "base 'x'". A lock
- * file is matrixc's own output: a key it does not write is a hand edit
- * that would otherwise be dropped by the next update without a word. */
+ * (with a "did you mean"); what: "release '3.13'" or "base 'x'", NULL for
+ * the top-level object. A lock file is matrixc's own output: a key it
+ * does not write is a hand edit that would otherwise be dropped by the
+ * next update without a word. */
 static bool known_keys(diag *d, json_t *obj, const char *const *known,
 		       size_t n, const entry_src *src, const char *what)
 {
@@ -214,7 +217,9 @@ static bool known_keys(diag *d, json_t *obj, const char *const *known,
 						   src->off, src->at, key, true)
 				      : src->at;
 		const char *hint = diag_suggest(key, known, n);
-		diag_error(d, at, "%s: unknown key '%s'%s%s%s", what, key,
+		diag_error(d, at, "%s%sunknown key '%s'%s%s%s%s",
+			   what ? what : "", what ? ": " : "", key,
+			   what ? "" : " in the lock file",
 			   hint ? " (did you mean '" : "", hint ? hint : "",
 			   hint ? "'?)" : "");
 		ok = false;
@@ -465,33 +470,12 @@ static bool parse_bases(arena *a, diag *d, const char *file, const char *text,
 }
 
 /* The top-level keys: "bases", "matrixc" and "releases" only. */
-static bool top_keys_ok(arena *a, diag *d, const char *file,
-			const char *text, size_t len, json_t *root)
+static bool top_keys_ok(diag *d, const char *file, const char *text,
+			size_t len, json_t *root)
 {
 	static const char *const known[] = {"bases", "matrixc", "releases"};
-	size_t count = json_object_size(root);
-	srcpos *at = arena_alloc(a, (count + 1) * sizeof *at);
-	size_t *off = arena_alloc(a, (count + 1) * sizeof *off);
-	size_t found = object_keys(file, text, len, NULL, at, off, count);
-	bool ok = true;
-	size_t i = 0;
-	const char *key;
-	json_t *val;
-	json_object_foreach(root, key, val) {
-		size_t k = 0;
-		while (k < 3 && strcmp(key, known[k]) != 0)
-			k++;
-		if (k == 3) {
-			const char *hint = diag_suggest(key, known, 3);
-			srcpos where = found == count ? at[i] : srcpos_file(file);
-			diag_error(d, where, "unknown key '%s' in the lock file%s%s%s",
-				   key, hint ? " (did you mean '" : "",
-				   hint ? hint : "", hint ? "'?)" : "");
-			ok = false;
-		}
-		i++;
-	}
-	return ok;
+	entry_src top = {text, len, 0, {file, 1, 1}};
+	return known_keys(d, root, known, 3, &top, NULL);
 }
 
 static bool parse_root(arena *a, diag *d, const char *file, const char *text,
@@ -508,7 +492,7 @@ static bool parse_root(arena *a, diag *d, const char *file, const char *text,
 			   "the lock file needs \"matrixc\": 1");
 		return false;
 	}
-	bool keys_ok = top_keys_ok(a, d, file, text, len, root);
+	bool keys_ok = top_keys_ok(d, file, text, len, root);
 	json_t *rel = json_object_get(root, "releases");
 	if (!json_is_object(rel)) {
 		diag_error(d, locate(file, text, len, "releases", NULL),
