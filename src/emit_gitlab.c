@@ -510,9 +510,12 @@ static void change_paths(gitlab *g, const matrix *m, const cell *c,
 {
 	const cellset *cs = &g->p->cells;
 	yw_seq_begin(g->w);
-	if (!series)
+	if (!series) {
 		cell_paths(g, m, c, with_publish);
-	for (size_t i = 0; series && i < cs->n; i++) {
+		yw_seq_end(g->w);
+		return;
+	}
+	for (size_t i = 0; i < cs->n; i++) {
 		const cell *x = cs->v[i];
 		if (strcmp(x->series, series) != 0)
 			continue;
@@ -708,8 +711,7 @@ static void alias_rules(gitlab *g, const matrix *m, const cell *c,
 	yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
 	yw_str(w, "changes");
 	yw_seq_begin(w);
-	yw_str(w, line(g, "%s%s/%s", g->root, m->output.s, c->dockerfile));
-	yw_str(w, line(g, "%s%s/%s/publish", g->root, m->output.s, c->dir));
+	cell_paths(g, m, c, true);
 	yw_str(w, alias_list(g, m, alias));
 	yw_seq_end(w);
 	yw_map_end(w);
