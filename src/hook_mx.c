@@ -7,7 +7,6 @@
 
 #include <lauxlib.h>
 
-
 /* Version string s of len bytes (which may hold a NUL, and then is no
  * version), parsed. A slot is chosen by where the string lives (Lua keeps
  * one copy of each short string) and holds the text, so a reused address
