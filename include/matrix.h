@@ -82,6 +82,8 @@ typedef struct {
 	bool split_series; /* ci.split: series: one child pipeline per series */
 	runner_map *runners; /* ci.runners, in matrix.yaml's order */
 	size_t nrunners;
+	pstr project;     /* ci.project: group/name, the only project that
+			     publishes (a fork does not); NULL: any */
 } ci_settings;
 
 typedef struct {

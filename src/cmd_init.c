@@ -1,7 +1,8 @@
 /* cmd_init.c - `matrixc init [DIR]`: a starter project.
  *
  * Writes the shipped matrix.yaml, matrix.lock.json, lua/ hooks (with the
- * language server annotations) and a .pre-commit-config.yaml into DIR
+ * language server annotations), a .pre-commit-config.yaml and a
+ * .gitattributes (generated/ is generated, with LF endings) into DIR
  * (default: the current directory). It never overwrites: every target is
  * checked first, and if any exists nothing is written.
  */

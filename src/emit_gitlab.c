@@ -7,8 +7,9 @@
  *   branches that do not publish (for the cells that differ from the
  *   default branch). Its script names no credential. It is interruptible.
  * - publish:TAG runs only on the publishing refs (ci.publish: the default
- *   branch and tags unless configured), when the cell's Dockerfile or its
- *   publish list (emit_publish.c) changed. It logs in, then compares the
+ *   branch and tags unless configured, protected, and of ci.project), in
+ *   every such pipeline, whatever the push changed, so that a job a newer
+ *   pipeline cancelled or that failed runs again. It logs in, then compares the
  *   Dockerfile's content identity (contentid.h) with the label of the
  *   image already published under the primary tag in the first registry,
  *   read from the registry without pulling. Equal: it copies that image
@@ -38,7 +39,8 @@
  * when its child has a job (GitLab fails a trigger whose child has none).
  *
  * workflow:rules keeps a branch with an open merge request from running
- * two pipelines. The file declares no stages unless ci.stage names one
+ * two pipelines; workflow:auto_cancel lets a new commit cancel only the
+ * interruptible jobs (builds), never a pending publishing job. The file declares no stages unless ci.stage names one
  * GitLab lacks by default, so that it does not replace the stages of a
  * root file that includes it. All quoting is libyaml's; the words in
  * scripts are validated names (names.h). Every path is written from the
@@ -56,7 +58,11 @@
 
 #define DEFAULT_CI_IMAGE "docker:27"
 #define DEFAULT_CI_SERVICE "docker:27-dind"
-#define JOB_NAME_MAX 255 /* GitLab rejects longer job names */
+/* The longest job name: GitLab's limit is 255, but libyaml writes a key
+ * over 128 characters as an explicit `? key` entry, which space_jobs
+ * would split and no reviewer reads. Tags are at most 128 characters,
+ * so only a long tag or alias (publish:TAG@KEY, alias:ALIAS) exceeds it. */
+#define JOB_NAME_MAX 128
 
 /* Job timeouts when the variant sets none: PGO runs the build twice and a
  * profile between; LTO makes each link a whole-program compile. 3h is
@@ -91,6 +97,7 @@ typedef struct {
 	buf line;      /* one script line at a time: libyaml copies each scalar */
 	buf branches;  /* the rules:if expression of the publishing branches */
 	buf refs;      /* ... of every publishing ref (branches and tags) */
+	buf cond;      /* if_protected's expression */
 	const char *root; /* plan's repo_dir: paths are from the repository root */
 } gitlab;
 
@@ -148,12 +155,21 @@ static void publishing_refs(gitlab *g, const matrix *m)
 }
 
 /* expr, on a protected ref only: the publishing refs' credentials are
- * protected variables, and a tag or branch anyone may push is not one */
+ * protected variables, and a tag or branch anyone may push is not one;
+ * and with ci.project, in that project only: a fork's default branch is
+ * protected too. The project path is a checked name (matrix.c), which
+ * needs no escaping inside double quotes. */
 static const char *if_protected(gitlab *g, const char *expr)
 {
+	const pstr *project = &g->p->m->ci.project;
 	bool or = strstr(expr, "||") != NULL;
-	return line(g, "%s%s%s && $CI_COMMIT_REF_PROTECTED == \"true\"",
-		    or ? "(" : "", expr, or ? ")" : "");
+	buf_reset(&g->cond);
+	buf_printf(&g->cond, "%s%s%s && $CI_COMMIT_REF_PROTECTED == \"true\"",
+		   or ? "(" : "", expr, or ? ")" : "");
+	if (project->s)
+		buf_printf(&g->cond, " && $CI_PROJECT_PATH == \"%s\"",
+			   project->s);
+	return buf_str(&g->cond);
 }
 
 /* --- the file's head ---------------------------------------------------- */
@@ -168,6 +184,20 @@ static void rule_if(yaml_writer *w, const char *expr, const char *when)
 	yw_map_end(w);
 }
 
+/* A new commit on a branch cancels only the interruptible jobs of its
+ * older pipelines (build:, and trigger jobs that only build), never a
+ * publishing job, pending or running: by default (conservative) GitLab
+ * cancels a pipeline whose non-interruptible jobs have not started yet,
+ * and the publish:, manifest: and alias: jobs queued behind busy runners
+ * or a resource group would be lost with it. */
+static void auto_cancel(yaml_writer *w)
+{
+	yw_str(w, "auto_cancel");
+	yw_map_begin(w);
+	yw_kv(w, "on_new_commit", "interruptible");
+	yw_map_end(w);
+}
+
 /* A merge request pipeline, or a branch pipeline when the branch has no
  * open merge request; never both, except on a publishing branch
  * (publishing: its rules:if expression, or NULL), whose branch pipeline
@@ -177,6 +207,7 @@ static void workflow(yaml_writer *w, const char *publishing)
 {
 	yw_str(w, "workflow");
 	yw_map_begin(w);
+	auto_cancel(w);
 	yw_str(w, "rules");
 	yw_seq_begin(w);
 	rule_if(w, "$CI_PIPELINE_SOURCE == \"merge_request_event\"", NULL);
@@ -216,6 +247,7 @@ static void begin(emit_ctx *ctx)
 	buf_init(&g->line, 0);
 	buf_init(&g->branches, 0);
 	buf_init(&g->refs, 0);
+	buf_init(&g->cond, 0);
 	publishing_refs(g, ctx->p->m);
 }
 
@@ -489,47 +521,38 @@ static void runner_tags(gitlab *g, const matrix *m, const char *platform)
 		string_list(g->w, "tags", tags, NULL);
 }
 
-/* The paths of x whose change runs its jobs: its Dockerfile, and
- * with_publish its publish list. */
-static void cell_paths(gitlab *g, const matrix *m, const cell *x,
-		       bool with_publish)
+/* The Dockerfile of x, whose change runs its build jobs */
+static void cell_paths(gitlab *g, const matrix *m, const cell *x)
 {
 	yw_str(g->w, line(g, "%s%s/%s", g->root, m->output.s, x->dockerfile));
-	if (with_publish)
-		yw_str(g->w, line(g, "%s%s/%s/publish", g->root, m->output.s,
-				  x->dir));
 }
 
-/* The paths whose change runs the jobs of the cells of series (NULL:
- * of c alone): the Dockerfiles, and with_publish their publish lists;
- * for a series (a trigger job), with_publish, its aliases' lists too.
- * c alone is not looked up among the cells: a cell's job would then
- * cost a walk over every cell, quadratic in all. */
+/* The paths whose change runs the build jobs of the cells of series
+ * (NULL: of c alone). c alone is not looked up among the cells: a cell's
+ * job would then cost a walk over every cell, quadratic in all. (The
+ * publishing jobs have no changes: they run in every publishing
+ * pipeline, see rules.) */
 static void change_paths(gitlab *g, const matrix *m, const cell *c,
-			 const char *series, bool with_publish)
+			 const char *series)
 {
 	const cellset *cs = &g->p->cells;
 	yw_seq_begin(g->w);
 	if (!series) {
-		cell_paths(g, m, c, with_publish);
+		cell_paths(g, m, c);
 		yw_seq_end(g->w);
 		return;
 	}
 	for (size_t i = 0; i < cs->n; i++) {
 		const cell *x = cs->v[i];
-		if (strcmp(x->series, series) != 0)
-			continue;
-		cell_paths(g, m, x, with_publish);
-		for (size_t j = 0; with_publish && j < x->aliases.n; j++)
-			yw_str(g->w, alias_list(g, m, x->aliases.v[j].s));
+		if (strcmp(x->series, series) == 0)
+			cell_paths(g, m, x);
 	}
 	yw_seq_end(g->w);
 }
 
 /* changes: [paths], or {paths: [paths], compare_to: ref} */
 static void changes(gitlab *g, const matrix *m, const cell *c,
-		    const char *series, bool with_publish,
-		    const char *compare_to)
+		    const char *series, const char *compare_to)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, "changes");
@@ -537,7 +560,7 @@ static void changes(gitlab *g, const matrix *m, const cell *c,
 		yw_map_begin(w);
 		yw_str(w, "paths");
 	}
-	change_paths(g, m, c, series, with_publish);
+	change_paths(g, m, c, series);
 	if (compare_to) {
 		yw_kv(w, "compare_to", compare_to);
 		yw_map_end(w);
@@ -555,8 +578,15 @@ static void changes(gitlab *g, const matrix *m, const cell *c,
  * default branch when it does not publish (or is not protected): what the
  * push changed. Any other branch or tag: what differs from the default
  * branch, so a new branch does not build every cell.
- * publish:TAG: the publishing refs when protected (if_protected), when
- * the Dockerfile or the publish list changed; never in a merge request. */
+ * publish:TAG: the publishing refs when protected (if_protected), in
+ * every pipeline, whatever the push changed: a publish job that a newer
+ * pipeline cancelled, or that failed, runs again in the next one (its
+ * skip-or-build check makes it cheap when nothing changed); never in a
+ * merge request.
+ *
+ * A trigger job is interruptible (trigger_job) but on the publishing
+ * refs, where its child pipeline publishes: a newer commit must not
+ * cancel that child's pending publish jobs. */
 static void rules(gitlab *g, const matrix *m, const cell *c,
 		  const char *series, bool build, bool publish)
 {
@@ -566,7 +596,7 @@ static void rules(gitlab *g, const matrix *m, const cell *c,
 	if (build) {
 		yw_map_begin(w);
 		yw_kv(w, "if", "$CI_MERGE_REQUEST_IID");
-		changes(g, m, c, series, false, NULL);
+		changes(g, m, c, series, NULL);
 		yw_map_end(w);
 	} else {
 		rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
@@ -574,7 +604,10 @@ static void rules(gitlab *g, const matrix *m, const cell *c,
 	if (publish) {
 		yw_map_begin(w);
 		yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
-		changes(g, m, c, series, true, NULL);
+		if (build) { /* a trigger job: its child publishes */
+			yw_str(w, "interruptible");
+			yw_typed(w, "false");
+		}
 		yw_map_end(w);
 	}
 	if (build) {
@@ -583,10 +616,10 @@ static void rules(gitlab *g, const matrix *m, const cell *c,
 			rule_if(w, if_protected(g, buf_str(&g->branches)), "never");
 		yw_map_begin(w);
 		yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
-		changes(g, m, c, series, false, NULL);
+		changes(g, m, c, series, NULL);
 		yw_map_end(w);
 		yw_map_begin(w);
-		changes(g, m, c, series, false, "refs/heads/$CI_DEFAULT_BRANCH");
+		changes(g, m, c, series, "refs/heads/$CI_DEFAULT_BRANCH");
 		yw_map_end(w);
 	}
 	yw_seq_end(w);
@@ -639,6 +672,8 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
 	yw_kv(w, "include", child_path(g, m, series));
 	yw_kv(w, "strategy", "depend");
 	yw_map_end(w);
+	yw_str(w, "interruptible");
+	yw_typed(w, "true");
 	rules(g, m, NULL, series, true, g->refs.len > 0);
 	yw_map_end(w);
 }
@@ -658,10 +693,9 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
  * - it needs the job that publishes the source cell (publish:TAG, or
  *   manifest:TAG with several platforms), optionally: when that job is
  *   not in the pipeline, the image is already published;
- * - it runs on the publishing refs when the alias's list changed (it
- *   moved, or a registry came) or the source cell's Dockerfile or
- *   publish list did (a new image, or new platforms, to point it at
- *   again); never in a merge request.
+ * - it runs in every pipeline of a publishing ref, whatever the push
+ *   changed, as publish:TAG does (see rules); never in a merge
+ *   request.
  *
  * A resource group runs its jobs in pipeline order only once its process
  * mode is oldest_first, which only GitLab's API sets (README). */
@@ -699,22 +733,15 @@ static void alias_hidden(gitlab *g, const matrix *m)
 	yw_map_end(w);
 }
 
-/* The rules of alias:ALIAS of source cell c */
-static void alias_rules(gitlab *g, const matrix *m, const cell *c,
-			const char *alias)
+/* The rules of alias:ALIAS: every publishing pipeline (as publish:TAG's,
+ * see rules), never a merge request */
+static void alias_rules(gitlab *g)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, "rules");
 	yw_seq_begin(w);
 	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
-	yw_map_begin(w);
-	yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
-	yw_str(w, "changes");
-	yw_seq_begin(w);
-	cell_paths(g, m, c, true);
-	yw_str(w, alias_list(g, m, alias));
-	yw_seq_end(w);
-	yw_map_end(w);
+	rule_if(w, if_protected(g, buf_str(&g->refs)), NULL);
 	yw_seq_end(w);
 }
 
@@ -741,7 +768,7 @@ static void alias_jobs(gitlab *g, const matrix *m, const cell *c)
 		yw_map_end(w);
 		yw_seq_end(w);
 		yw_kv(w, "resource_group", line(g, "alias/%s", alias));
-		alias_rules(g, m, c, alias);
+		alias_rules(g);
 		yw_map_end(w);
 	}
 }
@@ -1105,23 +1132,46 @@ static void write_file(emit_ctx *ctx, gitlab *g, const char *path,
 		space_jobs(b, header);
 }
 
-/* The job name is checked when the cell is walked; the files are written
- * at the end, when every cell of a series is known. The longest name is
- * publish:TAG, or with several platforms publish:TAG@KEY. */
+/* A job name over JOB_NAME_MAX, at the value it comes from (the cell's
+ * tag, or its alias) */
+static void check_job_name(emit_ctx *ctx, const char *name, srcpos at,
+			   const char *what, const char *value)
+{
+	if (strlen(name) <= JOB_NAME_MAX)
+		return;
+	diag_error(ctx->d, at,
+		   "CI job name '%.40s...' of %s '%s' is %zu characters long, "
+		   "more than %d: shorten the %s",
+		   name, what, value, strlen(name), JOB_NAME_MAX, what);
+}
+
+/* The job names are checked when the cell is walked; the files are
+ * written at the end, when every cell of a series is known. The longest
+ * of a cell's own is publish:TAG or publish:TAG@KEY (longer than
+ * manifest:TAG), or build:... without a publishing ref; its aliases'
+ * are alias:ALIAS. */
 static void cell_jobs(emit_ctx *ctx, const cell *c)
 {
-	size_t key = 0;
+	const gitlab *g = ctx->state;
+	const char *job = g->refs.len ? "publish" : "build";
+	char key[PLATFORM_KEY_MAX] = "";
+	buf name;
+	buf_init(&name, 0);
 	for (size_t i = 0; i < cell_platform_tags(c); i++) {
 		char k[PLATFORM_KEY_MAX];
 		platform_key(c->platforms.v[i].s, k);
-		if (strlen(k) + 1 > key)
-			key = strlen(k) + 1;
+		if (strlen(k) > strlen(key))
+			memcpy(key, k, sizeof k);
 	}
-	if (strlen("publish:") + strlen(c->tag.s) + key > JOB_NAME_MAX)
-		diag_error(ctx->d, c->tag.at,
-			   "CI job name 'publish:%s%s' is longer than GitLab's "
-			   "%d characters",
-			   c->tag.s, key ? "@..." : "", JOB_NAME_MAX);
+	buf_printf(&name, "%s:%s%s%s", job, c->tag.s, *key ? "@" : "", key);
+	check_job_name(ctx, buf_str(&name), c->tag.at, "tag", c->tag.s);
+	for (size_t i = 0; g->refs.len && i < c->aliases.n; i++) {
+		buf_reset(&name);
+		buf_printf(&name, "alias:%s", c->aliases.v[i].s);
+		check_job_name(ctx, buf_str(&name), c->aliases.v[i].at, "alias",
+			       c->aliases.v[i].s);
+	}
+	buf_release(&name);
 }
 
 /* The jobs one pipeline runs for c at most: one per platform, and in a
@@ -1197,6 +1247,7 @@ static void end(emit_ctx *ctx)
 	buf_release(&g->line);
 	buf_release(&g->branches);
 	buf_release(&g->refs);
+	buf_release(&g->cond);
 	free(g);
 }
 

@@ -43,8 +43,10 @@ const init_file init_files[] = {
 	    "hooks: [lua/python2.lua, lua/quirks.lua]\n"
 	    "ci:\n"
 	    "  image: docker:27\n"
-	    "  services: [docker:27-dind]\n",
-	 1458},
+	    "  services: [docker:27-dind]\n"
+	    "  # The project that publishes: a fork's pipelines only build.\n"
+	    "  project: your-group/your-project\n",
+	 1556},
 	{"matrix.lock.json",
 	    "{\n"
 	    "  \"matrixc\": 1,\n"
@@ -687,6 +689,15 @@ const init_file init_files[] = {
 	    "        pass_filenames: false\n"
 	    "        files: ^(matrix\\.yaml|matrix\\.lock\\.json|lua/.*\\.lua|generated/.*)$\n",
 	 382},
+	{".gitattributes",
+	    "# generated/ is what `matrixc generate` writes: code review folds its diffs\n"
+	    "# (linguist-generated), and its files keep LF line endings in every\n"
+	    "# checkout (core.autocrlf included), so that a Dockerfile stays the bytes\n"
+	    "# whose sha256 its io.matrixc.input label holds and the publish lists\n"
+	    "# name no \"\\r\". After a merge that touched matrix.yaml, lua/ or\n"
+	    "# generated/, run `matrixc generate`: `matrixc check` fails until then.\n"
+	    "generated/** linguist-generated=true text eol=lf\n",
+	 473},
 };
 
 const size_t init_nfiles = sizeof init_files / sizeof *init_files;

@@ -7,6 +7,7 @@
  */
 #include "matrix.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -650,16 +651,72 @@ static void load_runners(loader *l, const ynode *n)
 	}
 }
 
-/* ci -> {image, services, tags, stage, max_jobs, publish, split, runners} */
+/* A GitLab project path, group/name or group/subgroup/name: segments of
+ * [A-Za-z0-9_.-] that start with a letter, digit or '_' and do not end
+ * in '.'; no '"' or '$', so that it stands quoted in a rules:if
+ * expression. NULL when it is one. */
+static const char *project_check(const char *s)
+{
+	size_t segments = 0;
+	if (strlen(s) > 255)
+		return "longer than 255 characters";
+	while (*s) {
+		size_t n = strcspn(s, "/");
+		if (!n)
+			return "it has an empty segment (a leading, trailing or "
+			       "double '/')";
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return "a segment must start with a letter, a digit or '_'";
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+				return "a segment may contain only letters, digits, "
+				       "'_', '.' and '-'";
+		if (s[n - 1] == '.')
+			return "a segment must not end in '.'";
+		segments++;
+		s += n;
+		if (*s == '/' && !*++s)
+			return "it has an empty segment (a leading, trailing or "
+			       "double '/')";
+	}
+	if (segments < 2)
+		return "it must name a group and a project (group/name)";
+	return NULL;
+}
+
+/* project -> group/name: the project whose pipelines publish, so that a
+ * fork's pipelines on its own default branch and tags only build */
+static void load_project(loader *l, const ynode *n)
+{
+	l->m->ci.project = name_of(l, n, "ci.project", project_check);
+}
+
+/* A matrix that publishes without ci.project publishes from every fork
+ * too (emit_gitlab.c: if_publishing). Said at the first registry. */
+static void check_project(loader *l)
+{
+	const matrix *m = l->m;
+	const publish_refs *pr = &m->ci.publish;
+	bool refs = pr->default_branch || pr->tags || pr->branches.n;
+	if (!m->nregistries || !refs || m->ci.project.s)
+		return;
+	diag_warning(l->d, m->registries[0].name.at,
+		     "ci.project is not set: a fork of this project publishes "
+		     "from its own default branch and tags too (set ci.project "
+		     "to the project's path, group/name)");
+}
+
+/* ci -> {image, services, tags, stage, max_jobs, publish, split, runners,
+ * project} */
 static void load_ci(loader *l, const ynode *n)
 {
 	static const char *const keys[] = {"image", "services", "tags", "stage",
 					   "max_jobs", "publish", "split",
-					   "runners"};
+					   "runners", "project"};
 	ci_settings *ci = &l->m->ci;
 	if (!expect(l, n, YNODE_MAP, "ci"))
 		return;
-	check_keys(l, n, "ci", keys, 8);
+	check_keys(l, n, "ci", keys, 9);
 	const ynode *x;
 	if ((x = ynode_get(n, "image")))
 		ci->image = name_of(l, x, "CI image", name_check_image);
@@ -679,6 +736,8 @@ static void load_ci(loader *l, const ynode *n)
 		load_split(l, x);
 	if ((x = ynode_get(n, "runners")))
 		load_runners(l, x);
+	if ((x = ynode_get(n, "project")))
+		load_project(l, x);
 }
 
 /* limits -> {cells: N} */
@@ -943,6 +1002,7 @@ bool matrix_load(arena *a, diag *d, const ynode *root, const char *file,
 	for (size_t i = 0; i < m->nvariants; i++)
 		check_runners(&l, &m->variants[i].platforms);
 	check_configure_sizes(&l);
+	check_project(&l);
 	/* a rule's variant is checked only when the variants key loaded:
 	 * after a missing, misspelt or malformed one, the rules' errors would
 	 * only repeat that one */

@@ -4,7 +4,8 @@
 The starter files are the shipped ones, embedded as C strings because the
 binary must work alone; matrix.yaml gets placeholder registries instead of
 ours (STARTER_REPLACE). Run this after changing matrix.yaml,
-matrix.lock.json, lua/*.lua or .pre-commit-config.yaml's template below;
+matrix.lock.json, lua/*.lua, .gitattributes or .pre-commit-config.yaml's
+template below;
 tests/hooks.t fails while src/init_files.c is out of step.
 
     python3 tests/gen-init-files.py
@@ -24,6 +25,7 @@ FILES = [
     ("lua/types/matrixc.lua", "lua/types/matrixc.lua"),
     ("matrix.schema.json", "docs/matrix.schema.json"),
     (".pre-commit-config.yaml", None),
+    (".gitattributes", ".gitattributes"),
 ]
 
 PRE_COMMIT = """\
@@ -54,6 +56,8 @@ STARTER_REPLACE = {
          "docker.io/your-namespace/python"),
         ("source: https://gitlab.com/revsys/docker-builds",
          "source: https://gitlab.example.com/your-group/your-project"),
+        ("project: revsys/docker-builds",
+         "project: your-group/your-project"),
         ("registries:\n",
          "registries:                     # placeholders: your repositories\n"),
     ],
