@@ -1132,17 +1132,17 @@ static void write_file(emit_ctx *ctx, gitlab *g, const char *path,
 		space_jobs(b, header);
 }
 
-/* A job name over JOB_NAME_MAX, at the value it comes from (the cell's
- * tag, or its alias) */
-static void check_job_name(emit_ctx *ctx, const char *name, srcpos at,
-			   const char *what, const char *value)
+/* A job name of cell c over JOB_NAME_MAX, at the value it comes from
+ * (what: the cell's "tag", or one of its aliases) */
+static void check_job_name(emit_ctx *ctx, const cell *c, const char *name,
+			   srcpos at, const char *what)
 {
 	if (strlen(name) <= JOB_NAME_MAX)
 		return;
 	diag_error(ctx->d, at,
-		   "CI job name '%.40s...' of %s '%s' is %zu characters long, "
+		   "cell %s: CI job name '%.48s...' is %zu characters long, "
 		   "more than %d: shorten the %s",
-		   name, what, value, strlen(name), JOB_NAME_MAX, what);
+		   c->dir, name, strlen(name), JOB_NAME_MAX, what);
 }
 
 /* The job names are checked when the cell is walked; the files are
@@ -1164,12 +1164,12 @@ static void cell_jobs(emit_ctx *ctx, const cell *c)
 			memcpy(key, k, sizeof k);
 	}
 	buf_printf(&name, "%s:%s%s%s", job, c->tag.s, *key ? "@" : "", key);
-	check_job_name(ctx, buf_str(&name), c->tag.at, "tag", c->tag.s);
+	check_job_name(ctx, c, buf_str(&name), c->tag.at, "tag");
 	for (size_t i = 0; g->refs.len && i < c->aliases.n; i++) {
 		buf_reset(&name);
 		buf_printf(&name, "alias:%s", c->aliases.v[i].s);
-		check_job_name(ctx, buf_str(&name), c->aliases.v[i].at, "alias",
-			       c->aliases.v[i].s);
+		check_job_name(ctx, c, buf_str(&name), c->aliases.v[i].at,
+			       "alias");
 	}
 	buf_release(&name);
 }

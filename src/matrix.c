@@ -698,7 +698,7 @@ static void check_project(loader *l)
 	const matrix *m = l->m;
 	const publish_refs *pr = &m->ci.publish;
 	bool refs = pr->default_branch || pr->tags || pr->branches.n;
-	if (!m->nregistries || !refs || m->ci.project.s)
+	if (!m->nregistries || !refs || m->ci.project.at.line)
 		return;
 	diag_warning(l->d, m->registries[0].name.at,
 		     "ci.project is not set: a fork of this project publishes "
