@@ -632,6 +632,7 @@ const init_file init_files[] = {
 	    "          \"additionalProperties\": {\"$ref\": \"#/$defs/texts\"}\n"
 	    "        },\n"
 	    "        \"stage\": {\"$ref\": \"#/$defs/text\"},\n"
+	    "        \"project\": {\"description\": \"group/name: the only GitLab project whose pipelines publish (CI_PROJECT_PATH); a fork's only build.\", \"type\": \"string\", \"pattern\": \"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$\"},\n"
 	    "        \"max_jobs\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100000},\n"
 	    "        \"split\": {\"description\": \"series: one child pipeline per series, triggered from .gitlab-ci.yml (default none).\", \"enum\": [\"series\", \"none\"]},\n"
 	    "        \"publish\": {\n"
@@ -675,7 +676,7 @@ const init_file init_files[] = {
 	    "    }\n"
 	    "  }\n"
 	    "}\n",
-	 7061},
+	 7293},
 	{".pre-commit-config.yaml",
 	    "# pre-commit: refuse a commit whose generated/ is out of step with\n"
 	    "# matrix.yaml, lua/ or matrix.lock.json (matrixc must be on PATH).\n"

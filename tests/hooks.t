@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 result $? "init into a new directory succeeds"
 drift=0
 for f in matrix.yaml matrix.lock.json lua/python2.lua lua/quirks.lua \
-	lua/types/matrixc.lua matrix.schema.json; do
+	lua/types/matrixc.lua matrix.schema.json .gitattributes; do
 	# matrix.yaml: the shipped one with placeholder registries
 	python3 "$repo/tests/gen-init-files.py" --print "$f" >"$tmp/starter"
 	if ! cmp -s "$tmp/starter" "$tmp/new/$f"; then

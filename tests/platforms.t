@@ -136,9 +136,13 @@ gen_commit "optimized on arm64 too" >/dev/null 2>&1
 git diff --name-only HEAD~1 HEAD >"$tmp/changed"
 ! grep -q Dockerfile "$tmp/changed"
 result $? "adding a platform changes no Dockerfile" "$tmp/changed"
-opt=$(echo alias:3-wee-optimized alias:3.13-wee-optimized lint manifest:3.13.14-wee-optimized \
-	publish:3.13.14-wee-optimized@amd64 publish:3.13.14-wee-optimized@arm64 | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
-expect_jobs default "$opt" "adding a platform: the cell's publish list changed, so its jobs run, and its aliases point at the new index"
+# (a publishing pipeline runs every publish, manifest and alias job, these
+# among them)
+opt=$(echo alias:3-wee alias:3-wee-optimized alias:3.12-wee alias:3.12-wee-optimized alias:3.13-wee alias:3.13-wee-optimized \
+	lint manifest:3.13.14-wee manifest:3.13.14-wee-optimized publish:3.12.13-wee publish:3.12.13-wee-optimized \
+	publish:3.13.14-wee-optimized@amd64 publish:3.13.14-wee-optimized@arm64 publish:3.13.14-wee@amd64 publish:3.13.14-wee@arm64 |
+	tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+expect_jobs default "$opt" "adding a platform: the cell's per-platform publish jobs and its manifest job run, and its aliases point at the new index"
 cd "$tmp" || exit 1
 
 # --- the manifest job's script, against a real registry ---------------------
