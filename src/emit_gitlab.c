@@ -8,13 +8,16 @@
  *   default branch). Its script names no credential. It is interruptible.
  * - publish:TAG runs only on the publishing refs (ci.publish: the default
  *   branch and tags unless configured), when the cell's Dockerfile or its
- *   publish list (emit_publish.c) changed. It logs in, then compares the
- *   Dockerfile's content identity (contentid.h) with the label of the
- *   image already published under the primary tag in the first registry,
- *   read from the registry without pulling. Equal: it copies that image
- *   to the primary tag in every other registry and builds nothing.
- *   Different or absent: it builds (with that image as inline cache) and
- *   pushes the primary tag to every registry. One resource_group per
+ *   publish list (emit_publish.c) changed. It logs in, refuses a list
+ *   that names anything but the cell's tag in the registries, then
+ *   compares the Dockerfile's content identity (contentid.h, which covers
+ *   the platforms) and the job's platform with the label and platforms
+ *   of the image already published under the primary tag in the first
+ *   registry, read from the registry without pulling. Equal: it copies
+ *   that image to the primary tag in every other registry and builds
+ *   nothing. Different or absent: it builds (with that image as inline
+ *   cache) and pushes the primary tag to every registry. A registry
+ *   that fails to answer otherwise than "not found" fails the job. One resource_group per
  *   cell keeps two pipelines from pushing the cell's tag at once.
  *
  * Each alias of a cell has its own job, alias:ALIAS, in its own
