@@ -548,11 +548,11 @@ done
 cp generated/3.13.14/wee/publish "$tmp/publish.orig"
 for foreign in docker.io/someone-else/python:latest registry.example.com/group/python:latest \
 	registry.example.com/group/python-x:3.13.14-wee; do
-	for f in same.json none.json; do
+	for fx in same.json none.json; do
 		echo "$foreign" >>generated/3.13.14/wee/publish
-		! run_job "sh -e" "$tmp/$f" && [ "$(count '^(build|push|tag|buildx imagetools create) ')" -eq 0 ] &&
+		! run_job "sh -e" "$tmp/$fx" && [ "$(count '^(build|push|tag|buildx imagetools create) ')" -eq 0 ] &&
 			grep -q -F "generated/3.13.14/wee/publish: $foreign is not 3.13.14-wee in a registry of matrix.yaml" "$tmp/job.out"
-		result $? "a publish list naming $foreign ($f): the job fails before it builds, pushes or copies" "$tmp/docker.log" "$tmp/job.out"
+		result $? "a publish list naming $foreign ($fx): the job fails before it builds, pushes or copies" "$tmp/docker.log" "$tmp/job.out"
 		cp "$tmp/publish.orig" generated/3.13.14/wee/publish
 	done
 done
@@ -574,12 +574,12 @@ job_script "$job"
 # rebuilding for hours
 printf 'ERROR: failed to authorize: failed to fetch oauth token: unexpected status from GET request to https://registry.example.com/jwt/auth: 401 Unauthorized\n' >"$tmp/denied.err"
 printf 'ERROR: unexpected status from HEAD request to https://registry.example.com/v2/group/python/manifests/3.13.14-wee: 500 Internal Server Error\n' >"$tmp/e500.err"
-for f in denied e500; do
+for fault in denied e500; do
 	for sh in "sh -e" "bash -e -o pipefail"; do
-		! run_job "$sh" "$tmp/$f.err" && [ "$(count '^(build|push|tag|buildx imagetools create) ')" -eq 0 ] &&
-			grep -q -F "$(cat "$tmp/$f.err")" "$tmp/job.out" &&
+		! run_job "$sh" "$tmp/$fault.err" && [ "$(count '^(build|push|tag|buildx imagetools create) ')" -eq 0 ] &&
+			grep -q -F "$(cat "$tmp/$fault.err")" "$tmp/job.out" &&
 			grep -q 'registry.example.com/group/python:3.13.14-wee: the registry gave no answer on it (above): stopping, not rebuilding' "$tmp/job.out"
-		result $? "$sh: imagetools inspect fails ($f), not with not found: the job stops with its message, builds and copies nothing" "$tmp/docker.log" "$tmp/job.out"
+		result $? "$sh: imagetools inspect fails ($fault), not with not found: the job stops with its message, builds and copies nothing" "$tmp/docker.log" "$tmp/job.out"
 	done
 done
 
