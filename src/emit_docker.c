@@ -719,21 +719,6 @@ static void runtime(buf *b, const plan *p, const cell *c)
 
 /* --- the emitter ----------------------------------------------------- */
 
-/* The content identity (contentid.h): the sha256 of everything above,
- * as the last line, so that it is the sha256 of the file without that
- * line. Last, too, so that a changed identity changes no layer's cache
- * key but its own. */
-static void content_id(buf *b)
-{
-	buf_puts(b, "# " CONTENTID_LABEL ": sha256 of this file without the "
-		    "LABEL line below\n");
-	char hex[65];
-	sha256_hex_of(b->data, b->len, hex);
-	buf_puts(b, CONTENTID_LINE);
-	buf_puts(b, hex);
-	buf_putc(b, '\n');
-}
-
 static void dockerfile_cell(emit_ctx *ctx, const cell *c)
 {
 	if (!cell_ok(ctx, c))
@@ -745,7 +730,9 @@ static void dockerfile_cell(emit_ctx *ctx, const cell *c)
 		   c->lto.on ? "on" : "off", c->pip.on ? "on" : "off");
 	builder(b, c);
 	runtime(b, ctx->p, c);
-	content_id(b);
+	/* last, so that a changed identity changes no layer's cache key
+	 * but its own */
+	contentid_write(b, c);
 }
 
 const emitter emit_dockerfile = {"Dockerfile", NULL, dockerfile_cell, NULL};

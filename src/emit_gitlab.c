@@ -9,14 +9,18 @@
  * - publish:TAG runs only on the publishing refs (ci.publish: the default
  *   branch and tags unless configured, protected, and of ci.project), in
  *   every such pipeline, whatever the push changed, so that a job a newer
- *   pipeline cancelled or that failed runs again. It logs in, then compares the
- *   Dockerfile's content identity (contentid.h) with the label of the
- *   image already published under the primary tag in the first registry,
- *   read from the registry without pulling. Equal: it copies that image
- *   to the primary tag in every other registry and builds nothing.
- *   Different or absent: it builds (with that image as inline cache) and
- *   pushes the primary tag to every registry. One resource_group per
- *   cell keeps two pipelines from pushing the cell's tag at once.
+ *   pipeline cancelled or that failed runs again. It logs in, refuses a
+ *   list that names anything but the cell's tag in the registries, then
+ *   compares the Dockerfile's content identity (contentid.h, which covers
+ *   the platforms) and the job's platform with the label and platforms
+ *   of the image already published under the primary tag in the first
+ *   registry, read from the registry without pulling. Equal: it copies
+ *   that image to the primary tag in every other registry and builds
+ *   nothing. Different or absent: it builds (with that image as inline
+ *   cache) and pushes the primary tag to every registry. A registry
+ *   that fails to answer otherwise than "not found" fails the job. One
+ *   resource_group per cell keeps two pipelines from pushing the cell's
+ *   tag at once.
  *
  * Each alias of a cell has its own job, alias:ALIAS, in its own
  * resource_group, that copies the cell's image to the alias after the
@@ -386,14 +390,127 @@ static void login_lines(gitlab *g, const matrix *m)
 	}
 }
 
+/* --- the publishing scripts' shared parts --------------------------------- */
+
+/* The shell case patterns of every registry's ref with the shell word
+ * suffix (a tag, or a variable holding one), for a case statement:
+ * "R1:suffix" | "R2:suffix". */
+static void registry_patterns(buf *s, const matrix *m, const char *suffix)
+{
+	for (size_t i = 0; i < m->nregistries; i++)
+		buf_printf(s, "%s\"%s:%s\"", i ? " | " : "",
+			   m->registries[i].name.s, suffix);
+}
+
+/* The check that every ref in the shell variable var is one of the
+ * registries' refs with suffix: a list edited by hand, or mangled by a
+ * merge, must not push anywhere else (list: the file, for the message).
+ * Registry names and tags are validated names (no blanks, no glob
+ * characters), so lists split into words safely. */
+static void script_own_refs(buf *s, const matrix *m, const char *list,
+			    const char *var, const char *suffix)
+{
+	buf_printf(s, "for ref in $%s; do\n  case $ref in\n  ", var);
+	registry_patterns(s, m, suffix);
+	buf_printf(s,
+		   ") ;;\n"
+		   "  *)\n"
+		   "    echo \"%s: $ref is not %s in a registry of matrix.yaml "
+		   "(edited by hand?): run matrixc generate\" >&2\n"
+		   "    exit 1 ;;\n"
+		   "  esac\n"
+		   "done\n",
+		   list, suffix);
+}
+
+/* The first lines of the publish and manifest scripts: what the cell's
+ * publish list names (refs), the image under its first line (published),
+ * and the check that it names only the cell's tag in the registries. */
+static void script_published(buf *s, const matrix *m)
+{
+	buf_puts(s,
+		 "refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n"
+		 "published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n"
+		 "if [ -z \"$published\" ]; then\n"
+		 "  echo \"$MATRIXC_DIR/publish names nothing to push: run "
+		 "matrixc generate\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n");
+	script_own_refs(s, m, "$MATRIXC_DIR/publish", "refs", "$MATRIXC_TAG");
+}
+
+/* A platform as buildx names it in an index (containerd's normal form), a
+ * sed script: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
+#define PLATFORM_NORMAL \
+	"sed 's,^linux/amd64/v1$,linux/amd64,; s,^linux/arm64/v8$,linux/arm64,; " \
+	"s,^linux/arm$,linux/arm/v7,'"
+
+/* The identity check of the image in the shell variable image (README:
+ * "When a job skips its build"): want is the Dockerfile's content
+ * identity (contentid.h), which must be its sha256; have the
+ * io.matrixc.input labels of the image in the registry (one line per
+ * distinct value) and platforms its platforms, read without pulling from
+ * docker buildx imagetools inspect's {{json .Image}}, which buildx writes
+ * indented: one image's config (os, architecture, variant at the top),
+ * or for an index of several platforms a map from each (normalized) to
+ * its config. same is then "yes" when the registry's image is this
+ * Dockerfile's, for $MATRIXC_PLATFORM alone. An image that is not there
+ * (buildx: "REF: not found") is built; any other failure (auth, network,
+ * a 5xx) stops the job with buildx's message: rebuilding for hours is
+ * no answer to a registry that did not answer. */
+static void script_identity(buf *s)
+{
+	buf_puts(s,
+		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
+		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
+		 "| cut -d ' ' -f 1)\n"
+		 "if [ -z \"$want\" ] || [ \"$want\" != \"$sum\" ]; then\n"
+		 "  echo \"$dockerfile: its " CONTENTID_LABEL " label is not its "
+		 "sha256 (edited by hand?): run matrixc generate\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "platform=$(echo \"$MATRIXC_PLATFORM\" | " PLATFORM_NORMAL ")\n"
+		 "have= platforms= same=\n"
+		 "err=$(mktemp)\n"
+		 "if config=$(docker buildx imagetools inspect --format "
+		 "'{{json .Image}}' \"$image\" 2>\"$err\"); then\n"
+		 "  have=$(printf '%s\\n' \"$config\" | sed -n "
+		 "'s/^ *\"io\\.matrixc\\.input\": *\"\\([0-9a-f]*\\)\".*/\\1/p' "
+		 "| sort -u)\n"
+		 "  platforms=$(printf '%s\\n' \"$config\" | awk -F '\"' '\n"
+		 "    /^  \"[^\"]*\\/[^\"]*\": \\{$/ { print $2; n++ }\n"
+		 "    /^  \"os\": / { os = $4 }\n"
+		 "    /^  \"architecture\": / { arch = $4 }\n"
+		 "    /^  \"variant\": / { variant = $4 }\n"
+		 "    END { if (!n && os != \"\") print os \"/\" arch "
+		 "(variant == \"\" ? \"\" : \"/\" variant) }' |\n"
+		 "    " PLATFORM_NORMAL " | sort | tr '\\n' ' ' | sed 's/ $//')\n"
+		 "  if [ \"$have\" = \"$want\" ] && [ \"$platforms\" = \"$platform\" ]; "
+		 "then\n"
+		 "    same=yes\n"
+		 "  fi\n"
+		 "elif grep -q ': not found$' \"$err\"; then\n"
+		 "  echo \"$image is not in the registry\"\n"
+		 "else\n"
+		 "  cat \"$err\" >&2\n"
+		 "  echo \"$image: the registry gave no answer on it (above): "
+		 "stopping, not rebuilding\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "rm -f \"$err\"\n");
+}
+
+/* The message of a job that builds: what the registry holds instead */
+#define BUILDING_LINE \
+	"  echo \"building: $image has " CONTENTID_LABEL "=$(echo ${have:-nothing}) " \
+	"for ${platforms:-no platform}, this Dockerfile $want for $platform\"\n"
+
 /* The skip-or-build script, one shell text (README: "How the pipeline
  * publishes"; tests/pipeline.t runs it against a stand-in docker). What
  * it pushes is the cell's publish list: registry:tag lines, the first
- * registry's primary tag first. The label is read back from the image
- * config as JSON, compact or indented, of one image or of a map of
- * platforms: the first match counts. Registry names and tags are
- * validated names (no blanks, no glob characters), so the list splits
- * into words safely. */
+ * registry's primary tag first, whose image it checks (script_identity).
+ * The same image: it copies it to the tag in the other registries. Not:
+ * it builds and pushes every line. */
 static void publish_script(gitlab *g, const matrix *m)
 {
 	buf s;
@@ -403,32 +520,14 @@ static void publish_script(gitlab *g, const matrix *m)
 		 "image;\n"
 		 "# publish it under every registry:tag of the cell's publish "
 		 "list.\n"
-		 "dockerfile=$MATRIXC_DIR/Dockerfile\n"
-		 "refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n"
-		 "published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n"
-		 "if [ -z \"$published\" ]; then\n"
-		 "  echo \"$MATRIXC_DIR/publish names nothing to push: run "
-		 "matrixc generate\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
-		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
-		 "| cut -d ' ' -f 1)\n"
-		 "if [ -z \"$want\" ] || [ \"$want\" != \"$sum\" ]; then\n"
-		 "  echo \"$dockerfile: its " CONTENTID_LABEL " label is not its "
-		 "sha256 (edited by hand?): run matrixc generate\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "have=\n"
-		 "if config=$(docker buildx imagetools inspect --format "
-		 "'{{json .Image}}' \"$published\" 2>/dev/null); then\n"
-		 "  have=$(printf '%s\\n' \"$config\" | sed -n "
-		 "'/\"io\\.matrixc\\.input\"/{s/.*\"io\\.matrixc\\.input\": *"
-		 "\"\\([0-9a-f]*\\)\".*/\\1/p;q;}')\n"
-		 "fi\n"
-		 "if [ \"$have\" = \"$want\" ]; then\n"
-		 "  echo \"$published is this Dockerfile's image already: "
-		 "copying it, not building\"\n"
+		 "dockerfile=$MATRIXC_DIR/Dockerfile\n");
+	script_published(&s, m);
+	buf_puts(&s, "image=$published\n");
+	script_identity(&s);
+	buf_puts(&s,
+		 "if [ \"$same\" = yes ]; then\n"
+		 "  echo \"$published is this Dockerfile's $platform image "
+		 "already: copying it, not building\"\n"
 		 "  # one server-side copy per registry, to its tags but the "
 		 "source\n"
 		 "  for registry in");
@@ -447,9 +546,7 @@ static void publish_script(gitlab *g, const matrix *m)
 		 "      docker buildx imagetools create \"$@\" \"$published\"\n"
 		 "    fi\n"
 		 "  done\n"
-		 "else\n"
-		 "  echo \"building: $published has " CONTENTID_LABEL "="
-		 "${have:-nothing}, this Dockerfile $want\"\n");
+		 "else\n" BUILDING_LINE);
 	buf_puts(&s, "  ");
 	docker_build(&s, m, "\"$published\"", true, "");
 	buf_printf(&s,
@@ -700,9 +797,13 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
  * A resource group runs its jobs in pipeline order only once its process
  * mode is oldest_first, which only GitLab's API sets (README). */
 
-static void alias_script(gitlab *g)
+/* Its list's lines must be a tag of the first registry (the source),
+ * then the alias (the list's file name) in the registries (script_own_refs). */
+static void alias_script(gitlab *g, const matrix *m)
 {
-	yw_literal(g->w,
+	buf s;
+	buf_init(&s, 0);
+	buf_printf(&s,
 		   "# Point the alias at its image: copy the image on the "
 		   "first line of its list\n"
 		   "# to every registry:tag after it, from registry to "
@@ -714,9 +815,22 @@ static void alias_script(gitlab *g)
 		   "generate\" >&2\n"
 		   "  exit 1\n"
 		   "fi\n"
-		   "for ref in $targets; do\n"
-		   "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
-		   "done\n");
+		   "alias=${MATRIXC_LIST##*/}\n"
+		   "case ${source#\"%s:\"} in\n"
+		   "\"$source\" | \"\" | *[:/@]*)\n"
+		   "  echo \"$MATRIXC_LIST: $source is not a tag in %s, the "
+		   "first registry of matrix.yaml (edited by hand?): run matrixc "
+		   "generate\" >&2\n"
+		   "  exit 1 ;;\n"
+		   "esac\n",
+		   m->registries[0].name.s, m->registries[0].name.s);
+	script_own_refs(&s, m, "$MATRIXC_LIST", "targets", "$alias");
+	buf_puts(&s,
+		 "for ref in $targets; do\n"
+		 "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
+		 "done\n");
+	yw_literal(g->w, buf_str(&s));
+	buf_release(&s);
 }
 
 static void alias_hidden(gitlab *g, const matrix *m)
@@ -728,7 +842,7 @@ static void alias_hidden(gitlab *g, const matrix *m)
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
-	alias_script(g);
+	alias_script(g, m);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -836,19 +950,9 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 	yw_map_end(w);
 }
 
-/* The first lines of the per-platform publish and manifest scripts: what
- * the cell's publish list names, and the image under its first line. */
-#define PUBLISHED_LINES \
-	"refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n" \
-	"published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n" \
-	"if [ -z \"$published\" ]; then\n" \
-	"  echo \"$MATRIXC_DIR/publish names nothing to push: run " \
-	"matrixc generate\" >&2\n" \
-	"  exit 1\n" \
-	"fi\n"
-
 /* The skip-or-build script of one platform: its image is the cell's
- * first registry:tag with -KEY appended. */
+ * first registry:tag with -KEY appended, checked as publish:TAG checks
+ * its own (script_identity). */
 static void publish_platform_script(gitlab *g, const matrix *m)
 {
 	buf s;
@@ -858,29 +962,15 @@ static void publish_platform_script(gitlab *g, const matrix *m)
 		 "this Dockerfile's;\n"
 		 "# manifest:$MATRIXC_TAG joins the platforms' images under "
 		 "every tag.\n"
-		 "dockerfile=$MATRIXC_DIR/Dockerfile\n" PUBLISHED_LINES
-		 "image=$published-$MATRIXC_KEY\n"
-		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
-		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
-		 "| cut -d ' ' -f 1)\n"
-		 "if [ -z \"$want\" ] || [ \"$want\" != \"$sum\" ]; then\n"
-		 "  echo \"$dockerfile: its " CONTENTID_LABEL " label is not its "
-		 "sha256 (edited by hand?): run matrixc generate\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "have=\n"
-		 "if config=$(docker buildx imagetools inspect --format "
-		 "'{{json .Image}}' \"$image\" 2>/dev/null); then\n"
-		 "  have=$(printf '%s\\n' \"$config\" | sed -n "
-		 "'/\"io\\.matrixc\\.input\"/{s/.*\"io\\.matrixc\\.input\": *"
-		 "\"\\([0-9a-f]*\\)\".*/\\1/p;q;}')\n"
-		 "fi\n"
-		 "if [ \"$have\" = \"$want\" ]; then\n"
-		 "  echo \"$image is this Dockerfile's image already: not "
-		 "building\"\n"
-		 "else\n"
-		 "  echo \"building: $image has " CONTENTID_LABEL "="
-		 "${have:-nothing}, this Dockerfile $want\"\n");
+		 "dockerfile=$MATRIXC_DIR/Dockerfile\n");
+	script_published(&s, m);
+	buf_puts(&s, "image=$published-$MATRIXC_KEY\n");
+	script_identity(&s);
+	buf_puts(&s,
+		 "if [ \"$same\" = yes ]; then\n"
+		 "  echo \"$image is this Dockerfile's $platform image already: "
+		 "not building\"\n"
+		 "else\n" BUILDING_LINE);
 	buf_puts(&s, "  ");
 	docker_build(&s, m, "\"$image\"", true, "-$MATRIXC_KEY");
 	buf_printf(&s,
@@ -895,14 +985,17 @@ static void publish_platform_script(gitlab *g, const matrix *m)
 
 /* The index of the platforms' images under every registry:tag of the
  * publish list, one imagetools call per registry (as publish:TAG copies).
- * Words split safely: registry names and tags are validated names. */
+ * The platforms are the job's (MATRIXC_KEYS), whatever the registry held
+ * under the tags before: an index of other platforms is replaced. */
 static void manifest_script(gitlab *g, const matrix *m)
 {
 	buf s;
 	buf_init(&s, 0);
 	buf_puts(&s,
 		 "# Join the platforms' images under every registry:tag of "
-		 "the cell's publish list.\n" PUBLISHED_LINES
+		 "the cell's publish list.\n");
+	script_published(&s, m);
+	buf_puts(&s,
 		 "sources=\n"
 		 "for key in $MATRIXC_KEYS; do\n"
 		 "  sources=\"$sources $published-$key\"\n"

@@ -9,8 +9,10 @@
  * run time too: its script pushes exactly the lines listed here, the
  * first one being the image whose content identity it compares (with
  * several platforms, the first one with -KEY appended, per platform:
- * emit_gitlab.c). The platforms are listed in a comment, when not the
- * default, so that a change of platforms runs the jobs too.
+ * emit_gitlab.c), which refuses any line that is not the cell's tag in a
+ * registry of matrix.yaml. The platforms are listed in a comment, when
+ * not the default, as in the Dockerfile (contentid.h), whose change runs
+ * the jobs as well.
  *
  * Aliases (3.13-wee, latest) move from cell to cell over time, so each
  * has its own job, alias:ALIAS, in its own resource_group, and its own

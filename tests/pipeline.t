@@ -36,8 +36,11 @@ GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH
 export GCL_IGNORE_PREDEFINED_VARS
 
 # The stand-in docker: logs each call to $DOCKER_LOG; imagetools inspect
-# answers from $FIXTURE (absent: no such image). The log's path is written
-# into it: gitlab-ci-local turns a variable naming a file into a copy.
+# answers from $FIXTURE as buildx does: absent, no such image (buildx's
+# "REF: not found"); FILE.err, a failure with FILE's text on stderr (auth,
+# network, 5xx); else FILE's text, which fixture() below writes as buildx
+# writes {{json .Image}}. The log's path is written into it:
+# gitlab-ci-local turns a variable naming a file into a copy.
 DOCKER_LOG=$tmp/docker.log
 stub=$tmp/bin
 mkdir -p "$stub"
@@ -46,7 +49,8 @@ cat >"$stub/docker" <<EOF
 echo "\$*" >>"$DOCKER_LOG"
 case "\$1 \$2 \$3" in
 "buildx imagetools inspect")
-	[ -f "\$FIXTURE" ] || { echo "ERROR: not found" >&2; exit 1; }
+	case \$FIXTURE in *.err) cat "\$FIXTURE" >&2; exit 1 ;; esac
+	[ -f "\$FIXTURE" ] || { echo "ERROR: \$6: not found" >&2; exit 1; }
 	cat "\$FIXTURE" ;;
 "login "*) cat >/dev/null ;;
 esac
@@ -463,40 +467,50 @@ base_is_head
 base_matrix >matrix.yaml
 gen_commit "back to the base matrix"
 job=publish:3.13.14-wee
-# the job as GitLab expands it (extends, variables): its variables as
-# shell assignments, then its script lines
-"$gcl" --preview 2>/dev/null | python3 -c '
+job_script() { # job_script JOB: the job as GitLab expands it (extends,
+	# variables) into $tmp/job.sh: its variables as shell assignments,
+	# then its script lines
+	"$gcl" --preview 2>/dev/null | python3 -c '
 import sys, yaml
 j = yaml.safe_load(sys.stdin)[sys.argv[1]]
 for k, v in j["variables"].items():
-    print("%s=%s" % (k, v))
+    print("%s=\"%s\"" % (k, v))
 print("\n".join(j["script"]))
-' "$job" >"$tmp/job.sh"
-want=$(sed -n 's/^LABEL io\.matrixc\.input=//p' generated/3.13.14/wee/Dockerfile)
-printf '{"architecture":"amd64","config":{"Env":["PATH=/usr/local/bin"],"Labels":{"io.matrixc.input":"%s"}},"os":"linux"}\n' \
-	"$want" >"$tmp/same.json"
-sed "s/$want/$(echo "$want" | tr 0-9a-f a-f0-9)/" "$tmp/same.json" >"$tmp/different.json"
-cat >"$tmp/platforms.json" <<EOF
-{
-  "linux/amd64": {
-    "architecture": "amd64",
-    "config": {
-      "Labels": {
-        "io.matrixc.input": "$want",
-        "org.opencontainers.image.title": "python"
-      }
-    }
-  },
-  "linux/arm64": {
-    "architecture": "arm64",
-    "config": {
-      "Labels": {
-        "io.matrixc.input": "$want"
-      }
-    }
-  }
+' "$1" >"$tmp/job.sh"
 }
-EOF
+job_script "$job"
+
+# fixture FILE LABEL PLATFORM...: what buildx prints for --format
+# '{{json .Image}}' (json.MarshalIndent, two spaces): the image config of
+# one platform, or a map from each platform (as containerd normalizes
+# it) to its config
+fixture() {
+	python3 - "$@" <<'PY'
+import json, sys
+out, label, plats = sys.argv[1], sys.argv[2], sys.argv[3:]
+def config(p):
+    os_, arch, *variant = p.split("/")
+    c = {"created": "2026-01-01T00:00:00Z", "architecture": arch, "os": os_}
+    if variant:
+        c["variant"] = variant[0]
+    c["config"] = {"Env": ["PATH=/usr/local/bin"],
+                   "Labels": {"io.matrixc.input": label,
+                              "org.opencontainers.image.title": "python"}}
+    c["rootfs"] = {"type": "layers", "diff_ids": []}
+    c["history"] = [{"created_by": "LABEL io.matrixc.input=" + label}]
+    return c
+def key(p):
+    return p[:-3] if p.startswith("linux/arm64/") else p
+d = config(plats[0]) if len(plats) == 1 else {key(p): config(p) for p in sorted(plats)}
+open(out, "w").write(json.dumps(d, indent=2))
+PY
+}
+label_of() { sed -n 's/^LABEL io\.matrixc\.input=//p' "$1"; }
+want=$(label_of generated/3.13.14/wee/Dockerfile)
+fixture "$tmp/same.json" "$want" linux/amd64
+fixture "$tmp/different.json" "$(echo "$want" | tr 0-9a-f a-f0-9)" linux/amd64
+fixture "$tmp/arm64.json" "$want" linux/arm64/v8
+fixture "$tmp/platforms.json" "$want" linux/amd64 linux/arm64/v8
 
 run_job() { # run_job SHELL FIXTURE: the job's script, as the runner runs it
 	: >"$tmp/docker.log"
@@ -533,12 +547,15 @@ builds() { # the log of a job that built, with inline cache, and pushed every ta
 
 for sh in gitlab-ci-local "sh -e" "bash -e -o pipefail"; do
 	run_job "$sh" "$tmp/same.json" && copies
-	result $? "$sh: same label in the registry: copies to the primary tag in the other registry, builds nothing" "$tmp/docker.log" "$tmp/job.out"
-	run_job "$sh" "$tmp/platforms.json" && copies
-	result $? "$sh: same label in an indented multi-platform config: copies" "$tmp/docker.log" "$tmp/job.out"
+	result $? "$sh: same label, same platform in the registry: copies to the primary tag in the other registry, builds nothing" "$tmp/docker.log" "$tmp/job.out"
+	run_job "$sh" "$tmp/platforms.json" && builds
+	result $? "$sh: same label on an index of two platforms, the cell one: builds and pushes, copies nothing" "$tmp/docker.log" "$tmp/job.out"
+	run_job "$sh" "$tmp/arm64.json" && builds
+	result $? "$sh: same label on an image of another platform: builds for the cell's" "$tmp/docker.log" "$tmp/job.out"
 	run_job "$sh" "$tmp/different.json" && builds
 	result $? "$sh: a different label: builds and pushes the primary tag, no alias" "$tmp/docker.log" "$tmp/job.out"
-	run_job "$sh" "$tmp/none.json" && builds
+	# (gitlab-ci-local turns the absent file into an empty one: no image either)
+	run_job "$sh" "$tmp/none.json" && builds && { [ "$sh" = gitlab-ci-local ] || grep -q 'is not in the registry' "$tmp/job.out"; }
 	result $? "$sh: no image in the registry: builds and pushes" "$tmp/docker.log" "$tmp/job.out"
 done
 
@@ -561,6 +578,115 @@ for sh in "sh -e" "bash -e -o pipefail"; do
 		grep -q 'HUB_USER or HUB_TOKEN is empty: protected variables reach protected refs only' "$tmp/job.out"
 	result $? "$sh: an empty credential variable: the job fails first, naming it" "$tmp/docker.log" "$tmp/job.out"
 done
+
+# a publish list edited by hand (or mangled by a merge) pushes nowhere
+# else: a line that is not the cell's tag in a registry of matrix.yaml
+# stops the job before it builds, pushes or copies, on either path
+cp generated/3.13.14/wee/publish "$tmp/publish.orig"
+for foreign in docker.io/someone-else/python:latest registry.example.com/group/python:latest \
+	registry.example.com/group/python-x:3.13.14-wee; do
+	for fx in same.json none.json; do
+		echo "$foreign" >>generated/3.13.14/wee/publish
+		! run_job "sh -e" "$tmp/$fx" && [ "$(count '^(build|push|tag|buildx imagetools create) ')" -eq 0 ] &&
+			grep -q -F "generated/3.13.14/wee/publish: $foreign is not 3.13.14-wee in a registry of matrix.yaml" "$tmp/job.out"
+		result $? "a publish list naming $foreign ($fx): the job fails before it builds, pushes or copies" "$tmp/docker.log" "$tmp/job.out"
+		cp "$tmp/publish.orig" generated/3.13.14/wee/publish
+	done
+done
+job_script alias:latest
+for edit in '$a docker.io/someone-else/python:latest' 's|^registry.example.com/group/python:latest$|registry.example.com/group/python:3-wee|' \
+	's|^registry.example.com/group/python:3.13.14-wee$|docker.io/someone-else/python:evil|'; do
+	sed -i "$edit" generated/aliases/latest
+	! run_job "sh -e" "$tmp/none.json" && [ "$(count '^buildx imagetools create ')" -eq 0 ] &&
+		grep -q 'generated/aliases/latest: .* (edited by hand?): run matrixc generate' "$tmp/job.out"
+	result $? "an alias list edited by hand ($edit): alias:latest fails before it copies" "$tmp/docker.log" "$tmp/job.out"
+	git checkout -q generated
+done
+run_job "sh -e" "$tmp/none.json" && [ "$(count '^buildx imagetools create ')" -eq 2 ]
+result $? "alias:latest as generated: copies to latest in both registries" "$tmp/docker.log" "$tmp/job.out"
+job_script "$job"
+
+# only "not found" means no image: any other failure to read the registry
+# (auth, network, a 5xx) stops the job with buildx's message, rather than
+# rebuilding for hours
+printf 'ERROR: failed to authorize: failed to fetch oauth token: unexpected status from GET request to https://registry.example.com/jwt/auth: 401 Unauthorized\n' >"$tmp/denied.err"
+printf 'ERROR: unexpected status from HEAD request to https://registry.example.com/v2/group/python/manifests/3.13.14-wee: 500 Internal Server Error\n' >"$tmp/e500.err"
+for fault in denied e500; do
+	for sh in "sh -e" "bash -e -o pipefail"; do
+		! run_job "$sh" "$tmp/$fault.err" && [ "$(count '^(build|push|tag|buildx imagetools create) ')" -eq 0 ] &&
+			grep -q -F "$(cat "$tmp/$fault.err")" "$tmp/job.out" &&
+			grep -q 'registry.example.com/group/python:3.13.14-wee: the registry gave no answer on it (above): stopping, not rebuilding' "$tmp/job.out"
+		result $? "$sh: imagetools inspect fails ($fault), not with not found: the job stops with its message, builds and copies nothing" "$tmp/docker.log" "$tmp/job.out"
+	done
+done
+
+# --- the platforms are part of the identity ---------------------------------
+# Each transition is a commit of the matrix, and the registry holds what
+# the commit before published.
+base_is_head
+sed -i 's/^base:/platforms: [linux\/amd64, linux\/arm64]\nbase:/' matrix.yaml
+gen_commit "two platforms" 2>/dev/null
+two=$(label_of generated/3.13.14/wee/Dockerfile)
+[ -n "$two" ] && [ "$two" != "$want" ] && grep -q -x '# platforms: linux/amd64 linux/arm64' generated/3.13.14/wee/Dockerfile
+result $? "a second platform changes the Dockerfile's platforms line, so its identity" generated/3.13.14/wee/Dockerfile
+fixture "$tmp/index.json" "$two" linux/amd64 linux/arm64/v8
+fixture "$tmp/amd64-old.json" "$want" linux/amd64
+fixture "$tmp/amd64-two.json" "$two" linux/amd64
+
+# [amd64] -> [amd64, arm64]: the per-platform jobs build what the registry
+# lacks, and the manifest job joins them under every tag
+job_script publish:3.13.14-wee@amd64
+ok=0
+for f in none amd64-old; do
+	run_job "sh -e" "$tmp/$f.json" &&
+		[ "$(count '^build --pull --platform linux/amd64 --cache-from registry\.example\.com/group/python:3\.13\.14-wee-amd64 ')" -eq 1 ] &&
+		[ "$(count '^push ')" -eq 1 ] && grep -q -x 'push registry.example.com/group/python:3.13.14-wee-amd64' "$tmp/docker.log" || ok=1
+done
+result $ok "[amd64] -> [amd64, arm64]: publish:TAG@amd64 builds when TAG-amd64 is absent or the one-platform cell's image, and pushes it" "$tmp/docker.log" "$tmp/job.out"
+run_job "sh -e" "$tmp/amd64-two.json" && grep -q 'not building' "$tmp/job.out" && [ "$(count '^(build|push|tag) ')" -eq 0 ]
+result $? "[amd64, arm64]: publish:TAG@amd64 builds nothing when TAG-amd64 is this Dockerfile's amd64 image" "$tmp/docker.log" "$tmp/job.out"
+job_script manifest:3.13.14-wee
+run_job "sh -e" "$tmp/none.json" &&
+	grep -q -x 'buildx imagetools create -t registry.example.com/group/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee-amd64 registry.example.com/group/python:3.13.14-wee-arm64' "$tmp/docker.log" &&
+	grep -q -x 'buildx imagetools create -t docker.io/example/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee-amd64 registry.example.com/group/python:3.13.14-wee-arm64' "$tmp/docker.log"
+result $? "[amd64, arm64]: manifest:TAG joins both platforms under the tag in every registry" "$tmp/docker.log" "$tmp/job.out"
+echo docker.io/someone-else/python:3.13.14-wee >>generated/3.13.14/wee/publish
+! run_job "sh -e" "$tmp/none.json" && [ "$(count '^buildx imagetools create ')" -eq 0 ]
+result $? "a publish list naming a foreign repository: manifest:TAG fails before it joins anything" "$tmp/docker.log" "$tmp/job.out"
+git checkout -q generated
+
+# [amd64, arm64] -> [amd64]: the registry holds the two-platform index
+base_is_head
+base_matrix >matrix.yaml
+gen_commit "amd64 only" 2>/dev/null
+[ "$(label_of generated/3.13.14/wee/Dockerfile)" = "$want" ]
+result $? "back to one platform: the identity is the one-platform cell's again" generated/3.13.14/wee/Dockerfile
+job_script "$job"
+for sh in "sh -e" "bash -e -o pipefail"; do
+	run_job "$sh" "$tmp/index.json" && builds
+	result $? "$sh: [amd64, arm64] -> [amd64]: the two-platform index is not copied; the job builds for amd64 and pushes over it" "$tmp/docker.log" "$tmp/job.out"
+done
+
+# [amd64] -> [arm64]: the registry holds the amd64 image
+base_is_head
+sed -i 's/^base:/platforms: [linux\/arm64]\nbase:/' matrix.yaml
+gen_commit "arm64 only" 2>/dev/null
+arm=$(label_of generated/3.13.14/wee/Dockerfile)
+[ -n "$arm" ] && [ "$arm" != "$want" ]
+result $? "another platform: another identity" generated/3.13.14/wee/Dockerfile
+job_script "$job"
+fixture "$tmp/arm-on-amd64.json" "$arm" linux/amd64
+fixture "$tmp/arm-on-arm64.json" "$arm" linux/arm64/v8
+ok=0
+for f in same arm-on-amd64; do
+	run_job "sh -e" "$tmp/$f.json" && [ "$(count '^buildx imagetools create ')" -eq 0 ] &&
+		[ "$(count '^build --pull --platform linux/arm64 ')" -eq 1 ] && [ "$(count '^push ')" -eq 2 ] || ok=1
+done
+result $ok "[amd64] -> [arm64]: the amd64 image (of either identity) is not copied; the job builds for arm64 and pushes" "$tmp/docker.log" "$tmp/job.out"
+run_job "sh -e" "$tmp/arm-on-arm64.json" && [ "$(count '^buildx imagetools create ')" -eq 1 ] && [ "$(count '^(build|push) ')" -eq 0 ]
+result $? "[arm64]: this Dockerfile's linux/arm64/v8 image is the cell's linux/arm64 one: copied, not built" "$tmp/docker.log" "$tmp/job.out"
+base_matrix >matrix.yaml
+gen_commit "back to the base matrix" 2>/dev/null
 
 # --- the README says what the issue asks it to say -----------------------------
 awk '/^## How the pipeline publishes$/{on=1; next} /^## /{on=0} on' "$here/../README.md" >"$tmp/section"

@@ -7,7 +7,7 @@
 #   - the manifest job's script runs against Debian's docker-registry on
 #     127.0.0.1 (tests/lib/registry.sh), with a stand-in docker on PATH
 #     that maps `buildx imagetools create` onto `buildah manifest` and
-#     `imagetools inspect` onto skopeo; the per-platform images are two
+#     `imagetools inspect` onto skopeo (tests/lib/imagetools_inspect.py); the per-platform images are two
 #     tiny ones (FROM scratch, a COPY, no RUN) that buildah builds for
 #     amd64 and arm64 without emulation. skopeo inspect --raw then shows
 #     both platforms under every tag.
@@ -129,13 +129,16 @@ check("imagetools create" in s and "docker build " not in s and "docker push " n
 ' >"$tmp/why" 2>&1
 result $? "runner tags per platform, the manifest job's needs, no push outside a publishing ref" "$tmp/why"
 
-# adding a platform changes no Dockerfile, yet runs the cell's jobs
+# adding a platform changes the cell's Dockerfile (its platforms line, so
+# its content identity) and publish list, and no other cell's
 git update-ref refs/remotes/origin/main HEAD
 sed -i 's/wee-optimized: { pgo: true, platforms: \[linux\/amd64\] }/wee-optimized: { pgo: true }/' matrix.yaml
 gen_commit "optimized on arm64 too" >/dev/null 2>&1
-git diff --name-only HEAD~1 HEAD >"$tmp/changed"
-! grep -q Dockerfile "$tmp/changed"
-result $? "adding a platform changes no Dockerfile" "$tmp/changed"
+git diff --name-only HEAD~1 HEAD -- generated | grep -E '/(Dockerfile|publish)$' >"$tmp/changed"
+printf '%s\n' generated/3.13.14/wee-optimized/Dockerfile generated/3.13.14/wee-optimized/publish >"$tmp/want"
+git diff HEAD~1 HEAD -- generated/3.13.14/wee-optimized/Dockerfile | grep -x -q '+# platforms: linux/amd64 linux/arm64' &&
+	diff "$tmp/want" "$tmp/changed" >/dev/null
+result $? "adding a platform changes the cell's Dockerfile (its platforms line) and publish list, no other cell's" "$tmp/changed"
 # (a publishing pipeline runs every publish, manifest and alias job, these
 # among them)
 opt=$(echo alias:3-wee alias:3-wee-optimized alias:3.12-wee alias:3.12-wee-optimized alias:3.13-wee alias:3.13-wee-optimized \
@@ -148,7 +151,7 @@ cd "$tmp" || exit 1
 # --- the manifest job's script, against a real registry ---------------------
 if ! registry_start "$tmp/registry" 2>"$tmp/why" || ! command -v buildah >/dev/null ||
 	! command -v skopeo >/dev/null; then
-	for i in 1 2 3 4 5 6 7; do
+	for i in $(seq 14); do
 		skip "no docker-registry, buildah or skopeo: $(head -1 "$tmp/why")"
 	done
 	tap_done
@@ -196,12 +199,12 @@ mkdir -p "$stub"
 cat >"$stub/docker" <<EOF
 #!/bin/sh
 # stand-in docker: logs each call; imagetools inspect and create are
-# skopeo and buildah manifest against the registry
+# skopeo (as buildx prints it: tests/lib/imagetools_inspect.py) and
+# buildah manifest against the registry
 echo "\$*" >>"$tmp/docker.log"
 case "\$1 \$2 \$3" in
 "buildx imagetools inspect")
-	shift 5
-	exec skopeo inspect --tls-verify=false --config "docker://\$1" ;;
+	exec python3 "$here/lib/imagetools_inspect.py" "\$6" ;;
 "buildx imagetools create")
 	shift 3
 	tags= sources=
@@ -280,6 +283,58 @@ run_job "publish:3.13.14-wee@arm64" &&
 	grep -q "^push $REGISTRY/group/python:3.13.14-wee-arm64\$" "$tmp/docker.log" &&
 	[ "$(grep -c '^push ' "$tmp/docker.log")" -eq 1 ]
 result $? "publish:TAG@arm64: another label there, so it builds for linux/arm64 and pushes TAG-arm64 only" "$tmp/job.out" "$tmp/docker.log"
+
+# --- an index of other platforms is rebuilt, not copied -----------------------
+# The cell drops arm64: its publish job finds the two-platform index the
+# manifest job pushed under the tag, and builds (its identity changed);
+# with an index of this very identity but two platforms, it still builds;
+# only this Dockerfile's amd64 image is copied.
+sed -i 's|^platforms: .*|platforms: [linux/amd64]|' matrix.yaml
+"$MATRIXC" generate >/dev/null 2>"$tmp/gen.err"
+one=$(sed -n 's/^LABEL io\.matrixc\.input=//p' generated/3.13.14/wee/Dockerfile)
+[ -n "$one" ] && [ "$one" != "$want" ]
+result $? "one platform fewer: another identity" "$tmp/gen.err"
+run_job "publish:3.13.14-wee" &&
+	grep -q "^build --pull --platform linux/amd64 " "$tmp/docker.log" &&
+	! grep -q '^buildx imagetools create ' "$tmp/docker.log" &&
+	[ "$(grep -c '^push ' "$tmp/docker.log")" -eq 2 ]
+result $? "[amd64, arm64] -> [amd64]: the registry's two-platform index is not copied: publish:TAG builds and pushes" "$tmp/job.out" "$tmp/docker.log"
+
+# push_index TAG LABEL ARCH...: an image (one ARCH) or an index of images
+# labelled LABEL under TAG in the first registry
+push_index() {
+	tag=$1 label=$2
+	shift 2
+	printf 'FROM scratch\nCOPY hello /hello\nLABEL io.matrixc.input=%s\n' "$label" >"$tmp/ctx/Containerfile"
+	for arch in "$@"; do
+		$B build --quiet --platform "linux/$arch" -t "relabelled-$arch" "$tmp/ctx" >>"$tmp/build.log" 2>&1 || return 1
+	done
+	if [ $# -eq 1 ]; then
+		$B push --quiet --tls-verify=false "relabelled-$1" "docker://$REGISTRY/group/python:$tag" >>"$tmp/build.log" 2>&1
+		return
+	fi
+	$B manifest rm relabelled >/dev/null 2>&1
+	$B manifest create relabelled >/dev/null &&
+		for arch in "$@"; do $B manifest add relabelled "relabelled-$arch" >/dev/null || return 1; done &&
+		$B manifest push --all --tls-verify=false relabelled "docker://$REGISTRY/group/python:$tag" >>"$tmp/build.log" 2>&1
+}
+push_index 3.13.14-wee "$one" amd64 arm64
+result $? "buildah pushes an index of amd64 and arm64 labelled with the one-platform identity" "$tmp/build.log"
+python3 "$here/lib/imagetools_inspect.py" "$REGISTRY/group/python:3.13.14-wee" >"$tmp/inspect.json" 2>&1 &&
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(sorted(d) != ["linux/amd64", "linux/arm64"])' "$tmp/inspect.json"
+result $? "the stand-in imagetools inspect reads it as buildx does: a map of both platforms" "$tmp/inspect.json"
+run_job "publish:3.13.14-wee" && grep -q "^build --pull --platform linux/amd64 " "$tmp/docker.log" &&
+	! grep -q '^buildx imagetools create ' "$tmp/docker.log" &&
+	grep -q "has io.matrixc.input=$one for linux/amd64 linux/arm64, this Dockerfile $one for linux/amd64" "$tmp/job.out"
+result $? "the same identity on an index of two platforms: publish:TAG builds, not copies" "$tmp/job.out" "$tmp/docker.log"
+push_index 3.13.14-wee "$one" amd64
+run_job "publish:3.13.14-wee" && ! grep -q -E '^(build|push|tag) ' "$tmp/docker.log" &&
+	grep -q -x "buildx imagetools create -t $REGISTRY/mirror/python:3.13.14-wee $REGISTRY/group/python:3.13.14-wee" "$tmp/docker.log"
+result $? "this Dockerfile's amd64 image: publish:TAG copies it to the other registry, builds nothing" "$tmp/job.out" "$tmp/docker.log"
+sed -i 's/3\.13\.14-wee$/3.13.14-wee-x/' generated/3.13.14/wee/publish
+! run_job "publish:3.13.14-wee" && ! grep -q -E '^(build|push|tag|buildx imagetools create) ' "$tmp/docker.log"
+result $? "a publish list naming another tag: publish:TAG fails before it builds, pushes or copies" "$tmp/job.out" "$tmp/docker.log"
+"$MATRIXC" generate >/dev/null 2>&1
 
 registry_stop
 tap_done
