@@ -4,8 +4,11 @@
  * timeout and a total timeout, is retried with exponential backoff on
  * timeouts, connection failures, truncated bodies and 5xx answers (never on
  * 4xx), follows at most a few redirects (http and https only, and never
- * from https down to http), verifies TLS peers and host names, takes its
- * proxy from the environment as libcurl does, and stops at a size cap.
+ * from https down to http; credentials, a URL's user name and password or
+ * an Authorization header, only to the request's own scheme, host and
+ * port), verifies TLS peers and host names, takes its proxy from the
+ * environment as libcurl does, and stops at a size cap. A libcurl that
+ * refuses an option these rest on gets no request made (docs/update.md).
  * Errors come back as a message that names the URL; this module prints
  * nothing except the optional progress line.
  */

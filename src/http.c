@@ -14,6 +14,8 @@
  */
 #include "http.h"
 
+/* CURLOPT_PROTOCOLS, for a libcurl older than 7.85 (set_protocols) */
+#define CURL_DISABLE_DEPRECATION
 #include <curl/curl.h>
 #include <stddef.h>
 #include <limits.h>
@@ -46,12 +48,17 @@ typedef struct {
 	const char *(*easy_strerror)(CURLcode rc);
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
 	void (*slist_free_all)(struct curl_slist *l);
+	curl_version_info_data *(*version_info)(CURLversion v);
 } curl_api;
 
 struct http {
 	curl_api api;
 	CURL *curl;
 	http_opts o;
+	/* libcurl 7.83 and later keep credentials to the request's own
+	 * scheme, host and port across a redirect; older ones only to its
+	 * host name (see credentials_follow) */
+	bool origin_bound_auth;
 };
 
 /* One attempt's state, passed to libcurl's callbacks. */
@@ -99,6 +106,7 @@ static const dynlib_fn curl_fns[] = {
     FN(easy_strerror, "curl_easy_strerror"),
     FN(slist_append, "curl_slist_append"),
     FN(slist_free_all, "curl_slist_free_all"),
+    FN(version_info, "curl_version_info"),
 };
 #undef FN
 
@@ -126,6 +134,15 @@ http *http_new(const http_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	h->o = *o;
+	curl_version_info_data *v = h->api.version_info(CURLVERSION_NOW);
+	unsigned version = v ? v->version_num : 0;
+#ifdef MATRIXC_FAULTS
+	/* test builds: MATRIXC_FAULT_CURL_VERSION=0x074a00 plays libcurl 7.74 */
+	const char *fake = getenv("MATRIXC_FAULT_CURL_VERSION");
+	if (fake && *fake)
+		version = (unsigned)strtoul(fake, NULL, 16);
+#endif
+	h->origin_bound_auth = version >= 0x075300;
 	return h;
 }
 
@@ -311,38 +328,154 @@ static const char *last_part(const char *url)
 	return s;
 }
 
-static void set_options(http *h, const char *url, xfer *x,
-			struct curl_slist *headers, char *errbuf)
+/* The options a request must not go without: what keeps it to http and
+ * https, bounds its redirects, verifies TLS, caps and times it, and
+ * routes its bytes through the callbacks that enforce the caps. A
+ * failed setopt of one of these (an old libcurl that lacks the option,
+ * out of memory) refuses the request instead of making it without. */
+typedef struct {
+	CURLoption opt;
+	const char *name;
+} named_opt;
+
+#ifdef MATRIXC_FAULTS
+/* Test builds: MATRIXC_FAULT_SETOPT=NAME[,NAME...] makes these options
+ * fail as an old libcurl's unknown ones do. Release builds have neither
+ * the knob nor the getenv. */
+static bool setopt_fault(const char *name)
+{
+	const char *s = getenv("MATRIXC_FAULT_SETOPT");
+	size_t n = strlen(name);
+	for (const char *p = s; p && *p; p += strcspn(p, ",")) {
+		p += *p == ',';
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || !p[n]))
+			return true;
+	}
+	return false;
+}
+#else
+#define setopt_fault(name) false
+#endif
+
+/* The first option libcurl refused, and why. */
+typedef struct {
+	const char *name, *also; /* also: the older form tried after it */
+	CURLcode rc;
+} refusal;
+
+#define SETOPT(h, opt, v) setopt((h), ((named_opt){opt, #opt}), (v), why)
+
+/* curl_easy_setopt of a long, a pointer or a function; its failure, the
+ * first one only, kept in *why. */
+#define DEFINE_SETOPT(fn, type)                                               \
+	static bool fn(http *h, named_opt o, type v, refusal *why)            \
+	{                                                                     \
+		CURLcode rc = setopt_fault(o.name + 8)                        \
+				  ? CURLE_UNKNOWN_OPTION                      \
+				  : h->api.easy_setopt(h->curl, o.opt, v);    \
+		if (rc != CURLE_OK && !why->name)                             \
+			*why = (refusal){o.name, NULL, rc};                   \
+		return rc == CURLE_OK;                                        \
+	}
+DEFINE_SETOPT(setopt_long, long)
+DEFINE_SETOPT(setopt_ptr, const void *)
+typedef size_t (*data_fn)(char *, size_t, size_t, void *);
+DEFINE_SETOPT(setopt_data, data_fn)
+DEFINE_SETOPT(setopt_xfer, curl_xferinfo_callback)
+#define setopt(h, o, v, e)                                                    \
+	_Generic((v), long: setopt_long, data_fn: setopt_data,                \
+		 curl_xferinfo_callback: setopt_xfer, default: setopt_ptr)(   \
+		(h), (o), (v), (e))
+
+/* The protocols a request may use, and those a redirect may lead to:
+ * CURLOPT_PROTOCOLS_STR from libcurl 7.85, the bitmask before it. Only
+ * an older libcurl's CURLE_UNKNOWN_OPTION falls back to the bitmask;
+ * any other failure, or a failure of both, refuses the request. */
+static bool set_protocols(http *h, bool https_only_redirects, refusal *why)
+{
+	if (SETOPT(h, CURLOPT_PROTOCOLS_STR, (const void *)"http,https") &&
+	    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR,
+		   (const void *)(https_only_redirects ? "https" : "http,https")))
+		return true;
+	if (why->rc != CURLE_UNKNOWN_OPTION)
+		return false;
+	refusal str = *why;
+	*why = (refusal){NULL, NULL, CURLE_OK};
+	long all = CURLPROTO_HTTP | CURLPROTO_HTTPS;
+	if (SETOPT(h, CURLOPT_PROTOCOLS, all) &&
+	    SETOPT(h, CURLOPT_REDIR_PROTOCOLS,
+		   https_only_redirects ? (long)CURLPROTO_HTTPS : all))
+		return true;
+	*why = (refusal){str.name, why->name, why->rc};
+	return false;
+}
+
+/* Whether a request carries credentials: a user name or password in
+ * its URL, or an Authorization header (the registry's token). */
+static bool has_credentials(const char *url, const http_req *req)
+{
+	const char *host = strstr(url, "://");
+	if (host && memchr(host + 3, '@', strcspn(host + 3, "/?#")))
+		return true;
+	for (size_t i = 0; req->headers && req->headers[i]; i++)
+		if (strncasecmp(req->headers[i], "Authorization:", 14) == 0)
+			return true;
+	return false;
+}
+
+/* Credentials go to the request's own scheme, host and port only. On a
+ * redirect elsewhere libcurl 7.83 and later drop them
+ * (CURLOPT_UNRESTRICTED_AUTH off); an older libcurl would keep them for
+ * another port or scheme of the same host name, so there a request with
+ * credentials follows no redirect at all. */
+static bool credentials_follow(const http *h, const char *url,
+			       const http_req *req)
+{
+	return h->origin_bound_auth || !has_credentials(url, req);
+}
+
+/* Every option of an attempt; false, with the option in *why, when one
+ * that matters was refused. */
+static bool set_options(http *h, const char *url, xfer *x,
+			struct curl_slist *headers, char *errbuf,
+			refusal *why)
 {
 	CURL *c = h->curl;
 	h->api.easy_reset(c);
-	h->api.easy_setopt(c, CURLOPT_URL, url);
-	if (strcmp(x->method, "HEAD") == 0)
-		h->api.easy_setopt(c, CURLOPT_NOBODY, 1L);
-	if (headers)
-		h->api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	h->api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	h->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	h->api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	*why = (refusal){NULL, NULL, CURLE_OK};
 	/* a redirect never downgrades an https request to plain http */
-	h->api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-			 strncmp(url, "https:", 6) == 0 ? "https" : "http,https");
-	h->api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	h->api.easy_setopt(c, CURLOPT_MAXREDIRS, h->o.max_redirects);
-	h->api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
-	h->api.easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
-	h->api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	h->api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	h->api.easy_setopt(c, CURLOPT_USERAGENT, h->o.user_agent);
-	h->api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	h->api.easy_setopt(c, CURLOPT_HEADERDATA, x);
-	h->api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	h->api.easy_setopt(c, CURLOPT_WRITEDATA, x);
-	if (x->progress) {
-		h->api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		h->api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		h->api.easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	bool ok = SETOPT(h, CURLOPT_URL, (const void *)url) &&
+		  SETOPT(h, CURLOPT_ERRORBUFFER, (const void *)errbuf) &&
+		  set_protocols(h, strncmp(url, "https:", 6) == 0, why) &&
+		  SETOPT(h, CURLOPT_NOSIGNAL, 1L) &&
+		  SETOPT(h, CURLOPT_UNRESTRICTED_AUTH, 0L) &&
+		  SETOPT(h, CURLOPT_FOLLOWLOCATION,
+			 credentials_follow(h, url, x->req) ? 1L : 0L) &&
+		  SETOPT(h, CURLOPT_MAXREDIRS, h->o.max_redirects) &&
+		  SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms) &&
+		  SETOPT(h, CURLOPT_TIMEOUT_MS, h->o.timeout_ms) &&
+		  SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L) &&
+		  SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L) &&
+		  SETOPT(h, CURLOPT_USERAGENT, (const void *)h->o.user_agent) &&
+		  SETOPT(h, CURLOPT_HEADERFUNCTION, (data_fn)on_header) &&
+		  SETOPT(h, CURLOPT_HEADERDATA, (const void *)x) &&
+		  SETOPT(h, CURLOPT_WRITEFUNCTION, (data_fn)on_data) &&
+		  SETOPT(h, CURLOPT_WRITEDATA, (const void *)x);
+	if (ok && strcmp(x->method, "HEAD") == 0)
+		ok = SETOPT(h, CURLOPT_NOBODY, 1L);
+	if (ok && headers)
+		ok = SETOPT(h, CURLOPT_HTTPHEADER, (const void *)headers);
+	/* progress is for people: a libcurl that cannot show it still
+	 * downloads, without it */
+	if (ok && x->progress &&
+	    !(SETOPT(h, CURLOPT_XFERINFOFUNCTION,
+		     (curl_xferinfo_callback)on_progress) &&
+	      SETOPT(h, CURLOPT_XFERINFODATA, (const void *)x) &&
+	      SETOPT(h, CURLOPT_NOPROGRESS, 0L))) {
+		x->progress = NULL;
+		*why = (refusal){NULL, NULL, CURLE_OK};
 	}
+	return ok;
 }
 
 /* Transient failures: worth another attempt after a pause. */
@@ -415,7 +548,15 @@ static attempt_result attempt(http *h, const char *url, const char *shown,
 	x.method = req->method ? req->method : "GET";
 	x.name = last_part(url);
 	x.start_ms = now_ms();
-	set_options(h, url, &x, headers, errbuf);
+	refusal why;
+	if (!set_options(h, url, &x, headers, errbuf, &why)) {
+		snprintf(err, errlen, "%s %s: libcurl refused %s%s%s%s: %s; "
+			 "request not made", x.method, shown, why.name,
+			 why.also ? " (and the older " : "",
+			 why.also ? why.also : "", why.also ? ")" : "",
+			 h->api.easy_strerror(why.rc));
+		return ATTEMPT_FAIL;
+	}
 	sink->begin(sink->ctx);
 	/* an attempt that fails before its first status line must not leave
 	 * the previous attempt's headers standing either */
@@ -431,8 +572,12 @@ static attempt_result attempt(http *h, const char *url, const char *shown,
 	if ((status >= 200 && status <= 299) ||
 	    (req->answer_status && status == req->answer_status))
 		return ATTEMPT_OK;
-	snprintf(err, errlen, "%s %s: HTTP %ld%s%s", x.method, shown, status,
-		 x.reason[0] ? " " : "", x.reason);
+	snprintf(err, errlen, "%s %s: HTTP %ld%s%s%s", x.method, shown, status,
+		 x.reason[0] ? " " : "", x.reason,
+		 status >= 300 && status <= 399 && !credentials_follow(h, url, req)
+		     ? " (a redirect is not followed with credentials by a "
+		       "libcurl older than 7.83)"
+		     : "");
 	return status >= 500 && status <= 599 ? ATTEMPT_RETRY : ATTEMPT_FAIL;
 }
 

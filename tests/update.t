@@ -14,11 +14,12 @@ tsv=$repo/../shared/data/cpython-source-checksums.tsv
 
 tmp=$(mktemp -d)
 server=
+redir=
 cleanup() {
-	if [ -n "$server" ]; then
-		kill "$server" 2>/dev/null
-		wait "$server" 2>/dev/null
-	fi
+	for pid in $server $redir; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -465,5 +466,157 @@ if [ "$(status)" = 0 ] &&
 	ok "update --prune: removes the unused entries and updates the rest"
 else
 	not_ok "update --prune (status $(status))" "$tmp/out" "$tmp/err"
+fi
+# --- redirects and credentials (tests/update/redirector.py) ---------------
+# Credentials (a user name and password in the URL, a registry's bearer
+# token) go to the request's own scheme, host and port only: a redirect
+# to another host name or port is followed without them.
+python3 "$repo/tests/update/redirector.py" --port-file "$tmp/rports" \
+	--log "$tmp/redir" 2>"$tmp/redir.err" &
+redir=$!
+i=0
+while [ ! -s "$tmp/rports" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+read -r rport rport2 <"$tmp/rports"
+rlist=api/v2/downloads/release/?is_published=true
+auth_to() { # scenario: the Authorization the redirect's target got
+	: >"$tmp/redir"
+	(cd "$w" && "$matrixc" update --check \
+		--source "http://u:pw@127.0.0.1:$rport/$1" >/dev/null 2>"$tmp/err")
+	grep " /landed/$rlist " "$tmp/redir" | cut -d' ' -f1,3-
+}
+got=$(auth_to cross)
+if [ "$got" = "localhost:$rport -" ]; then
+	ok "URL credentials are not sent on a redirect to another host name"
+else
+	not_ok "URL credentials are not sent on a redirect to another host name (got '$got')" "$tmp/redir" "$tmp/err"
+fi
+got=$(auth_to port)
+if [ "$got" = "127.0.0.1:$rport2 -" ]; then
+	ok "URL credentials are not sent on a redirect to another port"
+else
+	not_ok "URL credentials are not sent on a redirect to another port (got '$got')" "$tmp/redir" "$tmp/err"
+fi
+got=$(auth_to same)
+if [ "$got" = "127.0.0.1:$rport Basic dTpwdw==" ]; then
+	ok "URL credentials still go with a redirect to the same origin"
+else
+	not_ok "URL credentials go with a redirect to the same origin (got '$got')" "$tmp/redir" "$tmp/err"
+fi
+auth_to file >/dev/null
+if grep -q "Protocol \"file\" not supported" "$tmp/err"; then
+	ok "a redirect to file:// is refused"
+else
+	not_ok "a redirect to file:// is refused" "$tmp/err"
+fi
+
+# the registry's bearer token, across a redirect of the manifest request
+rw=$tmp/rw
+mkdir "$rw"
+token_to() { # scenario: the Authorization the manifest redirect's target got
+	cat >"$rw/matrix.yaml" <<Y
+matrixc: 1
+image: python
+base: 127.0.0.1:$rport/$1/debian:x
+versions: ["3.13"]
+variants:
+  wee: {}
+Y
+	cp "$w/behind.json" "$rw/matrix.lock.json"
+	: >"$tmp/redir"
+	(cd "$rw" && "$matrixc" update --check --source "$base/ok" \
+		>/dev/null 2>"$tmp/err")
+	grep " /v2/landed/debian/manifests/x " "$tmp/redir" | cut -d' ' -f1,3- | sort -u
+}
+got=$(token_to cross)
+if [ "$got" = "localhost:$rport -" ]; then
+	ok "the bearer token is not sent on a redirect to another host name"
+else
+	not_ok "the bearer token is not sent on a redirect to another host name (got '$got')" "$tmp/redir" "$tmp/err"
+fi
+got=$(token_to port)
+if [ "$got" = "127.0.0.1:$rport2 -" ]; then
+	ok "the bearer token is not sent on a redirect to another port"
+else
+	not_ok "the bearer token is not sent on a redirect to another port (got '$got')" "$tmp/redir" "$tmp/err"
+fi
+got=$(token_to same)
+if [ "$got" = "127.0.0.1:$rport Bearer tok" ]; then
+	ok "the bearer token goes with a redirect to the same origin"
+else
+	not_ok "the bearer token goes with a redirect to the same origin (got '$got')" "$tmp/redir" "$tmp/err"
+fi
+
+# --- libcurl options that matter, refused (a test build's knobs) ----------
+# MATRIXC_FAULT_SETOPT=NAME,... makes libcurl refuse those options, as an
+# older libcurl refuses one it does not know; MATRIXC_FAULT_CURL_VERSION
+# plays an older libcurl. The build is the one tests/faults.t uses.
+fbin=${MATRIXC_FAULTS_BIN:-}
+if [ -z "$fbin" ]; then
+	fbin=$repo/build/faults/matrixc
+	(unset MAKEFLAGS MFLAGS MAKELEVEL
+	 make -s -C "$repo" BUILD=build/faults OPT='-O1 -g' CFLAGS=-DMATRIXC_FAULTS \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+		build/faults/matrixc) >"$tmp/build.log" 2>&1 || fbin=
+fi
+if [ -z "$fbin" ]; then
+	not_ok "build the fault-injection matrixc" "$tmp/build.log"
+else
+	frun() { # knob scenario args...: the test build, told to refuse options
+		knob=$1
+		shift
+		: >"$tmp/requests"
+		: >"$tmp/redir"
+		cp "$w/behind.json" "$w/matrix.lock.json"
+		(cd "$w" && MATRIXC_FAULT_SETOPT=$knob "$fbin" update "$@" \
+			>"$tmp/out" 2>"$tmp/err")
+		echo $? >"$tmp/status"
+	}
+	frun PROTOCOLS_STR,REDIR_PROTOCOLS_STR --check --source "$base/ok"
+	if [ "$(status)" = 1 ] && [ -s "$tmp/requests" ]; then
+		ok "a libcurl without CURLOPT_PROTOCOLS_STR: the bitmask form is used"
+	else
+		not_ok "a libcurl without CURLOPT_PROTOCOLS_STR: the bitmask form (status $(status))" "$tmp/err"
+	fi
+	frun PROTOCOLS_STR,REDIR_PROTOCOLS_STR --check --source "http://127.0.0.1:$rport/file"
+	if [ "$(status)" = 3 ] && grep -q "Protocol \"file\" not supported" "$tmp/err"; then
+		ok "... and still refuses a redirect to file://"
+	else
+		not_ok "... and still refuses a redirect to file:// (status $(status))" "$tmp/err"
+	fi
+	for opt in PROTOCOLS_STR,PROTOCOLS REDIR_PROTOCOLS_STR,REDIR_PROTOCOLS \
+		URL FOLLOWLOCATION MAXREDIRS UNRESTRICTED_AUTH \
+		CONNECTTIMEOUT_MS TIMEOUT_MS SSL_VERIFYPEER SSL_VERIFYHOST \
+		HEADERFUNCTION WRITEFUNCTION; do
+		frun "$opt" --source "$base/ok"
+		first=${opt%%,*}
+		if [ "$(status)" = 3 ] && grep -q "GET $base/ok/$rlist: libcurl refused CURLOPT_$first.*; request not made" "$tmp/err" &&
+			[ ! -s "$tmp/requests" ] && cmp -s "$w/behind.json" "$w/matrix.lock.json"; then
+			ok "libcurl refuses CURLOPT_$first: no request, exit 3, lock untouched"
+		else
+			not_ok "libcurl refuses CURLOPT_$first: no request, exit 3 (status $(status))" "$tmp/err" "$tmp/requests"
+		fi
+	done
+	# an older libcurl keeps URL credentials for another port of the
+	# same host: there a request with credentials follows no redirect
+	: >"$tmp/redir"
+	(cd "$w" && MATRIXC_FAULT_CURL_VERSION=0x074a00 "$fbin" update --check \
+		--source "http://u:pw@127.0.0.1:$rport/port" >/dev/null 2>"$tmp/err")
+	if grep -q "HTTP 302 Found (a redirect is not followed with credentials by a libcurl older than 7.83)" "$tmp/err" &&
+		! grep -q landed "$tmp/redir"; then
+		ok "libcurl before 7.83: a request with credentials follows no redirect"
+	else
+		not_ok "libcurl before 7.83: a request with credentials follows no redirect" "$tmp/err" "$tmp/redir"
+	fi
+	: >"$tmp/redir"
+	(cd "$w" && MATRIXC_FAULT_CURL_VERSION=0x074a00 "$fbin" update --check \
+		--source "http://127.0.0.1:$rport/port" >/dev/null 2>"$tmp/err")
+	if grep -q " /landed/$rlist -" "$tmp/redir"; then
+		ok "libcurl before 7.83: a request without credentials still follows"
+	else
+		not_ok "libcurl before 7.83: a request without credentials still follows" "$tmp/err" "$tmp/redir"
+	fi
 fi
 tap_done
