@@ -8,7 +8,12 @@
 void *dynlib_load(const char *soname, void *api, const dynlib_fn *fns,
 		  size_t n, char *err, size_t errlen)
 {
-	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: dlclose leaves the library mapped until exit.
+	 * Unmapping libcurl's TLS backends, which keep thread-local data,
+	 * leaves stale dynamic-TLS entries that LeakSanitizer's exit scan
+	 * crashes on ("Tracer caught signal 11"); nothing is gained by
+	 * unmapping a library just before exit. */
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!lib) {
 		snprintf(err, errlen, "cannot load %s: %s", soname, dlerror());
 		return NULL;
