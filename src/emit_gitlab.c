@@ -561,12 +561,29 @@ static void publish_script(gitlab *g, const matrix *m)
 	buf_release(&s);
 }
 
+/* The rules of every publishing job (publish:TAG, publish:TAG@KEY,
+ * manifest:TAG, alias:ALIAS), in its hidden job: the publishing refs when
+ * protected (if_protected), in every pipeline, whatever the push changed
+ * (a publish job that a newer pipeline cancelled, or that failed, runs
+ * again in the next one; its skip-or-build check makes it cheap when
+ * nothing changed); never a merge request. */
+static void publishing_rules(gitlab *g)
+{
+	yaml_writer *w = g->w;
+	yw_str(w, "rules");
+	yw_seq_begin(w);
+	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
+	rule_if(w, if_protected(g, buf_str(&g->refs)), NULL);
+	yw_seq_end(w);
+}
+
 static void publish_hidden(gitlab *g, const matrix *m)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, HIDDEN_PUBLISH);
 	yw_map_begin(w);
 	hidden_head(g, m, false, true);
+	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
@@ -666,59 +683,44 @@ static void changes(gitlab *g, const matrix *m, const cell *c,
 
 /* --- the rules ------------------------------------------------------------- */
 
-/* The rules of build:TAG (publish false) or publish:TAG (build false),
- * or of a trigger job (both: the union of its child's rules, first match
- * wins in each). For c, or every cell of series.
- *
- * build:TAG: merge requests: what the merge request changes. Protected
- * tags and publishing branches: nothing (publish:TAG runs there). The
- * default branch when it does not publish (or is not protected): what the
- * push changed. Any other branch or tag: what differs from the default
- * branch, so a new branch does not build every cell.
- * publish:TAG: the publishing refs when protected (if_protected), in
- * every pipeline, whatever the push changed: a publish job that a newer
- * pipeline cancelled, or that failed, runs again in the next one (its
- * skip-or-build check makes it cheap when nothing changed); never in a
- * merge request.
+/* The rules of build:TAG, or of a trigger job (publish: its child
+ * publishes), for c or every cell of series. Merge requests: what the
+ * merge request changes. Protected tags and publishing branches: nothing
+ * (the publishing jobs run there, publishing_rules). The default branch
+ * when it does not publish (or is not protected): what the push changed.
+ * Any other branch or tag: what differs from the default branch, so a new
+ * branch does not build every cell.
  *
  * A trigger job is interruptible (trigger_job) but on the publishing
  * refs, where its child pipeline publishes: a newer commit must not
  * cancel that child's pending publish jobs. */
 static void rules(gitlab *g, const matrix *m, const cell *c,
-		  const char *series, bool build, bool publish)
+		  const char *series, bool publish)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, "rules");
 	yw_seq_begin(w);
-	if (build) {
-		yw_map_begin(w);
-		yw_kv(w, "if", "$CI_MERGE_REQUEST_IID");
-		changes(g, m, c, series, NULL);
-		yw_map_end(w);
-	} else {
-		rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
-	}
+	yw_map_begin(w);
+	yw_kv(w, "if", "$CI_MERGE_REQUEST_IID");
+	changes(g, m, c, series, NULL);
+	yw_map_end(w);
 	if (publish) {
 		yw_map_begin(w);
 		yw_kv(w, "if", if_protected(g, buf_str(&g->refs)));
-		if (build) { /* a trigger job: its child publishes */
-			yw_str(w, "interruptible");
-			yw_typed(w, "false");
-		}
+		yw_str(w, "interruptible");
+		yw_typed(w, "false");
 		yw_map_end(w);
 	}
-	if (build) {
-		rule_if(w, if_protected(g, "$CI_COMMIT_TAG"), "never");
-		if (g->branches.len)
-			rule_if(w, if_protected(g, buf_str(&g->branches)), "never");
-		yw_map_begin(w);
-		yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
-		changes(g, m, c, series, NULL);
-		yw_map_end(w);
-		yw_map_begin(w);
-		changes(g, m, c, series, "refs/heads/$CI_DEFAULT_BRANCH");
-		yw_map_end(w);
-	}
+	rule_if(w, if_protected(g, "$CI_COMMIT_TAG"), "never");
+	if (g->branches.len)
+		rule_if(w, if_protected(g, buf_str(&g->branches)), "never");
+	yw_map_begin(w);
+	yw_kv(w, "if", "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
+	changes(g, m, c, series, NULL);
+	yw_map_end(w);
+	yw_map_begin(w);
+	changes(g, m, c, series, "refs/heads/$CI_DEFAULT_BRANCH");
+	yw_map_end(w);
 	yw_seq_end(w);
 }
 
@@ -731,7 +733,7 @@ static void build_job(gitlab *g, const matrix *m, const cell *c)
 	yw_map_begin(w);
 	job_head(g, m, c, HIDDEN_BUILD);
 	runner_tags(g, m, c->platforms.v[0].s);
-	rules(g, m, c, NULL, true, false);
+	rules(g, m, c, NULL, false);
 	yw_map_end(w);
 }
 
@@ -745,7 +747,6 @@ static void publish_job(gitlab *g, const matrix *m, const cell *c)
 	job_head(g, m, c, HIDDEN_PUBLISH);
 	runner_tags(g, m, c->platforms.v[0].s);
 	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
-	rules(g, m, c, NULL, false, true);
 	yw_map_end(w);
 }
 
@@ -771,7 +772,7 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
 	yw_map_end(w);
 	yw_str(w, "interruptible");
 	yw_typed(w, "true");
-	rules(g, m, NULL, series, true, g->refs.len > 0);
+	rules(g, m, NULL, series, g->refs.len > 0);
 	yw_map_end(w);
 }
 
@@ -839,24 +840,13 @@ static void alias_hidden(gitlab *g, const matrix *m)
 	yw_str(w, HIDDEN_ALIAS);
 	yw_map_begin(w);
 	hidden_head(g, m, false, false);
+	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
 	alias_script(g, m);
 	yw_seq_end(w);
 	yw_map_end(w);
-}
-
-/* The rules of alias:ALIAS: every publishing pipeline (as publish:TAG's,
- * see rules), never a merge request */
-static void alias_rules(gitlab *g)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, "rules");
-	yw_seq_begin(w);
-	rule_if(w, "$CI_MERGE_REQUEST_IID", "never");
-	rule_if(w, if_protected(g, buf_str(&g->refs)), NULL);
-	yw_seq_end(w);
 }
 
 static void alias_jobs(gitlab *g, const matrix *m, const cell *c)
@@ -882,7 +872,6 @@ static void alias_jobs(gitlab *g, const matrix *m, const cell *c)
 		yw_map_end(w);
 		yw_seq_end(w);
 		yw_kv(w, "resource_group", line(g, "alias/%s", alias));
-		alias_rules(g);
 		yw_map_end(w);
 	}
 }
@@ -1026,6 +1015,7 @@ static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 	yw_str(w, name);
 	yw_map_begin(w);
 	hidden_head(g, m, false, !manifest);
+	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
@@ -1071,7 +1061,7 @@ static void build_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 		yw_str(g->w, platform_job(g, "build", c, i));
 		yw_map_begin(g->w);
 		platform_job_head(g, m, c, i, HIDDEN_BUILD_PLATFORM);
-		rules(g, m, c, NULL, true, false);
+		rules(g, m, c, NULL, false);
 		yw_map_end(g->w);
 	}
 }
@@ -1089,7 +1079,6 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 		platform_key(c->platforms.v[i].s, key);
 		yw_kv(w, "resource_group",
 		      line(g, "publish/%s/%s", c->tag.s, key));
-		rules(g, m, c, NULL, false, true);
 		yw_map_end(w);
 	}
 	yw_str(w, line(g, "manifest:%s", c->tag.s));
@@ -1115,7 +1104,6 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 		yw_str(w, platform_job(g, "publish", c, i));
 	yw_seq_end(w);
 	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
-	rules(g, m, c, NULL, false, true);
 	yw_map_end(w);
 }
 
