@@ -288,12 +288,9 @@ grep -q "\"digest\": \"$fault_digest\"" "$tmp/bearer.lock" 2>/dev/null &&
 	grep -q "^HEAD /v2/bearer/debian/manifests/bookworm-slim Bearer good-token" "$tmp/fault.log"
 result $? "Bearer challenge with quoted commas: token fetched, HEAD retried with it (status $st)" "$tmp/err" "$tmp/fault.log"
 
-# --- a hostile registry and token server (tests/registry/hostile.py) ----
-start_server hostile python3 "$repo/tests/registry/hostile.py" --log "$tmp/hostile.log"
-hport=$port
-hostile_digest=$(head -n 1 "$tmp/hostile.err")
+# --- a hostile registry and token server (fault_server.py's registry) ----
 hostile() { # SCENARIO: update against it, into $tmp/SCENARIO.lock; sets st
-	sed "s|^base: .*|base: 127.0.0.1:$hport/$1/debian:bookworm-slim|; s|^hooks: .*||" \
+	sed "s|^base: .*|base: 127.0.0.1:$fport/$1/debian:bookworm-slim|; s|^hooks: .*||" \
 		"$w/matrix.yaml" >"$w/matrix.yaml.$1"
 	cp "$w/matrix.lock.json" "$tmp/$1.lock"
 	cp "$tmp/$1.lock" "$tmp/lock.before"
@@ -307,23 +304,23 @@ hostile_refused() { # SCENARIO TITLE GREP
 	result $? "$2: exit 3, lock untouched (status $st)" "$tmp/err"
 }
 hostile leak
-grep -q "\"digest\": \"$hostile_digest\"" "$tmp/leak.lock" &&
-	grep -q "^GET 127.0.0.1:$hport /v2/leak/debian/manifests/bookworm-slim Bearer good-token" "$tmp/hostile.log"
+grep -q "\"digest\": \"$fault_digest\"" "$tmp/leak.lock" &&
+	grep -q "^GET /v2/leak/debian/manifests/bookworm-slim Bearer good-token 127.0.0.1:$fport\$" "$tmp/fault.log"
 result $? "a 401's Docker-Content-Digest does not leak into the 200 after it: the body's sha256 is locked (status $st)" "$tmp/err" "$tmp/leak.lock"
 hostile_refused mismatch "a GET whose Docker-Content-Digest is not its body's sha256" \
-	"bad Docker-Content-Digest 'sha256:.*': the manifest's bytes hash to $hostile_digest"
+	"bad Docker-Content-Digest 'sha256:.*': the manifest's bytes hash to $fault_digest"
 hostile_refused twodigests "two Docker-Content-Digest headers that differ" "the answer has two that differ"
 hostile list
-grep -q "\"digest\": \"$hostile_digest\"" "$tmp/list.lock"
+grep -q "\"digest\": \"$fault_digest\"" "$tmp/list.lock"
 result $? "a Basic challenge before the Bearer one in one WWW-Authenticate: the Bearer one is used (status $st)" "$tmp/err"
 hostile_refused bigtoken "a 100,000-character token" "a token longer than 16384 bytes"
 hostile_refused bigchallenge "a 40,000-byte WWW-Authenticate" "WWW-Authenticate longer than"
-: >"$tmp/hostile.log"
-hostile redirect
-grep -q "\"digest\": \"$hostile_digest\"" "$tmp/redirect.lock" &&
-	grep -q "^HEAD localhost:$hport /v2/redirect/debian/manifests/bookworm-slim -\$" "$tmp/hostile.log" &&
-	! grep -q "^[A-Z]* localhost:.* Bearer" "$tmp/hostile.log"
-result $? "a redirect to another host name: followed, without the token (status $st)" "$tmp/err" "$tmp/hostile.log"
+: >"$tmp/fault.log"
+hostile crosshost
+grep -q "\"digest\": \"$fault_digest\"" "$tmp/crosshost.lock" &&
+	grep -q "^HEAD /v2/crosshost/debian/manifests/bookworm-slim - localhost:$fport\$" "$tmp/fault.log" &&
+	! grep -q " Bearer .* localhost:[0-9]*\$" "$tmp/fault.log"
+result $? "a redirect to another host name: followed, without the token (status $st)" "$tmp/err" "$tmp/fault.log"
 
 # --- the Bearer flow against distribution's token auth ------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/token.key" \

@@ -69,9 +69,28 @@ registry only:
              carries `Authorization: Bearer good-token`, which the token
              endpoint gives for that service and scope only
 
+and, for the registry, answers that one under someone else's control
+could send (each demands the token as bearer does, but mismatch and
+twodigests):
+
+  leak         the 401 carries a Docker-Content-Digest of other bytes;
+               with the token, HEAD answers 200 without one and GET serves
+               BODY: the digest must be BODY's, not the 401's
+  mismatch     HEAD without a digest; GET serves BODY with a well-formed
+               Docker-Content-Digest of other bytes
+  twodigests   HEAD answers two Docker-Content-Digest headers that differ
+  list         one WWW-Authenticate line holding a Basic challenge, then
+               the Bearer one (RFC 9110's list form)
+  bigtoken     the token endpoint answers a token of 100,000 characters
+  bigchallenge the 401's WWW-Authenticate is 40,000 bytes long
+  crosshost    with the token, HEAD answers 307 to the same path on
+               "localhost" instead of "127.0.0.1" (another host name for
+               libcurl), where it answers 200 with BODY's digest: the
+               token must not follow the redirect
+
 python.org requests without a User-Agent starting with "matrixc/" get
 403. Every request is logged to --log, one line each: python.org's as
-"PATH\\tUSER-AGENT", the registry's as "METHOD PATH AUTHORIZATION".
+"PATH\\tUSER-AGENT", the registry's as "METHOD PATH AUTHORIZATION HOST".
 """
 import argparse
 import base64
@@ -98,8 +117,12 @@ BODY = json.dumps({
     "manifests": [],
 }).encode()
 DIGEST = "sha256:" + hashlib.sha256(BODY).hexdigest()
+OTHER = "sha256:" + hashlib.sha256(b"other bytes").hexdigest()
 SERVICE = "fault test"
 TOKEN = "good-token"
+# the registry flags whose manifests demand the token
+CHALLENGED = {"bearer", "badjson", "leak", "list", "bigtoken",
+              "bigchallenge", "crosshost"}
 CREDS = "Basic " + base64.b64encode(b"user:secret").decode()
 
 
@@ -241,8 +264,10 @@ class Handler(BaseHTTPRequestHandler):
         registry = parts[0] in ("v2", "token")
         st = self.server.state
         if registry:
-            st.write_log("%s %s %s" % (self.command, self.path,
-                                       self.headers.get("Authorization", "-")))
+            st.write_log("%s %s %s %s" % (
+                self.command, self.path,
+                self.headers.get("Authorization", "-"),
+                self.headers.get("Host", "-")))
         else:
             st.write_log("%s\t%s" % (self.path,
                                      self.headers.get("User-Agent", "")))
@@ -269,14 +294,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.manifest(scenario, flags, "/".join(parts[1:-2]))
         return self.send(404, b"not found\n")
 
-    def challenge(self, scenario, repo):
+    def challenge(self, scenario, flags, repo):
         realm = "http://127.0.0.1:%d/token/%s" % (self.server.server_port,
                                                  scenario)
         scope = "repository:%s:pull,push" % repo
         value = 'Bearer realm="%s",service="%s",scope="%s"' % (
             realm, SERVICE, scope)
-        self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', JSON,
-                  [("WWW-Authenticate", value)])
+        if "list" in flags:
+            value = 'Basic realm="fault, really", ' + value
+        if "bigchallenge" in flags:
+            value += ',padding="%s"' % ("x" * 40000)
+        headers = [("WWW-Authenticate", value)]
+        if "leak" in flags:
+            headers.append(("Docker-Content-Digest", OTHER))
+        self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', JSON, headers)
 
     def token(self, flags, query):
         q = parse_qs(query)
@@ -285,21 +316,37 @@ class Handler(BaseHTTPRequestHandler):
             want_scope = q.get("scope", [""])[0]
         if not want_scope or not want_scope.endswith(":pull,push"):
             return self.send(400, b"bad service or scope\n")
-        self.document(flags, json.dumps({"access_token": TOKEN}).encode())
+        token = "t" * 100000 if "bigtoken" in flags else TOKEN
+        self.document(flags, json.dumps({"access_token": token}).encode())
 
     def manifest(self, scenario, flags, repo):
         if self.fault(flags):
             return None
+        port = self.server.server_port
+        if "crosshost" in flags and \
+                self.headers.get("Host") == "localhost:%d" % port:
+            return self.send(200, BODY, INDEX,
+                             [("Docker-Content-Digest", DIGEST)])
         # badjson breaks the token, so the manifest must ask for one
-        if flags & {"bearer", "badjson"} and \
+        if flags & CHALLENGED and \
                 self.headers.get("Authorization") != "Bearer " + TOKEN:
-            return self.challenge(scenario, repo)
+            return self.challenge(scenario, flags, repo)
+        if "crosshost" in flags:
+            return self.send(307, ctype=None, headers=[
+                ("Location", "http://localhost:%d%s" % (port, self.path))])
         if "baddigest" in flags:
             return self.send(200, BODY, INDEX,
                              [("Docker-Content-Digest", "sha256:zz")])
-        if flags & {"nodigest", "truncated"}:
+        if "twodigests" in flags:
+            return self.send(200, BODY, INDEX,
+                             [("Docker-Content-Digest", DIGEST),
+                              ("Docker-Content-Digest", OTHER)])
+        if flags & {"nodigest", "truncated", "leak", "mismatch"}:
             if self.command == "HEAD":
                 return self.send(200, b"", INDEX, length=len(BODY))
+            if "mismatch" in flags:
+                return self.send(200, BODY, INDEX,
+                                 [("Docker-Content-Digest", OTHER)])
             return self.document(flags, BODY, INDEX)
         self.send(200, BODY, INDEX, [("Docker-Content-Digest", DIGEST)])
 
