@@ -301,7 +301,29 @@ static pstr platform_of(loader *l, const ynode *n)
 	return p;
 }
 
-/* platforms -> [platform], not empty, each once */
+/* The entry of out that names platform p, in any spelling (platform.h:
+ * linux/arm64 and linux/arm64/v8 are one platform), or NULL */
+static const pstr *same_platform(const strlist *out, const char *p)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (platform_same(out->v[i].s, p))
+			return &out->v[i];
+	return NULL;
+}
+
+/* p is first spelt another way: docker would build both, and join them
+ * as two entries for one platform in the image index */
+static void same_platform_error(loader *l, pstr p, pstr first,
+				const char *where)
+{
+	diag_error(l->d, p.at,
+		   "platform '%s'%s names the same platform as '%s' (line %u): "
+		   "docker and containerd take them as one", p.s, where,
+		   first.s, first.at.line);
+}
+
+/* platforms -> [platform], not empty, each once (in any spelling: two
+ * would give the image index two entries for one platform) */
 static void load_platforms(loader *l, const ynode *n, strlist *out)
 {
 	if (!expect(l, n, YNODE_SEQ, "platforms"))
@@ -314,9 +336,12 @@ static void load_platforms(loader *l, const ynode *n, strlist *out)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
 		pstr p = platform_of(l, n->items[i]);
-		if (p.s && strlist_has(out, p.s))
+		const pstr *first = p.s ? same_platform(out, p.s) : NULL;
+		if (first && !strcmp(first->s, p.s))
 			diag_error(l->d, p.at, "platform '%s' is listed twice",
 				   p.s);
+		else if (first)
+			same_platform_error(l, p, *first, "");
 		else if (p.s)
 			strlist_add(l->a, out, p.s, p.at);
 	}
@@ -641,10 +666,17 @@ static void load_runners(loader *l, const ynode *n)
 		r->platform = platform_of(l, n->pairs[i].key);
 		list_of(l, n->pairs[i].val, "runner tag", name_check_runner_tag,
 			&r->tags);
-		if (r->platform.s && matrix_runner_tags(l->m, r->platform.s))
+		const pstr *first = NULL;
+		for (size_t j = 0; r->platform.s && j < ci->nrunners; j++)
+			if (platform_same(ci->runners[j].platform.s, r->platform.s))
+				first = &ci->runners[j].platform;
+		if (first && !strcmp(first->s, r->platform.s))
 			diag_error(l->d, r->platform.at,
 				   "platform '%s' is listed twice in ci.runners",
 				   r->platform.s);
+		else if (first)
+			same_platform_error(l, r->platform, *first,
+					    " in ci.runners");
 		else if (r->platform.s)
 			ci->nrunners++;
 	}
@@ -826,7 +858,7 @@ static void load_top(loader *l, const ynode *root)
 const strlist *matrix_runner_tags(const matrix *m, const char *platform)
 {
 	for (size_t i = 0; i < m->ci.nrunners; i++)
-		if (!strcmp(m->ci.runners[i].platform.s, platform))
+		if (platform_same(m->ci.runners[i].platform.s, platform))
 			return &m->ci.runners[i].tags;
 	return NULL;
 }

@@ -150,11 +150,15 @@ static void check_platforms(planner *p, const cell *c)
 	check_list(p, c, "platform", l, check_platform);
 	for (size_t i = 0; i < l->n; i++)
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(l->v[i].s, l->v[j].s)) {
+			if (platform_same(l->v[i].s, l->v[j].s)) {
+				bool spelt = strcmp(l->v[i].s, l->v[j].s) != 0;
 				diag_error(p->d, l->v[i].at,
 					   "cell %s/%s: platform '%s' is listed "
-					   "twice", c->version_str,
-					   c->variant->name.s, l->v[i].s);
+					   "twice%s%s%s", c->version_str,
+					   c->variant->name.s, l->v[i].s,
+					   spelt ? " (as '" : "",
+					   spelt ? l->v[j].s : "",
+					   spelt ? "', the same platform)" : "");
 				break;
 			}
 	if (!l->n)
