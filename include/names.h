@@ -23,7 +23,7 @@ const char *name_check_env_name(const char *s);
 /* Free text that will be quoted: UTF-8, no control characters (C0, DEL,
  * C1, U+2028, U+2029) and no invisible or bidirectional formatting ones */
 const char *name_check_text(const char *s);
-/* GitLab runner tag: text, not empty or blank */
+/* GitLab runner tag: printable ASCII and inner spaces, without '$' or ',' */
 const char *name_check_runner_tag(const char *s);
 /* ./configure or make argument: --opt[=value] or NAME=value, value text */
 const char *name_check_flag(const char *s);

@@ -271,13 +271,33 @@ const char *name_check_flag(const char *s)
 	return "a flag must be '--option[=value]' or 'NAME=value'";
 }
 
-/* runner tag -> text, not blank (GitLab wants a string; an empty one
- * would be written as a YAML null, a blank one matches no runner) */
+/* runner tag -> [!-~] ([ -~]* [!-~])?, without '$' or ',': GitLab wants
+ * a string (an empty one would be written as a YAML null, a blank one
+ * matches no runner); it expands variables in tags; a runner's tags are
+ * given as a comma-separated list, so none holds a ','; and a space at
+ * either end, a no-break space or any other character that looks like
+ * another (or like nothing) makes a tag that reads as a runner's but is
+ * not */
 const char *name_check_runner_tag(const char *s)
 {
+	size_t n = strlen(s);
 	if (s[strspn(s, " ")] == '\0')
 		return "a runner tag cannot be empty or blank";
-	return name_check_text(s);
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return "a runner tag cannot start or end with a space";
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '$')
+			return "a runner tag cannot contain '$' (GitLab expands "
+			       "variables in tags)";
+		if (s[i] == ',')
+			return "a runner tag cannot contain ',' (a runner's tags "
+			       "are a comma-separated list)";
+		if (s[i] < ' ' || s[i] > '~')
+			return "a runner tag may contain only printable ASCII "
+			       "characters and spaces (no no-break space, no "
+			       "control or invisible character)";
+	}
+	return NULL;
 }
 
 const char *name_check_path(const char *s)
