@@ -25,6 +25,8 @@ const char *name_check_env_name(const char *s);
 const char *name_check_text(const char *s);
 /* GitLab runner tag: printable ASCII and inner spaces, without '$' or ',' */
 const char *name_check_runner_tag(const char *s);
+/* GitLab stage name: [A-Za-z0-9_.-], and spaces between them */
+const char *name_check_stage(const char *s);
 /* ./configure or make argument: --opt[=value] or NAME=value, value text */
 const char *name_check_flag(const char *s);
 /* Relative path inside a tree: component ("/" component)*, where a

@@ -701,7 +701,7 @@ static void load_ci(loader *l, const ynode *n)
 		list_of(l, x, "runner tag", name_check_runner_tag,
 			&ci->runner_tags);
 	if ((x = ynode_get(n, "stage")))
-		ci->stage = name_of(l, x, "stage name", name_check_variant);
+		ci->stage = name_of(l, x, "stage name", name_check_stage);
 	if ((x = ynode_get(n, "max_jobs")) &&
 	    count_of(l, x, "max_jobs", 1, 100000, &ci->max_jobs))
 		ci->max_jobs_at = x->at;

@@ -300,6 +300,25 @@ const char *name_check_runner_tag(const char *s)
 	return NULL;
 }
 
+/* stage -> [A-Za-z0-9_.-] ([A-Za-z0-9_. -]* [A-Za-z0-9_.-])?. GitLab
+ * takes any non-empty string as a stage name; a job's stage must equal,
+ * byte for byte, an entry of the root file's `stages:` when the file is
+ * included, so this grammar keeps to names that read as what they are:
+ * no space at either end, no quotes, '$' or look-alike characters. */
+const char *name_check_stage(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || s[strspn(s, " ")] == '\0')
+		return "a stage name cannot be empty or blank";
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return "a stage name cannot start or end with a space";
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr("_.- ", s[i]))
+			return "a stage name may contain only letters, digits, "
+			       "'_', '.', '-' and spaces";
+	return NULL;
+}
+
 const char *name_check_path(const char *s)
 {
 	if (!*s || *s == '/')

@@ -159,6 +159,17 @@ static void texts(void)
 	BAD(name_check_runner_tag, "  ");
 	BAD(name_check_runner_tag, "docker\xe2\x80\xae");
 	GOOD(name_check_runner_tag, "docker linux");
+	GOOD(name_check_stage, "build");
+	GOOD(name_check_stage, "Build Images");
+	GOOD(name_check_stage, "images_3.x-amd64");
+	GOOD(name_check_stage, ".pre");
+	BAD(name_check_stage, "");
+	BAD(name_check_stage, " ");
+	BAD(name_check_stage, " build");
+	BAD(name_check_stage, "build ");
+	BAD(name_check_stage, "$STAGE");
+	BAD(name_check_stage, "a\"b");
+	BAD(name_check_stage, "build\xc2\xa0images");
 	GOOD(name_check_runner_tag, "saas-linux-medium-amd64");
 	GOOD(name_check_runner_tag, "k8s:pool/gpu_1.x");
 	BAD(name_check_runner_tag, " docker");
