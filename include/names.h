@@ -8,10 +8,15 @@
 #ifndef MATRIXC_NAMES_H
 #define MATRIXC_NAMES_H
 
+#include <stddef.h>
+
 /* Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
 const char *name_check_tag(const char *s);
 /* Repository without tag: [host[:port]/]path, lowercase path components */
 const char *name_check_repository(const char *s);
+/* The length of valid repository s's registry host (host[:port]), 0 when
+ * it names none (Docker Hub) */
+size_t name_repository_host(const char *s);
 /* Image reference: repository[:tag][@sha256:hex64] */
 const char *name_check_image(const char *s);
 /* Debian package name: [a-z0-9][a-z0-9+.-]+ */

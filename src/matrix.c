@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "limits_input.h"
@@ -216,6 +217,42 @@ static void load_registry(loader *l, const ynode *n, registry *r)
 			   "a registry needs both 'user' and 'password', or neither");
 }
 
+/* The host a registry's `docker login` names: its own, or Docker Hub's */
+static void login_host(const char *repo, const char **host, size_t *len)
+{
+	*len = name_repository_host(repo);
+	*host = *len ? repo : "docker.io";
+	if (!*len)
+		*len = strlen("docker.io");
+}
+
+/* Two registries on one host, each with credentials: docker keeps one
+ * login per host, so the CI's second login would replace the first and
+ * push to both with its credentials. Allowed only when both name the same
+ * variables (an invalid one has its own error already). true: reported */
+static bool check_logins(loader *l, const registry *a, const registry *b)
+{
+	if (!a->name.s || !b->name.s || !a->user_var.s || !b->user_var.s ||
+	    !a->password_var.s || !b->password_var.s)
+		return false;
+	const char *ha, *hb;
+	size_t na, nb;
+	login_host(a->name.s, &ha, &na);
+	login_host(b->name.s, &hb, &nb);
+	if (na != nb || strncasecmp(ha, hb, na) != 0)
+		return false;
+	if (!strcmp(a->user_var.s, b->user_var.s) &&
+	    !strcmp(a->password_var.s, b->password_var.s))
+		return false;
+	diag_error(l->d, a->name.at,
+		   "registry '%s' logs in to %.*s with other credentials than "
+		   "'%s' (line %u): docker keeps one login per host, so the "
+		   "second would replace the first; give both the same 'user' "
+		   "and 'password'", a->name.s, (int)na, ha, b->name.s,
+		   b->name.at.line);
+	return true;
+}
+
 static void load_registries(loader *l, const ynode *n)
 {
 	if (!expect(l, n, YNODE_SEQ, "registries"))
@@ -231,6 +268,8 @@ static void load_registries(loader *l, const ynode *n)
 			if (a->name.s && b->name.s && !strcmp(a->name.s, b->name.s))
 				diag_error(l->d, a->name.at,
 					   "registry '%s' is listed twice", a->name.s);
+			else if (check_logins(l, a, b))
+				break; /* one clash per registry is enough */
 		}
 }
 

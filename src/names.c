@@ -159,6 +159,12 @@ const char *name_check_repository(const char *s)
 	}
 }
 
+size_t name_repository_host(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	return slash && looks_like_host(s, slash) ? (size_t)(slash - s) : 0;
+}
+
 /* image -> repository (":" tag)? ("@sha256:" hex64)? */
 const char *name_check_image(const char *s)
 {
