@@ -8,10 +8,15 @@
 #ifndef MATRIXC_NAMES_H
 #define MATRIXC_NAMES_H
 
+#include <stddef.h>
+
 /* Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
 const char *name_check_tag(const char *s);
 /* Repository without tag: [host[:port]/]path, lowercase path components */
 const char *name_check_repository(const char *s);
+/* The length of valid repository s's registry host (host[:port]), 0 when
+ * it names none (Docker Hub) */
+size_t name_repository_host(const char *s);
 /* Image reference: repository[:tag][@sha256:hex64] */
 const char *name_check_image(const char *s);
 /* Debian package name: [a-z0-9][a-z0-9+.-]+ */
@@ -23,8 +28,10 @@ const char *name_check_env_name(const char *s);
 /* Free text that will be quoted: UTF-8, no control characters (C0, DEL,
  * C1, U+2028, U+2029) and no invisible or bidirectional formatting ones */
 const char *name_check_text(const char *s);
-/* GitLab runner tag: text, not empty or blank */
+/* GitLab runner tag: printable ASCII and inner spaces, without '$' or ',' */
 const char *name_check_runner_tag(const char *s);
+/* GitLab stage name: [A-Za-z0-9_.-], and spaces between them */
+const char *name_check_stage(const char *s);
 /* ./configure or make argument: --opt[=value] or NAME=value, value text */
 const char *name_check_flag(const char *s);
 /* Relative path inside a tree: component ("/" component)*, where a

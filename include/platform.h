@@ -9,6 +9,7 @@
 #ifndef MATRIXC_PLATFORM_H
 #define MATRIXC_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PLATFORM_DEFAULT "linux/amd64" /* when matrix.yaml names none */
@@ -17,6 +18,11 @@
  * the platform s was probably meant to be ("linux/aarch64": linux/arm64),
  * or NULL. Both are static strings. */
 const char *platform_check(const char *s, const char **near);
+
+/* Whether platforms a and b are one platform, perhaps spelt two ways, as
+ * docker and containerd match them: linux/arm64 and linux/arm64/v8,
+ * linux/arm and linux/arm/v7. Invalid ones are the same when equal. */
+bool platform_same(const char *a, const char *b);
 
 /* The key of valid platform s into out (at least PLATFORM_KEY_MAX). */
 #define PLATFORM_KEY_MAX 32

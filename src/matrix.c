@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "limits_input.h"
@@ -217,6 +218,42 @@ static void load_registry(loader *l, const ynode *n, registry *r)
 			   "a registry needs both 'user' and 'password', or neither");
 }
 
+/* The host a registry's `docker login` names: its own, or Docker Hub's */
+static void login_host(const char *repo, const char **host, size_t *len)
+{
+	*len = name_repository_host(repo);
+	*host = *len ? repo : "docker.io";
+	if (!*len)
+		*len = strlen("docker.io");
+}
+
+/* Two registries on one host, each with credentials: docker keeps one
+ * login per host, so the CI's second login would replace the first and
+ * push to both with its credentials. Allowed only when both name the same
+ * variables (an invalid one has its own error already). true: reported */
+static bool check_logins(loader *l, const registry *a, const registry *b)
+{
+	if (!a->name.s || !b->name.s || !a->user_var.s || !b->user_var.s ||
+	    !a->password_var.s || !b->password_var.s)
+		return false;
+	const char *ha, *hb;
+	size_t na, nb;
+	login_host(a->name.s, &ha, &na);
+	login_host(b->name.s, &hb, &nb);
+	if (na != nb || strncasecmp(ha, hb, na) != 0)
+		return false;
+	if (!strcmp(a->user_var.s, b->user_var.s) &&
+	    !strcmp(a->password_var.s, b->password_var.s))
+		return false;
+	diag_error(l->d, a->name.at,
+		   "registry '%s' logs in to %.*s with other credentials than "
+		   "'%s' (line %u): docker keeps one login per host, so the "
+		   "second would replace the first; give both the same 'user' "
+		   "and 'password'", a->name.s, (int)na, ha, b->name.s,
+		   b->name.at.line);
+	return true;
+}
+
 static void load_registries(loader *l, const ynode *n)
 {
 	if (!expect(l, n, YNODE_SEQ, "registries"))
@@ -232,6 +269,8 @@ static void load_registries(loader *l, const ynode *n)
 			if (a->name.s && b->name.s && !strcmp(a->name.s, b->name.s))
 				diag_error(l->d, a->name.at,
 					   "registry '%s' is listed twice", a->name.s);
+			else if (check_logins(l, a, b))
+				break; /* one clash per registry is enough */
 		}
 }
 
@@ -302,7 +341,29 @@ static pstr platform_of(loader *l, const ynode *n)
 	return p;
 }
 
-/* platforms -> [platform], not empty, each once */
+/* The entry of out that names platform p, in any spelling (platform.h:
+ * linux/arm64 and linux/arm64/v8 are one platform), or NULL */
+static const pstr *same_platform(const strlist *out, const char *p)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (platform_same(out->v[i].s, p))
+			return &out->v[i];
+	return NULL;
+}
+
+/* p is first spelt another way: docker would build both, and join them
+ * as two entries for one platform in the image index */
+static void same_platform_error(loader *l, pstr p, pstr first,
+				const char *where)
+{
+	diag_error(l->d, p.at,
+		   "platform '%s'%s names the same platform as '%s' (line %u): "
+		   "docker and containerd take them as one", p.s, where,
+		   first.s, first.at.line);
+}
+
+/* platforms -> [platform], not empty, each once (in any spelling: two
+ * would give the image index two entries for one platform) */
 static void load_platforms(loader *l, const ynode *n, strlist *out)
 {
 	if (!expect(l, n, YNODE_SEQ, "platforms"))
@@ -315,9 +376,12 @@ static void load_platforms(loader *l, const ynode *n, strlist *out)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
 		pstr p = platform_of(l, n->items[i]);
-		if (p.s && strlist_has(out, p.s))
+		const pstr *first = p.s ? same_platform(out, p.s) : NULL;
+		if (first && !strcmp(first->s, p.s))
 			diag_error(l->d, p.at, "platform '%s' is listed twice",
 				   p.s);
+		else if (first)
+			same_platform_error(l, p, *first, "");
 		else if (p.s)
 			strlist_add(l->a, out, p.s, p.at);
 	}
@@ -642,10 +706,17 @@ static void load_runners(loader *l, const ynode *n)
 		r->platform = platform_of(l, n->pairs[i].key);
 		list_of(l, n->pairs[i].val, "runner tag", name_check_runner_tag,
 			&r->tags);
-		if (r->platform.s && matrix_runner_tags(l->m, r->platform.s))
+		const pstr *first = NULL;
+		for (size_t j = 0; r->platform.s && j < ci->nrunners; j++)
+			if (platform_same(ci->runners[j].platform.s, r->platform.s))
+				first = &ci->runners[j].platform;
+		if (first && !strcmp(first->s, r->platform.s))
 			diag_error(l->d, r->platform.at,
 				   "platform '%s' is listed twice in ci.runners",
 				   r->platform.s);
+		else if (first)
+			same_platform_error(l, r->platform, *first,
+					    " in ci.runners");
 		else if (r->platform.s)
 			ci->nrunners++;
 	}
@@ -726,7 +797,7 @@ static void load_ci(loader *l, const ynode *n)
 		list_of(l, x, "runner tag", name_check_runner_tag,
 			&ci->runner_tags);
 	if ((x = ynode_get(n, "stage")))
-		ci->stage = name_of(l, x, "stage name", name_check_variant);
+		ci->stage = name_of(l, x, "stage name", name_check_stage);
 	if ((x = ynode_get(n, "max_jobs")) &&
 	    count_of(l, x, "max_jobs", 1, 100000, &ci->max_jobs))
 		ci->max_jobs_at = x->at;
@@ -885,7 +956,7 @@ static void load_top(loader *l, const ynode *root)
 const strlist *matrix_runner_tags(const matrix *m, const char *platform)
 {
 	for (size_t i = 0; i < m->ci.nrunners; i++)
-		if (!strcmp(m->ci.runners[i].platform.s, platform))
+		if (platform_same(m->ci.runners[i].platform.s, platform))
 			return &m->ci.runners[i].tags;
 	return NULL;
 }

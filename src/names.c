@@ -159,6 +159,12 @@ const char *name_check_repository(const char *s)
 	}
 }
 
+size_t name_repository_host(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	return slash && looks_like_host(s, slash) ? (size_t)(slash - s) : 0;
+}
+
 /* image -> repository (":" tag)? ("@sha256:" hex64)? */
 const char *name_check_image(const char *s)
 {
@@ -271,13 +277,52 @@ const char *name_check_flag(const char *s)
 	return "a flag must be '--option[=value]' or 'NAME=value'";
 }
 
-/* runner tag -> text, not blank (GitLab wants a string; an empty one
- * would be written as a YAML null, a blank one matches no runner) */
+/* runner tag -> [!-~] ([ -~]* [!-~])?, without '$' or ',': GitLab wants
+ * a string (an empty one would be written as a YAML null, a blank one
+ * matches no runner); it expands variables in tags; a runner's tags are
+ * given as a comma-separated list, so none holds a ','; and a space at
+ * either end, a no-break space or any other character that looks like
+ * another (or like nothing) makes a tag that reads as a runner's but is
+ * not */
 const char *name_check_runner_tag(const char *s)
 {
+	size_t n = strlen(s);
 	if (s[strspn(s, " ")] == '\0')
 		return "a runner tag cannot be empty or blank";
-	return name_check_text(s);
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return "a runner tag cannot start or end with a space";
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '$')
+			return "a runner tag cannot contain '$' (GitLab expands "
+			       "variables in tags)";
+		if (s[i] == ',')
+			return "a runner tag cannot contain ',' (a runner's tags "
+			       "are a comma-separated list)";
+		if (s[i] < ' ' || s[i] > '~')
+			return "a runner tag may contain only printable ASCII "
+			       "characters and spaces (no no-break space, no "
+			       "control or invisible character)";
+	}
+	return NULL;
+}
+
+/* stage -> [A-Za-z0-9_.-] ([A-Za-z0-9_. -]* [A-Za-z0-9_.-])?. GitLab
+ * takes any non-empty string as a stage name; a job's stage must equal,
+ * byte for byte, an entry of the root file's `stages:` when the file is
+ * included, so this grammar keeps to names that read as what they are:
+ * no space at either end, no quotes, '$' or look-alike characters. */
+const char *name_check_stage(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || s[strspn(s, " ")] == '\0')
+		return "a stage name cannot be empty or blank";
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return "a stage name cannot start or end with a space";
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr("_.- ", s[i]))
+			return "a stage name may contain only letters, digits, "
+			       "'_', '.', '-' and spaces";
+	return NULL;
 }
 
 const char *name_check_path(const char *s)

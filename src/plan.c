@@ -150,11 +150,15 @@ static void check_platforms(planner *p, const cell *c)
 	check_list(p, c, "platform", l, check_platform);
 	for (size_t i = 0; i < l->n; i++)
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(l->v[i].s, l->v[j].s)) {
+			if (platform_same(l->v[i].s, l->v[j].s)) {
+				bool spelt = strcmp(l->v[i].s, l->v[j].s) != 0;
 				diag_error(p->d, l->v[i].at,
 					   "cell %s/%s: platform '%s' is listed "
-					   "twice", c->version_str,
-					   c->variant->name.s, l->v[i].s);
+					   "twice%s%s%s", c->version_str,
+					   c->variant->name.s, l->v[i].s,
+					   spelt ? " (as '" : "",
+					   spelt ? l->v[j].s : "",
+					   spelt ? "', the same platform)" : "");
 				break;
 			}
 	if (!l->n)
@@ -418,13 +422,35 @@ const char *plan_repo_dir(arena *a, const char *dir)
 	return found;
 }
 
+/* The repository directory r ("" or ending in '/') must pass the path
+ * grammar (names.h) as output: does: it is written into every generated
+ * file's header, and into .gitlab-ci.yml's rules:changes (globs, where
+ * '[', '*', '?' and '{' match other paths) and variables (where GitLab
+ * expands '$'). Nothing there can quote it, so a name outside the grammar
+ * is an error. */
+static bool repo_dir_ok(diag *d, arena *a, const matrix *m, const char *r)
+{
+	if (!*r)
+		return true;
+	const char *dir = arena_strndup(a, r, strlen(r) - 1);
+	const char *why = name_check_path(dir);
+	if (!why)
+		return true;
+	diag_error(d, srcpos_file(m->file),
+		   "its directory in the git work tree, '%s', cannot be "
+		   "named in the generated files: %s (.gitlab-ci.yml's "
+		   "rules:changes reads paths as globs, and GitLab expands "
+		   "'$' in them)", shown(a, dir), why);
+	return false;
+}
+
 /* Where the generated files name their paths from; see plan_build. */
 static const char *repo_dir(diag *d, arena *a, const matrix *m)
 {
 	const char *dir = m->dir ? m->dir : ".";
 	const char *r = plan_repo_dir(a, dir);
 	if (r)
-		return r;
+		return repo_dir_ok(d, a, m, r) ? r : "";
 	if (strcmp(dir, ".") != 0)
 		diag_warning(d, srcpos_file(m->file),
 			     "no git work tree holds '%s': generated files name "

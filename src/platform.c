@@ -11,20 +11,27 @@
 #include <string.h>
 
 typedef struct {
-	const char *arch;
+	const char *arch;     /* "amd64" */
+	const char *platform; /* "linux/amd64": the suggestion for a near miss */
 	const char *variants[4]; /* NULL-terminated; none: no variant */
+	const char *implied;  /* the variant that no variant means, or NULL */
 } arch_info;
 
+/* implied: containerd's normalisation (platforms.Normalize), by which
+ * docker and buildkit match platforms: arm64 is arm64/v8 and arm is
+ * arm/v7, so each pair names one platform (platform_same). It makes
+ * amd64/v1 amd64 too; v1 is not accepted at all: the suggestion is
+ * linux/amd64. */
 static const arch_info arches[] = {
-    {"amd64", {"v2", "v3", "v4", NULL}},
-    {"arm64", {"v8", NULL}},
-    {"arm", {"v5", "v6", "v7", NULL}},
-    {"386", {NULL}},
-    {"ppc64le", {NULL}},
-    {"s390x", {NULL}},
-    {"riscv64", {NULL}},
-    {"mips64le", {NULL}},
-    {"loong64", {NULL}},
+    {"amd64", "linux/amd64", {"v2", "v3", "v4", NULL}, NULL},
+    {"arm64", "linux/arm64", {"v8", NULL}, "v8"},
+    {"arm", "linux/arm", {"v5", "v6", "v7", NULL}, "v7"},
+    {"386", "linux/386", {NULL}, NULL},
+    {"ppc64le", "linux/ppc64le", {NULL}, NULL},
+    {"s390x", "linux/s390x", {NULL}, NULL},
+    {"riscv64", "linux/riscv64", {NULL}, NULL},
+    {"mips64le", "linux/mips64le", {NULL}, NULL},
+    {"loong64", "linux/loong64", {NULL}, NULL},
 };
 
 #define NARCHES (sizeof arches / sizeof *arches)
@@ -57,16 +64,6 @@ static const char *alias_of(const char *s, size_t n)
 	return NULL;
 }
 
-/* "linux/ARCH" of a known arch, for a suggestion */
-static const char *linux_arch(const arch_info *a)
-{
-	static const char *const names[NARCHES] = {
-	    "linux/amd64", "linux/arm64",   "linux/arm",
-	    "linux/386",   "linux/ppc64le", "linux/s390x",
-	    "linux/riscv64", "linux/mips64le", "linux/loong64"};
-	return names[a - arches];
-}
-
 static const char *check_arch(const char *arch, const char **near)
 {
 	const char *slash = strchr(arch, '/');
@@ -82,7 +79,7 @@ static const char *check_arch(const char *arch, const char **near)
 	for (size_t i = 0; a->variants[i]; i++)
 		if (!strcmp(a->variants[i], slash + 1))
 			return NULL;
-	*near = linux_arch(a);
+	*near = a->platform;
 	return a->variants[0] ? "unknown variant for this architecture"
 			      : "this architecture has no variants";
 }
@@ -99,13 +96,13 @@ const char *platform_check(const char *s, const char **near)
 	size_t n = slash ? (size_t)(slash - s) : strlen(s);
 	if (!slash) {
 		const arch_info *a = find_arch(s, n);
-		*near = a ? linux_arch(a) : alias_of(s, n);
+		*near = a ? a->platform : alias_of(s, n);
 		return "expected os/arch, like linux/amd64";
 	}
 	check_arch(slash + 1, near);
 	if (!*near) {
 		const arch_info *a = find_arch(slash + 1, strcspn(slash + 1, "/"));
-		*near = a ? linux_arch(a) : NULL;
+		*near = a ? a->platform : NULL;
 	}
 	return "only linux images are built (the Dockerfiles are Debian's)";
 }
@@ -117,4 +114,28 @@ void platform_key(const char *s, char *out)
 	char *v = strchr(out, '/');
 	if (v)
 		*v = '-';
+}
+
+/* The arch of platform s and its variant, the implied one when s names
+ * none (an empty string for an arch without variants); NULL when s is
+ * not a linux platform of a known arch */
+static const arch_info *arch_variant(const char *s, const char **variant)
+{
+	if (strncmp(s, "linux/", 6) != 0)
+		return NULL;
+	const char *arch = s + 6;
+	const char *slash = strchr(arch, '/');
+	const arch_info *a = find_arch(arch, slash ? (size_t)(slash - arch)
+						   : strlen(arch));
+	*variant = slash ? slash + 1 : a && a->implied ? a->implied : "";
+	return a;
+}
+
+bool platform_same(const char *a, const char *b)
+{
+	const char *va, *vb;
+	const arch_info *x = arch_variant(a, &va), *y = arch_variant(b, &vb);
+	if (!x || !y)
+		return !strcmp(a, b);
+	return x == y && !strcmp(va, vb);
 }

@@ -159,6 +159,27 @@ static void texts(void)
 	BAD(name_check_runner_tag, "  ");
 	BAD(name_check_runner_tag, "docker\xe2\x80\xae");
 	GOOD(name_check_runner_tag, "docker linux");
+	GOOD(name_check_stage, "build");
+	GOOD(name_check_stage, "Build Images");
+	GOOD(name_check_stage, "images_3.x-amd64");
+	GOOD(name_check_stage, ".pre");
+	BAD(name_check_stage, "");
+	BAD(name_check_stage, " ");
+	BAD(name_check_stage, " build");
+	BAD(name_check_stage, "build ");
+	BAD(name_check_stage, "$STAGE");
+	BAD(name_check_stage, "a\"b");
+	BAD(name_check_stage, "build\xc2\xa0images");
+	GOOD(name_check_runner_tag, "saas-linux-medium-amd64");
+	GOOD(name_check_runner_tag, "k8s:pool/gpu_1.x");
+	BAD(name_check_runner_tag, " docker");
+	BAD(name_check_runner_tag, "docker ");
+	BAD(name_check_runner_tag, "$RUNNER");
+	BAD(name_check_runner_tag, "arm${X}");
+	BAD(name_check_runner_tag, "a,b");
+	BAD(name_check_runner_tag, "docker\xc2\xa0linux");
+	BAD(name_check_runner_tag, "docker\tlinux");
+	BAD(name_check_runner_tag, "caf\xc3\xa9");
 	BAD(name_check_env_name, "$CI_REGISTRY_USER");
 	ok(strstr(name_check_env_name("$CI_REGISTRY_USER"), "without the '$'") != NULL,
 	   "a $NAME variable name is told to drop the '$'");

@@ -20,6 +20,12 @@ static void key(const char *s, const char *want)
 	is_str(k, want, s);
 }
 
+static void same(const char *a, const char *b, bool want)
+{
+	ok(platform_same(a, b) == want, "'%s' and '%s' are %s", a, b,
+	   want ? "one platform" : "two");
+}
+
 int main(void)
 {
 	GOOD("linux/amd64");
@@ -43,5 +49,16 @@ int main(void)
 	key("linux/amd64", "amd64");
 	key("linux/arm/v7", "arm-v7");
 	key("linux/arm64/v8", "arm64-v8");
+	same("linux/arm64", "linux/arm64/v8", true);
+	same("linux/arm64/v8", "linux/arm64", true);
+	same("linux/arm", "linux/arm/v7", true);
+	same("linux/amd64", "linux/amd64", true);
+	same("linux/arm", "linux/arm/v6", false);
+	same("linux/amd64", "linux/amd64/v2", false);
+	same("linux/amd64", "linux/arm64", false);
+	same("linux/386", "linux/386", true);
+	same("x86_64", "x86_64", true);
+	same("x86_64", "linux/amd64", false);
+	same("linux/", "linux/", true);
 	return tap_done();
 }
