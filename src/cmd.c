@@ -178,10 +178,40 @@ bool matrix_uses_release(const matrix *m, const char *key)
 	return false;
 }
 
+/* Whether a cell that is built names base image (written without a
+ * digest: one with a digest is not looked up in the lock) */
+static bool plan_uses_base(const plan *p, const char *image)
+{
+	for (size_t i = 0; i < p->cells.n; i++)
+		if (p->cells.v[i]->base.s && !strcmp(p->cells.v[i]->base.s, image))
+			return true;
+	return false;
+}
+
+/* A base that no built cell uses (after the hooks), at its lock entry:
+ * left behind when a base or a hook changed. update --prune drops it
+ * when it resolves the bases, which it does only with pin_bases: true
+ * (cmd_update.c), so with false the warning says to remove it by hand. */
+static void base_warnings(compilation *c)
+{
+	for (size_t i = 0; i < c->lock.nbases; i++) {
+		const lock_base *b = &c->lock.bases[i];
+		if (plan_uses_base(&c->p, b->image.s))
+			continue;
+		diag_warning(c->d, b->image.at,
+			     "base '%s' is locked but no cell uses it (%s)",
+			     b->image.s,
+			     c->m.pin_bases
+				 ? "'matrixc update --prune' removes it"
+				 : "update leaves the bases alone with 'pin_bases: "
+				   "false': remove it from the lock file by hand");
+	}
+}
+
 /* Warnings about the lock's entries, at each entry: one that no matrix
  * entry uses (left behind when a version was dropped), and one that
  * update locked without a published checksum to check it against
- * (update --trust-unverified). */
+ * (update --trust-unverified); then the bases no cell uses. */
 static void lock_warnings(compilation *c)
 {
 	for (size_t i = 0; i < c->lock.n; i++) {
@@ -198,6 +228,7 @@ static void lock_warnings(compilation *c)
 				     "published checksum to check it against",
 				     e->key.s);
 	}
+	base_warnings(c);
 }
 
 int compile_cells(compilation *c)
