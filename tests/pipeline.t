@@ -184,7 +184,7 @@ make_repo() { # make_repo DIR
 	mkdir -p "$1" && cd "$1" || return 1
 	git init -q -b main
 	git remote add origin git@example.com:group/project.git
-	cp "$here/cases/registries/matrix.lock.json" .
+	cp "$here/cases/ci-split/matrix.lock.json" .
 	base_matrix >matrix.yaml
 	cat >.gitlab-ci.yml <<'EOF'
 include:
