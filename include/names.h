@@ -14,9 +14,10 @@
 const char *name_check_tag(const char *s);
 /* Repository without tag: [host[:port]/]path, lowercase path components */
 const char *name_check_repository(const char *s);
-/* The length of valid repository s's registry host (host[:port]), 0 when
- * it names none (Docker Hub) */
-size_t name_repository_host(const char *s);
+/* The host `docker login` names for valid repository s: its registry
+ * host (host[:port]), or docker.io when it names none; its length in *len
+ * (the host is not NUL-terminated at it) */
+const char *name_login_host(const char *s, size_t *len);
 /* Image reference: repository[:tag][@sha256:hex64] */
 const char *name_check_image(const char *s);
 /* Debian package name: [a-z0-9][a-z0-9+.-]+ */

@@ -57,6 +57,7 @@
 
 #include "contentid.h"
 #include "emit.h"
+#include "names.h"
 #include "platform.h"
 #include "yamlio.h"
 
@@ -349,19 +350,6 @@ static void build_hidden(gitlab *g, const matrix *m)
 	yw_map_end(w);
 }
 
-/* The length of the registry host of a repository name, for docker
- * login; 0 when it names none (Docker Hub). */
-static int registry_host(const char *repo)
-{
-	const char *slash = strchr(repo, '/');
-	if (!slash)
-		return 0;
-	size_t n = (size_t)(slash - repo);
-	bool host = memchr(repo, '.', n) || memchr(repo, ':', n) ||
-		    (n == 9 && !memcmp(repo, "localhost", 9));
-	return host ? (int)n : 0;
-}
-
 /* First that every credential is set: protected variables are empty on
  * an unprotected ref, and docker login's own message would not say so.
  * Then a login per registry that has credentials. */
@@ -381,12 +369,12 @@ static void login_lines(gitlab *g, const matrix *m)
 		const registry *r = &m->registries[i];
 		if (!r->user_var.s)
 			continue;
-		int host = registry_host(r->name.s);
+		size_t n;
+		const char *host = name_login_host(r->name.s, &n);
 		yw_str(g->w, line(g,
 				  "printf '%%s' \"$%s\" | docker login "
 				  "--username \"$%s\" --password-stdin %.*s",
-				  r->password_var.s, r->user_var.s,
-				  host ? host : 9, host ? r->name.s : "docker.io"));
+				  r->password_var.s, r->user_var.s, (int)n, host));
 	}
 }
 

@@ -218,15 +218,6 @@ static void load_registry(loader *l, const ynode *n, registry *r)
 			   "a registry needs both 'user' and 'password', or neither");
 }
 
-/* The host a registry's `docker login` names: its own, or Docker Hub's */
-static void login_host(const char *repo, const char **host, size_t *len)
-{
-	*len = name_repository_host(repo);
-	*host = *len ? repo : "docker.io";
-	if (!*len)
-		*len = strlen("docker.io");
-}
-
 /* Two registries on one host, each with credentials: docker keeps one
  * login per host, so the CI's second login would replace the first and
  * push to both with its credentials. Allowed only when both name the same
@@ -236,10 +227,9 @@ static bool check_logins(loader *l, const registry *a, const registry *b)
 	if (!a->name.s || !b->name.s || !a->user_var.s || !b->user_var.s ||
 	    !a->password_var.s || !b->password_var.s)
 		return false;
-	const char *ha, *hb;
 	size_t na, nb;
-	login_host(a->name.s, &ha, &na);
-	login_host(b->name.s, &hb, &nb);
+	const char *ha = name_login_host(a->name.s, &na);
+	const char *hb = name_login_host(b->name.s, &nb);
 	if (na != nb || strncasecmp(ha, hb, na) != 0)
 		return false;
 	if (!strcmp(a->user_var.s, b->user_var.s) &&

@@ -159,10 +159,15 @@ const char *name_check_repository(const char *s)
 	}
 }
 
-size_t name_repository_host(const char *s)
+const char *name_login_host(const char *s, size_t *len)
 {
 	const char *slash = strchr(s, '/');
-	return slash && looks_like_host(s, slash) ? (size_t)(slash - s) : 0;
+	if (slash && looks_like_host(s, slash)) {
+		*len = (size_t)(slash - s);
+		return s;
+	}
+	*len = strlen("docker.io");
+	return "docker.io";
 }
 
 /* image -> repository (":" tag)? ("@sha256:" hex64)? */
