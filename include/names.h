@@ -33,6 +33,8 @@ const char *name_check_text(const char *s);
 const char *name_check_runner_tag(const char *s);
 /* GitLab stage name: [A-Za-z0-9_.-], and spaces between them */
 const char *name_check_stage(const char *s);
+/* GitLab project path: group/name, segments of [A-Za-z0-9_.-] */
+const char *name_check_project(const char *s);
 /* ./configure or make argument: --opt[=value] or NAME=value, value text */
 const char *name_check_flag(const char *s);
 /* Relative path inside a tree: component ("/" component)*, where a

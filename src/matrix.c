@@ -7,7 +7,6 @@
  */
 #include "matrix.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -712,44 +711,11 @@ static void load_runners(loader *l, const ynode *n)
 	}
 }
 
-/* A GitLab project path, group/name or group/subgroup/name: segments of
- * [A-Za-z0-9_.-] that start with a letter, digit or '_' and do not end
- * in '.'; no '"' or '$', so that it stands quoted in a rules:if
- * expression. NULL when it is one. */
-static const char *project_check(const char *s)
-{
-	size_t segments = 0;
-	if (strlen(s) > 255)
-		return "longer than 255 characters";
-	while (*s) {
-		size_t n = strcspn(s, "/");
-		if (!n)
-			return "it has an empty segment (a leading, trailing or "
-			       "double '/')";
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return "a segment must start with a letter, a digit or '_'";
-		for (size_t i = 0; i < n; i++)
-			if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
-				return "a segment may contain only letters, digits, "
-				       "'_', '.' and '-'";
-		if (s[n - 1] == '.')
-			return "a segment must not end in '.'";
-		segments++;
-		s += n;
-		if (*s == '/' && !*++s)
-			return "it has an empty segment (a leading, trailing or "
-			       "double '/')";
-	}
-	if (segments < 2)
-		return "it must name a group and a project (group/name)";
-	return NULL;
-}
-
 /* project -> group/name: the project whose pipelines publish, so that a
  * fork's pipelines on its own default branch and tags only build */
 static void load_project(loader *l, const ynode *n)
 {
-	l->m->ci.project = name_of(l, n, "ci.project", project_check);
+	l->m->ci.project = name_of(l, n, "ci.project", name_check_project);
 }
 
 /* A matrix that publishes without ci.project publishes from every fork

@@ -330,6 +330,39 @@ const char *name_check_stage(const char *s)
 	return NULL;
 }
 
+/* project -> group/name or group/subgroup/name: segments of
+ * [A-Za-z0-9_.-] that start with a letter, digit or '_' and do not end
+ * in '.'; no '"' or '$', so that it stands quoted in a rules:if
+ * expression */
+const char *name_check_project(const char *s)
+{
+	size_t segments = 0;
+	if (strlen(s) > 255)
+		return "longer than 255 characters";
+	while (*s) {
+		size_t n = strcspn(s, "/");
+		if (!n)
+			return "it has an empty segment (a leading, trailing or "
+			       "double '/')";
+		if (!is_alnum(*s) && *s != '_')
+			return "a segment must start with a letter, a digit or '_'";
+		for (size_t i = 0; i < n; i++)
+			if (!is_alnum(s[i]) && !strchr("_.-", s[i]))
+				return "a segment may contain only letters, digits, "
+				       "'_', '.' and '-'";
+		if (s[n - 1] == '.')
+			return "a segment must not end in '.'";
+		segments++;
+		s += n;
+		if (*s == '/' && !*++s)
+			return "it has an empty segment (a leading, trailing or "
+			       "double '/')";
+	}
+	if (segments < 2)
+		return "it must name a group and a project (group/name)";
+	return NULL;
+}
+
 const char *name_check_path(const char *s)
 {
 	if (!*s || *s == '/')
