@@ -333,15 +333,11 @@ static const char *last_part(const char *url)
  * routes its bytes through the callbacks that enforce the caps. A
  * failed setopt of one of these (an old libcurl that lacks the option,
  * out of memory) refuses the request instead of making it without. */
-typedef struct {
-	CURLoption opt;
-	const char *name;
-} named_opt;
 
 #ifdef MATRIXC_FAULTS
-/* Test builds: MATRIXC_FAULT_SETOPT=NAME[,NAME...] makes these options
- * fail as an old libcurl's unknown ones do. Release builds have neither
- * the knob nor the getenv. */
+/* Test builds: MATRIXC_FAULT_SETOPT=NAME[,NAME...] (without CURLOPT_)
+ * makes these options fail as an old libcurl's unknown ones do. Release
+ * builds have neither the knob nor the getenv. */
 static bool setopt_fault(const char *name)
 {
 	const char *s = getenv("MATRIXC_FAULT_SETOPT");
@@ -363,29 +359,22 @@ typedef struct {
 	CURLcode rc;
 } refusal;
 
-#define SETOPT(h, opt, v) setopt((h), ((named_opt){opt, #opt}), (v), why)
+/* Whether setting option name gave rc CURLE_OK; the first failure is
+ * kept in *why. */
+static bool set_ok(refusal *why, const char *name, CURLcode rc)
+{
+	if (rc != CURLE_OK && !why->name)
+		*why = (refusal){name, NULL, rc};
+	return rc == CURLE_OK;
+}
 
-/* curl_easy_setopt of a long, a pointer or a function; its failure, the
- * first one only, kept in *why. */
-#define DEFINE_SETOPT(fn, type)                                               \
-	static bool fn(http *h, named_opt o, type v, refusal *why)            \
-	{                                                                     \
-		CURLcode rc = setopt_fault(o.name + 8)                        \
-				  ? CURLE_UNKNOWN_OPTION                      \
-				  : h->api.easy_setopt(h->curl, o.opt, v);    \
-		if (rc != CURLE_OK && !why->name)                             \
-			*why = (refusal){o.name, NULL, rc};                   \
-		return rc == CURLE_OK;                                        \
-	}
-DEFINE_SETOPT(setopt_long, long)
-DEFINE_SETOPT(setopt_ptr, const void *)
-typedef size_t (*data_fn)(char *, size_t, size_t, void *);
-DEFINE_SETOPT(setopt_data, data_fn)
-DEFINE_SETOPT(setopt_xfer, curl_xferinfo_callback)
-#define setopt(h, o, v, e)                                                    \
-	_Generic((v), long: setopt_long, data_fn: setopt_data,                \
-		 curl_xferinfo_callback: setopt_xfer, default: setopt_ptr)(   \
-		(h), (o), (v), (e))
+/* curl_easy_setopt(h->curl, opt, v), checked (set_ok, into the why in
+ * scope) */
+#define SETOPT(h, opt, v)                                                     \
+	set_ok(why, #opt,                                                     \
+	       setopt_fault(#opt + strlen("CURLOPT_"))                        \
+		   ? CURLE_UNKNOWN_OPTION                                     \
+		   : (h)->api.easy_setopt((h)->curl, opt, v))
 
 /* The protocols a request may use, and those a redirect may lead to:
  * CURLOPT_PROTOCOLS_STR from libcurl 7.85, the bitmask before it. Only
@@ -393,9 +382,9 @@ DEFINE_SETOPT(setopt_xfer, curl_xferinfo_callback)
  * any other failure, or a failure of both, refuses the request. */
 static bool set_protocols(http *h, bool https_only_redirects, refusal *why)
 {
-	if (SETOPT(h, CURLOPT_PROTOCOLS_STR, (const void *)"http,https") &&
+	if (SETOPT(h, CURLOPT_PROTOCOLS_STR, "http,https") &&
 	    SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR,
-		   (const void *)(https_only_redirects ? "https" : "http,https")))
+		   https_only_redirects ? "https" : "http,https"))
 		return true;
 	if (why->rc != CURLE_UNKNOWN_OPTION)
 		return false;
@@ -444,8 +433,8 @@ static bool set_options(http *h, const char *url, xfer *x,
 	h->api.easy_reset(c);
 	*why = (refusal){NULL, NULL, CURLE_OK};
 	/* a redirect never downgrades an https request to plain http */
-	bool ok = SETOPT(h, CURLOPT_URL, (const void *)url) &&
-		  SETOPT(h, CURLOPT_ERRORBUFFER, (const void *)errbuf) &&
+	bool ok = SETOPT(h, CURLOPT_URL, url) &&
+		  SETOPT(h, CURLOPT_ERRORBUFFER, errbuf) &&
 		  set_protocols(h, strncmp(url, "https:", 6) == 0, why) &&
 		  SETOPT(h, CURLOPT_NOSIGNAL, 1L) &&
 		  SETOPT(h, CURLOPT_UNRESTRICTED_AUTH, 0L) &&
@@ -456,21 +445,20 @@ static bool set_options(http *h, const char *url, xfer *x,
 		  SETOPT(h, CURLOPT_TIMEOUT_MS, h->o.timeout_ms) &&
 		  SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L) &&
 		  SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L) &&
-		  SETOPT(h, CURLOPT_USERAGENT, (const void *)h->o.user_agent) &&
-		  SETOPT(h, CURLOPT_HEADERFUNCTION, (data_fn)on_header) &&
-		  SETOPT(h, CURLOPT_HEADERDATA, (const void *)x) &&
-		  SETOPT(h, CURLOPT_WRITEFUNCTION, (data_fn)on_data) &&
-		  SETOPT(h, CURLOPT_WRITEDATA, (const void *)x);
+		  SETOPT(h, CURLOPT_USERAGENT, h->o.user_agent) &&
+		  SETOPT(h, CURLOPT_HEADERFUNCTION, on_header) &&
+		  SETOPT(h, CURLOPT_HEADERDATA, x) &&
+		  SETOPT(h, CURLOPT_WRITEFUNCTION, on_data) &&
+		  SETOPT(h, CURLOPT_WRITEDATA, x);
 	if (ok && strcmp(x->method, "HEAD") == 0)
 		ok = SETOPT(h, CURLOPT_NOBODY, 1L);
 	if (ok && headers)
-		ok = SETOPT(h, CURLOPT_HTTPHEADER, (const void *)headers);
+		ok = SETOPT(h, CURLOPT_HTTPHEADER, headers);
 	/* progress is for people: a libcurl that cannot show it still
 	 * downloads, without it */
 	if (ok && x->progress &&
-	    !(SETOPT(h, CURLOPT_XFERINFOFUNCTION,
-		     (curl_xferinfo_callback)on_progress) &&
-	      SETOPT(h, CURLOPT_XFERINFODATA, (const void *)x) &&
+	    !(SETOPT(h, CURLOPT_XFERINFOFUNCTION, on_progress) &&
+	      SETOPT(h, CURLOPT_XFERINFODATA, x) &&
 	      SETOPT(h, CURLOPT_NOPROGRESS, 0L))) {
 		x->progress = NULL;
 		*why = (refusal){NULL, NULL, CURLE_OK};
