@@ -44,12 +44,13 @@
  *
  * workflow:rules keeps a branch with an open merge request from running
  * two pipelines; workflow:auto_cancel lets a new commit cancel only the
- * interruptible jobs (builds), never a pending publishing job. The file declares no stages unless ci.stage names one
- * GitLab lacks by default, so that it does not replace the stages of a
- * root file that includes it. All quoting is libyaml's; the words in
- * scripts are validated names (names.h). Every path is written from the
- * repository root, where GitLab reads rules:changes and runs scripts
- * (plan.h: repo_dir), never from -o.
+ * interruptible jobs (builds), never a pending publishing job. The file
+ * declares no stages unless ci.stage names one GitLab lacks by default,
+ * so that it does not replace the stages of a root file that includes
+ * it. All quoting is libyaml's; the words in scripts are validated names
+ * (names.h). Every path is written from the repository root, where
+ * GitLab reads rules:changes and runs scripts (plan.h: repo_dir), never
+ * from -o.
  */
 #include <stdarg.h>
 #include <stdlib.h>

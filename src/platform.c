@@ -22,17 +22,20 @@ typedef struct {
  * arm/v7, so each pair names one platform (platform_same). It makes
  * amd64/v1 amd64 too; v1 is not accepted at all: the suggestion is
  * linux/amd64. */
+/* ARCH("amd64"): the arch and its platform, "linux/amd64" */
+#define ARCH(a) a, "linux/" a
 static const arch_info arches[] = {
-    {"amd64", "linux/amd64", {"v2", "v3", "v4", NULL}, NULL},
-    {"arm64", "linux/arm64", {"v8", NULL}, "v8"},
-    {"arm", "linux/arm", {"v5", "v6", "v7", NULL}, "v7"},
-    {"386", "linux/386", {NULL}, NULL},
-    {"ppc64le", "linux/ppc64le", {NULL}, NULL},
-    {"s390x", "linux/s390x", {NULL}, NULL},
-    {"riscv64", "linux/riscv64", {NULL}, NULL},
-    {"mips64le", "linux/mips64le", {NULL}, NULL},
-    {"loong64", "linux/loong64", {NULL}, NULL},
+    {ARCH("amd64"), {"v2", "v3", "v4", NULL}, NULL},
+    {ARCH("arm64"), {"v8", NULL}, "v8"},
+    {ARCH("arm"), {"v5", "v6", "v7", NULL}, "v7"},
+    {ARCH("386"), {NULL}, NULL},
+    {ARCH("ppc64le"), {NULL}, NULL},
+    {ARCH("s390x"), {NULL}, NULL},
+    {ARCH("riscv64"), {NULL}, NULL},
+    {ARCH("mips64le"), {NULL}, NULL},
+    {ARCH("loong64"), {NULL}, NULL},
 };
+#undef ARCH
 
 #define NARCHES (sizeof arches / sizeof *arches)
 
