@@ -434,7 +434,8 @@ static void script_published(buf *s, const matrix *m)
 	"sed 's,^linux/amd64/v1$,linux/amd64,; s,^linux/arm64/v8$,linux/arm64,; " \
 	"s,^linux/arm$,linux/arm/v7,'"
 
-/* The identity check of the image in the shell variable image (README:
+/* The identity check of image (a shell word, set as the variable image;
+ * dockerfile is the cell's Dockerfile) (README:
  * "When a job skips its build"): want is the Dockerfile's content
  * identity (contentid.h), which must be its sha256; have the
  * io.matrixc.input labels of the image in the registry (one line per
@@ -447,8 +448,9 @@ static void script_published(buf *s, const matrix *m)
  * (buildx: "REF: not found") is built; any other failure (auth, network,
  * a 5xx) stops the job with buildx's message: rebuilding for hours is
  * no answer to a registry that did not answer. */
-static void script_identity(buf *s)
+static void script_identity(buf *s, const char *image)
 {
+	buf_printf(s, "dockerfile=$MATRIXC_DIR/Dockerfile\nimage=%s\n", image);
 	buf_puts(s,
 		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
 		 "sum=$(grep -v '^" LABEL_RE "' \"$dockerfile\" | sha256sum "
@@ -508,11 +510,9 @@ static void publish_script(gitlab *g, const matrix *m)
 		 "# Build the image only if the registry lacks this Dockerfile's "
 		 "image;\n"
 		 "# publish it under every registry:tag of the cell's publish "
-		 "list.\n"
-		 "dockerfile=$MATRIXC_DIR/Dockerfile\n");
+		 "list.\n");
 	script_published(&s, m);
-	buf_puts(&s, "image=$published\n");
-	script_identity(&s);
+	script_identity(&s, "$published");
 	buf_puts(&s,
 		 "if [ \"$same\" = yes ]; then\n"
 		 "  echo \"$published is this Dockerfile's $platform image "
@@ -939,11 +939,9 @@ static void publish_platform_script(gitlab *g, const matrix *m)
 		 "# Build this platform's image only if the registry lacks "
 		 "this Dockerfile's;\n"
 		 "# manifest:$MATRIXC_TAG joins the platforms' images under "
-		 "every tag.\n"
-		 "dockerfile=$MATRIXC_DIR/Dockerfile\n");
+		 "every tag.\n");
 	script_published(&s, m);
-	buf_puts(&s, "image=$published-$MATRIXC_KEY\n");
-	script_identity(&s);
+	script_identity(&s, "$published-$MATRIXC_KEY");
 	buf_puts(&s,
 		 "if [ \"$same\" = yes ]; then\n"
 		 "  echo \"$image is this Dockerfile's $platform image already: "
