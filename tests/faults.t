@@ -28,6 +28,7 @@
 : "${MATRIXC:?MATRIXC is the matrixc binary}"
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/tap.sh"
+. "$here/lib/faults.sh"
 repo=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)
 mounts=
@@ -47,16 +48,8 @@ umount_tmpfs() {
 	mounts=$(echo "$mounts" | tr ' ' '\n' | grep -vFx -- "$1" | tr '\n' ' ')
 }
 
-fbin=${MATRIXC_FAULTS_BIN:-}
-if [ -z "$fbin" ]; then
-	fbin=$repo/build/faults/matrixc
-	# a make of our own, not the caller's (make asan passes its BUILD)
-	(unset MAKEFLAGS MFLAGS MAKELEVEL
-	 make -s -C "$repo" BUILD=build/faults OPT='-O1 -g' CFLAGS=-DMATRIXC_FAULTS \
-		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
-		build/faults/matrixc) >"$tmp/build.log" 2>&1 ||
-		{ sed 's/^/# /' "$tmp/build.log" | tail -20; echo "1..1"; echo "not ok 1 - build the fault-injection matrixc"; exit 1; }
-fi
+fbin=$(faults_bin "$repo" "$tmp/build.log") ||
+	{ sed 's/^/# /' "$tmp/build.log" | tail -20; echo "1..1"; echo "not ok 1 - build the fault-injection matrixc"; exit 1; }
 
 # Two matrices: B changes every file of A, adds cells and drops one.
 lock=$here/cases/err-many/matrix.lock.json

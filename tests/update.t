@@ -54,6 +54,7 @@ port=$(cat "$tmp/port")
 base=http://127.0.0.1:$port
 
 . "$repo/tests/lib/tap.sh"
+. "$repo/tests/lib/faults.sh"
 ok() { result 0 "$1"; }
 not_ok() { # not_ok TITLE FILE...: the files follow as comments
 	title=$1
@@ -487,24 +488,23 @@ auth_to() { # scenario: the Authorization the redirect's target got
 		--source "http://u:pw@127.0.0.1:$rport/$1" >/dev/null 2>"$tmp/err")
 	grep " /landed/$rlist " "$tmp/redir" | cut -d' ' -f1,3-
 }
-got=$(auth_to cross)
-if [ "$got" = "localhost:$rport -" ]; then
-	ok "URL credentials are not sent on a redirect to another host name"
-else
-	not_ok "URL credentials are not sent on a redirect to another host name (got '$got')" "$tmp/redir" "$tmp/err"
-fi
-got=$(auth_to port)
-if [ "$got" = "127.0.0.1:$rport2 -" ]; then
-	ok "URL credentials are not sent on a redirect to another port"
-else
-	not_ok "URL credentials are not sent on a redirect to another port (got '$got')" "$tmp/redir" "$tmp/err"
-fi
-got=$(auth_to same)
-if [ "$got" = "127.0.0.1:$rport Basic dTpwdw==" ]; then
-	ok "URL credentials still go with a redirect to the same origin"
-else
-	not_ok "URL credentials go with a redirect to the same origin (got '$got')" "$tmp/redir" "$tmp/err"
-fi
+# expect_got LABEL WANT COMMAND...: ok when COMMAND prints WANT
+expect_got() {
+	label=$1 want=$2
+	shift 2
+	got=$("$@")
+	if [ "$got" = "$want" ]; then
+		ok "$label"
+	else
+		not_ok "$label (got '$got')" "$tmp/redir" "$tmp/err"
+	fi
+}
+expect_got "URL credentials are not sent on a redirect to another host name" \
+	"localhost:$rport -" auth_to cross
+expect_got "URL credentials are not sent on a redirect to another port" \
+	"127.0.0.1:$rport2 -" auth_to port
+expect_got "URL credentials still go with a redirect to the same origin" \
+	"127.0.0.1:$rport Basic dTpwdw==" auth_to same
 auth_to file >/dev/null
 if grep -q "Protocol \"file\" not supported" "$tmp/err"; then
 	ok "a redirect to file:// is refused"
@@ -530,37 +530,19 @@ Y
 		>/dev/null 2>"$tmp/err")
 	grep " /v2/landed/debian/manifests/x " "$tmp/redir" | cut -d' ' -f1,3- | sort -u
 }
-got=$(token_to cross)
-if [ "$got" = "localhost:$rport -" ]; then
-	ok "the bearer token is not sent on a redirect to another host name"
-else
-	not_ok "the bearer token is not sent on a redirect to another host name (got '$got')" "$tmp/redir" "$tmp/err"
-fi
-got=$(token_to port)
-if [ "$got" = "127.0.0.1:$rport2 -" ]; then
-	ok "the bearer token is not sent on a redirect to another port"
-else
-	not_ok "the bearer token is not sent on a redirect to another port (got '$got')" "$tmp/redir" "$tmp/err"
-fi
-got=$(token_to same)
-if [ "$got" = "127.0.0.1:$rport Bearer tok" ]; then
-	ok "the bearer token goes with a redirect to the same origin"
-else
-	not_ok "the bearer token goes with a redirect to the same origin (got '$got')" "$tmp/redir" "$tmp/err"
-fi
+expect_got "the bearer token is not sent on a redirect to another host name" \
+	"localhost:$rport -" token_to cross
+expect_got "the bearer token is not sent on a redirect to another port" \
+	"127.0.0.1:$rport2 -" token_to port
+expect_got "the bearer token goes with a redirect to the same origin" \
+	"127.0.0.1:$rport Bearer tok" token_to same
 
 # --- libcurl options that matter, refused (a test build's knobs) ----------
 # MATRIXC_FAULT_SETOPT=NAME,... makes libcurl refuse those options, as an
 # older libcurl refuses one it does not know; MATRIXC_FAULT_CURL_VERSION
-# plays an older libcurl. The build is the one tests/faults.t uses.
-fbin=${MATRIXC_FAULTS_BIN:-}
-if [ -z "$fbin" ]; then
-	fbin=$repo/build/faults/matrixc
-	(unset MAKEFLAGS MFLAGS MAKELEVEL
-	 make -s -C "$repo" BUILD=build/faults OPT='-O1 -g' CFLAGS=-DMATRIXC_FAULTS \
-		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
-		build/faults/matrixc) >"$tmp/build.log" 2>&1 || fbin=
-fi
+# plays an older libcurl. The build is the one tests/faults.t uses
+# (tests/lib/faults.sh).
+fbin=$(faults_bin "$repo" "$tmp/build.log") || fbin=
 if [ -z "$fbin" ]; then
 	not_ok "build the fault-injection matrixc" "$tmp/build.log"
 else
