@@ -33,6 +33,18 @@ typedef struct {
 bool outdir_write(const char *dir, const outset *os, diag *d,
 		  outdir_stats *st);
 
+/* check's first pass, set up before emit_all: each file, once whole, is
+ * compared with the one under dir, and the content of a file that is up
+ * to date is freed at once (outfile.up_to_date), so that the tree is
+ * never held whole in memory; outdir_check looks again at the others
+ * only. A file whose directory is not a plain one under dir is left to
+ * outdir_check, and nothing is reported here. */
+typedef struct {
+	const char *root;
+	char safe[4096]; /* outtree_unsafe_parents' */
+} outdir_early;
+void outdir_check_early(outdir_early *e, const char *dir, outset *os);
+
 /* Compare os with dir. Appends a unified diff to diff, capped by budget
  * (diff.h), which counts the lines it left out. Returns 0 up to date,
  * 1 stale, -1 on I/O error (reported). */

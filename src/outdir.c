@@ -75,6 +75,28 @@ static int check_file(const char *root, const outfile *f, buf *diff,
 	return same ? 0 : 1;
 }
 
+static void compare_early(outfile *f, void *arg)
+{
+	outdir_early *e = arg;
+	if (!buf_ok(&f->content) ||
+	    outtree_unsafe_parents(e->root, f->path, e->safe, sizeof e->safe))
+		return;
+	char *path = outtree_join(e->root, f->path);
+	if (outtree_same_bytes(path, f->content.data, f->content.len)) {
+		f->up_to_date = true;
+		buf_release(&f->content);
+	}
+	free(path);
+}
+
+void outdir_check_early(outdir_early *e, const char *dir, outset *os)
+{
+	e->root = dir;
+	e->safe[0] = '\0';
+	os->complete = compare_early;
+	os->complete_arg = e;
+}
+
 int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
 		 diff_budget *budget)
 {
@@ -82,7 +104,8 @@ int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
 	int stale = 0, manifest_stale = 1;
 	char safe[4096] = "";
 	for (size_t i = 0; i < os->n; i++) {
-		int st = check_file(root, &os->v[i], diff, budget, safe,
+		int st = os->v[i].up_to_date ? 0 :
+			 check_file(root, &os->v[i], diff, budget, safe,
 				    sizeof safe);
 		if (!strcmp(os->v[i].path, EMIT_MANIFEST))
 			manifest_stale = st;
