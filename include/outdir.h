@@ -20,10 +20,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "diff.h"
 #include "diag.h"
 #include "emit.h"
+#include "strtab.h"
 
 typedef struct {
 	size_t written, unchanged, removed;
@@ -41,9 +43,12 @@ bool outdir_write(const char *dir, const outset *os, diag *d,
  * outdir_check, and nothing is reported here. */
 typedef struct {
 	const char *root;
-	char safe[4096]; /* outtree_unsafe_parents' */
+	arena *a;
+	strtab dirs;	 /* the directories found plain so far */
+	char last[4096]; /* outtree_unsafe_parents' */
 } outdir_early;
 void outdir_check_early(outdir_early *e, const char *dir, outset *os);
+void outdir_early_release(outdir_early *e);
 
 /* Compare os with dir. Appends a unified diff to diff, capped by budget
  * (diff.h), which counts the lines it left out. Returns 0 up to date,

@@ -360,6 +360,8 @@ static int compile_emit(compilation *c, const cli_opts *o, outset *os,
 	}
 	bool ok = emit_all(&c->p, os, c->d);
 	os->complete = NULL;
+	if (early)
+		outdir_early_release(early);
 	if (!ok)
 		return EXIT_INPUT;
 	return diag_errors(c->d) ? EXIT_INPUT : EXIT_OK;
@@ -464,7 +466,7 @@ int cmd_check(const cli_opts *o)
 {
 	compilation c;
 	outset os = {0};
-	outdir_early early;
+	outdir_early early = {0};
 	buf diff;
 	buf_init(&diff, 0);
 	diff_budget budget = {o->diff_lines ? o->diff_lines : 200, 0};
