@@ -24,7 +24,8 @@ void buf_release(buf *b);
 void buf_reset(buf *b);
 /* Make room for len more bytes and the NUL, so that a known size takes
  * one allocation; false (and the overflow) when that would pass the
- * maximum. Growth doubles the room, or takes exactly what is asked. */
+ * maximum. The capacity doubles, or becomes exactly what is asked for
+ * when that is more. */
 bool buf_reserve(buf *b, size_t len);
 void buf_add(buf *b, const void *data, size_t len);
 void buf_puts(buf *b, const char *s);
