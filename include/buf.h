@@ -22,6 +22,11 @@ typedef struct {
 void buf_init(buf *b, size_t max);
 void buf_release(buf *b);
 void buf_reset(buf *b);
+/* Make room for len more bytes and the NUL, so that a known size takes
+ * one allocation; false (and the overflow) when that would pass the
+ * maximum. The capacity doubles, or becomes exactly what is asked for
+ * when that is more. */
+bool buf_reserve(buf *b, size_t len);
 void buf_add(buf *b, const void *data, size_t len);
 void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);

@@ -19,11 +19,19 @@
 typedef struct {
 	char *path; /* relative to the output directory; malloc'd */
 	buf content;
+	/* found already on disk as it is by the outset's complete hook,
+	 * which then released the content (check) */
+	bool up_to_date;
 } outfile;
 
-typedef struct {
+typedef struct outset {
 	outfile *v;
 	size_t n, cap;
+	/* emit_all calls complete, when set, with each file once it is
+	 * whole (before the manifest, which it leaves out) */
+	size_t ncomplete;
+	void (*complete)(outfile *f, void *arg);
+	void *complete_arg;
 } outset;
 
 void outset_init(outset *os);

@@ -20,10 +20,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "diff.h"
 #include "diag.h"
 #include "emit.h"
+#include "strtab.h"
 
 typedef struct {
 	size_t written, unchanged, removed;
@@ -32,6 +34,21 @@ typedef struct {
 /* Write os under dir. Errors (I/O) are reported to d; returns false. */
 bool outdir_write(const char *dir, const outset *os, diag *d,
 		  outdir_stats *st);
+
+/* check's first pass, set up before emit_all: each file, once whole, is
+ * compared with the one under dir, and the content of a file that is up
+ * to date is freed at once (outfile.up_to_date), so that the tree is
+ * never held whole in memory; outdir_check looks again at the others
+ * only. A file whose directory is not a plain one under dir is left to
+ * outdir_check, and nothing is reported here. */
+typedef struct {
+	const char *root;
+	arena *a;
+	strtab dirs;	 /* the directories found plain so far */
+	char last[4096]; /* outtree_unsafe_parents' */
+} outdir_early;
+void outdir_check_early(outdir_early *e, const char *dir, outset *os);
+void outdir_early_release(outdir_early *e);
 
 /* Compare os with dir. Appends a unified diff to diff, capped by budget
  * (diff.h), which counts the lines it left out. Returns 0 up to date,

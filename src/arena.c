@@ -79,7 +79,8 @@ static struct block *new_block(arena *a, size_t need)
 	return b;
 }
 
-void *arena_alloc(arena *a, size_t size)
+/* size bytes, not zeroed: for callers that write every byte */
+static void *alloc_raw(arena *a, size_t size)
 {
 	size_t rounded = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	if (rounded < size)
@@ -90,21 +91,27 @@ void *arena_alloc(arena *a, size_t size)
 	void *p = b->data + b->used;
 	b->used += rounded;
 	a->total += rounded;
-	memset(p, 0, size);
 	return p;
+}
+
+void *arena_alloc(arena *a, size_t size)
+{
+	return memset(alloc_raw(a, size), 0, size);
 }
 
 void *arena_grow(arena *a, void *old, size_t old_size, size_t new_size)
 {
-	void *p = arena_alloc(a, new_size);
-	if (old && old_size)
-		memcpy(p, old, old_size < new_size ? old_size : new_size);
+	unsigned char *p = alloc_raw(a, new_size);
+	size_t keep = old ? (old_size < new_size ? old_size : new_size) : 0;
+	if (keep)
+		memcpy(p, old, keep);
+	memset(p + keep, 0, new_size - keep);
 	return p;
 }
 
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = alloc_raw(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
@@ -124,7 +131,7 @@ char *arena_vprintf(arena *a, const char *fmt, va_list ap)
 	va_end(copy);
 	if (n < 0)
 		out_of_memory();
-	char *p = arena_alloc(a, (size_t)n + 1);
+	char *p = alloc_raw(a, (size_t)n + 1);
 	if ((size_t)n < sizeof small)
 		return memcpy(p, small, (size_t)n + 1);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);

@@ -31,8 +31,7 @@ void buf_reset(buf *b)
 		b->data[0] = '\0';
 }
 
-/* reserve room for len more bytes plus the terminating NUL */
-static bool reserve(buf *b, size_t len)
+bool buf_reserve(buf *b, size_t len)
 {
 	if (b->overflow || len > b->max - b->len) {
 		b->overflow = true;
@@ -41,9 +40,9 @@ static bool reserve(buf *b, size_t len)
 	size_t need = b->len + len + 1;
 	if (need <= b->cap)
 		return true;
-	size_t cap = b->cap ? b->cap : 256;
-	while (cap < need)
-		cap *= 2;
+	size_t cap = b->cap ? b->cap * 2 : 256;
+	if (cap < need)
+		cap = need;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 	return true;
@@ -51,7 +50,7 @@ static bool reserve(buf *b, size_t len)
 
 void buf_add(buf *b, const void *data, size_t len)
 {
-	if (!reserve(b, len))
+	if (!buf_reserve(b, len))
 		return;
 	if (len)
 		memcpy(b->data + b->len, data, len);
@@ -115,7 +114,7 @@ void buf_vprintf(buf *b, const char *fmt, va_list ap)
 		return;
 	}
 	if (b->cap - b->len < PRINTF_ROOM && b->max - b->len >= PRINTF_ROOM)
-		reserve(b, PRINTF_ROOM);
+		buf_reserve(b, PRINTF_ROOM);
 	size_t room = b->cap - b->len; /* with the NUL; 0 before any data */
 	va_list copy;
 	va_copy(copy, ap);
@@ -127,7 +126,7 @@ void buf_vprintf(buf *b, const char *fmt, va_list ap)
 		return;
 	}
 	if ((size_t)n >= room) {
-		if (!reserve(b, (size_t)n)) {
+		if (!buf_reserve(b, (size_t)n)) {
 			if (room)
 				b->data[b->len] = '\0'; /* drop the partial output */
 			return;

@@ -337,8 +337,15 @@ static bool pin_bases(compilation *c)
 	return ok;
 }
 
-/* Compile and emit; on success os holds every generated file. */
-static int compile_emit(compilation *c, const cli_opts *o, outset *os)
+static const char *output_link(compilation *c, const cli_opts *o,
+			       const char *dir);
+
+/* Compile and emit; on success os holds every generated file. With
+ * early (check), each file is compared with the output directory as
+ * soon as it is made, unless that directory is reached through a
+ * symlink (output_is_real, after this, reports it). */
+static int compile_emit(compilation *c, const cli_opts *o, outset *os,
+			outdir_early *early)
 {
 	int r = compile_run(c, o, UPTO_PLAN);
 	if (r)
@@ -346,7 +353,16 @@ static int compile_emit(compilation *c, const cli_opts *o, outset *os)
 	if (c->m.pin_bases && !pin_bases(c))
 		return EXIT_INPUT;
 	outset_init(os);
-	if (!emit_all(&c->p, os, c->d))
+	if (early) {
+		const char *dir = compile_out_dir(c, o);
+		if (!output_link(c, o, dir))
+			outdir_check_early(early, dir, os);
+	}
+	bool ok = emit_all(&c->p, os, c->d);
+	os->complete = NULL;
+	if (early)
+		outdir_early_release(early);
+	if (!ok)
 		return EXIT_INPUT;
 	return diag_errors(c->d) ? EXIT_INPUT : EXIT_OK;
 }
@@ -360,8 +376,23 @@ static int compile_emit(compilation *c, const cli_opts *o, outset *os)
 static bool output_is_real(compilation *c, const cli_opts *o, const char *dir,
 			   const char *verb)
 {
+	const char *link = output_link(c, o, dir);
+	if (link) {
+		srcpos at = c->m.output.at.line ? c->m.output.at
+						: srcpos_file(c->m.file);
+		diag_error(c->d, at, "refusing to %s through the symlink %s",
+			   verb, link);
+	}
+	return !link;
+}
+
+/* The first symlink on the way to matrix.yaml's output directory, or
+ * NULL when there is none (or the directory is -o's). */
+static const char *output_link(compilation *c, const cli_opts *o,
+			       const char *dir)
+{
 	if (o->out_dir)
-		return true;
+		return NULL;
 	const char *out = c->m.output.s;
 	char *path = arena_strdup(c->a, dir);
 	char *p = path + strlen(path) - strlen(out);
@@ -370,18 +401,12 @@ static bool output_is_real(compilation *c, const cli_opts *o, const char *dir,
 		last = *p == '\0';
 		*p = '\0';
 		struct stat st;
-		bool link = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
-		if (link) {
-			srcpos at = c->m.output.at.line ? c->m.output.at
-							: srcpos_file(c->m.file);
-			diag_error(c->d, at, "refusing to %s through the "
-				   "symlink %s", verb, path);
-			return false;
-		}
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return path;
 		if (!last)
 			*p = '/';
 	}
-	return true;
+	return NULL;
 }
 
 int cmd_generate(const cli_opts *o)
@@ -389,7 +414,7 @@ int cmd_generate(const cli_opts *o)
 	compilation c;
 	outset os = {0};
 	outdir_stats st;
-	int r = compile_emit(&c, o, &os);
+	int r = compile_emit(&c, o, &os, NULL);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
 	if (!r && !c.m.pin_bases)
 		diag_warning(c.d, c.m.pin_bases_at,
@@ -441,10 +466,11 @@ int cmd_check(const cli_opts *o)
 {
 	compilation c;
 	outset os = {0};
+	outdir_early early = {0};
 	buf diff;
 	buf_init(&diff, 0);
 	diff_budget budget = {o->diff_lines ? o->diff_lines : 200, 0};
-	int r = compile_emit(&c, o, &os);
+	int r = compile_emit(&c, o, &os, &early);
 	const char *dir = r ? NULL : compile_out_dir(&c, o);
 	int stale = 0;
 	if (!r && !output_is_real(&c, o, dir, "read"))

@@ -36,6 +36,7 @@ buf *outset_add(outset *os, const char *path)
 	size_t len = strlen(path) + 1;
 	f->path = memcpy(xrealloc(NULL, len), path, len);
 	buf_init(&f->content, 0);
+	f->up_to_date = false;
 	return &f->content;
 }
 
@@ -52,7 +53,7 @@ void outset_sort(outset *os)
 
 const outfile *outset_find(const outset *os, const char *path)
 {
-	outfile key = {(char *)path, {0}};
+	outfile key = {(char *)path, {0}, false};
 	if (!os->n)
 		return NULL;
 	return bsearch(&key, os->v, os->n, sizeof *os->v, by_path);
@@ -85,27 +86,30 @@ void emit_header(buf *b, const plan *p)
 			      "generate\n", dir, file);
 }
 
-/* The files added since the outset had n, made smaller to fit: every
- * file stays in memory until all are made (buf_trim). */
-static void trim_from(outset *os, size_t n)
+/* The files added since the last call are whole: each goes to the
+ * outset's complete hook, if it has one, then is made smaller to fit,
+ * since every file it keeps stays in memory until all are made. */
+static void complete(outset *os)
 {
-	for (size_t i = n; i < os->n; i++)
-		buf_trim(&os->v[i].content);
+	for (; os->ncomplete < os->n; os->ncomplete++) {
+		outfile *f = &os->v[os->ncomplete];
+		if (os->complete)
+			os->complete(f, os->complete_arg);
+		buf_trim(&f->content);
+	}
 }
 
 static void walk(const emitter *e, emit_ctx *ctx)
 {
-	size_t n = ctx->out->n;
 	if (e->begin)
 		e->begin(ctx);
 	for (size_t i = 0; e->cell && i < ctx->p->cells.n; i++) {
-		size_t before = ctx->out->n;
 		e->cell(ctx, ctx->p->cells.v[i]);
-		trim_from(ctx->out, before);
+		complete(ctx->out);
 	}
 	if (e->end)
 		e->end(ctx);
-	trim_from(ctx->out, n);
+	complete(ctx->out);
 }
 
 static void manifest(const plan *p, outset *out)

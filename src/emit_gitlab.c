@@ -1103,6 +1103,7 @@ static void space_jobs(buf *b, size_t from)
 {
 	buf out;
 	buf_init(&out, 0);
+	buf_reserve(&out, b->len + b->len / 32); /* a job is more than 32 bytes */
 	buf_add(&out, b->data, from);
 	bool first = true;
 	for (size_t i = from; i < b->len;) {

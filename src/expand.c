@@ -44,6 +44,7 @@ static void add_defaults(arena *a, strlist *dst, const strlist *from,
 		strlist_copy(a, dst, from);
 		return;
 	}
+	strlist_reserve(a, dst, dst->n + n);
 	for (size_t i = 0; i < n; i++)
 		strlist_add(a, dst, builtin[i], (srcpos){0});
 }

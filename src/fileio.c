@@ -70,9 +70,15 @@ int file_read(const char *path, buf *out, size_t max)
 		close(fd);
 		return -2;
 	}
-	char chunk[65536];
+	/* Read straight into out, sized from the file: one allocation and no
+	 * copy. Once it is full, one byte more is asked for, which finds the
+	 * file's end (or shows that it grew meanwhile). */
+	buf_reserve(out, (size_t)st.st_size);
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
+		char one;
+		size_t room = out->cap > out->len ? out->cap - out->len - 1 : 0;
+		ssize_t n = read(fd, room ? out->data + out->len : &one,
+				 room ? room : 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -85,7 +91,12 @@ int file_read(const char *path, buf *out, size_t max)
 			close(fd);
 			return -2;
 		}
-		buf_add(out, chunk, (size_t)n);
+		if (!room) {
+			buf_add(out, &one, 1);
+			continue;
+		}
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
 	}
 }
 

@@ -75,6 +75,56 @@ static int check_file(const char *root, const outfile *f, buf *diff,
 	return same ? 0 : 1;
 }
 
+/* Are rel's directories under the root plain ones (no symlink)? The
+ * emitters do not make files in path order (publish files alternate
+ * between a cell's directory and aliases/), so each directory found
+ * plain is remembered. */
+static bool plain_dirs(outdir_early *e, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	if (!slash)
+		return true;
+	char *dir = arena_strndup(e->a, rel, (size_t)(slash - rel));
+	if (strtab_get(&e->dirs, dir, NULL))
+		return true;
+	if (outtree_unsafe_parents(e->root, rel, e->last, sizeof e->last))
+		return false;
+	strtab_put(&e->dirs, dir, 0, NULL);
+	return true;
+}
+
+static void compare_early(outfile *f, void *arg)
+{
+	outdir_early *e = arg;
+	if (!buf_ok(&f->content) || !plain_dirs(e, f->path))
+		return;
+	char *path = outtree_join(e->root, f->path);
+	if (outtree_same_bytes(path, f->content.data, f->content.len)) {
+		f->up_to_date = true;
+		buf_release(&f->content);
+	}
+	free(path);
+}
+
+void outdir_check_early(outdir_early *e, const char *dir, outset *os)
+{
+	e->root = dir;
+	e->a = arena_new();
+	strtab_init(&e->dirs, 64);
+	e->last[0] = '\0';
+	os->complete = compare_early;
+	os->complete_arg = e;
+}
+
+void outdir_early_release(outdir_early *e)
+{
+	if (!e->a)
+		return;
+	strtab_release(&e->dirs);
+	arena_free(e->a);
+	e->a = NULL;
+}
+
 int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
 		 diff_budget *budget)
 {
@@ -82,7 +132,8 @@ int outdir_check(const char *root, const outset *os, diag *d, buf *diff,
 	int stale = 0, manifest_stale = 1;
 	char safe[4096] = "";
 	for (size_t i = 0; i < os->n; i++) {
-		int st = check_file(root, &os->v[i], diff, budget, safe,
+		int st = os->v[i].up_to_date ? 0 :
+			 check_file(root, &os->v[i], diff, budget, safe,
 				    sizeof safe);
 		if (!strcmp(os->v[i].path, EMIT_MANIFEST))
 			manifest_stale = st;

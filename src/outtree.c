@@ -214,7 +214,7 @@ bool outtree_same_bytes(const char *path, const char *data, size_t len)
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	char chunk[65536];
+	char chunk[16384]; /* four pages of stack: each new one costs a fault */
 	size_t at = 0;
 	bool same = true;
 	for (;;) {

@@ -271,6 +271,16 @@ result $ok "a directory symlink inside generated/ is not followed: exit 3, nothi
 run "$w" check
 [ "$st" = 1 ]; result $? "check through that symlink reports stale (exit $st), reading nothing outside"
 
+# check compares each file as soon as it is made (outdir_check_early):
+# the copies behind a symlinked directory are up to date, and must not
+# count as generated/'s own
+fresh
+cp -R "$w/generated/3.13.14/." "$outside/"
+rm -rf "$w/generated/3.13.14"
+ln -s "$outside" "$w/generated/3.13.14"
+run "$w" check
+[ "$st" = 1 ]; result $? "check through a symlinked directory of up-to-date copies reports stale (exit $st)"
+
 fresh
 echo 'precious' >"$outside/victim"
 rm "$w/generated/Makefile"
