@@ -58,6 +58,7 @@
 
 #include "contentid.h"
 #include "emit.h"
+#include "emit_publish.h"
 #include "names.h"
 #include "platform.h"
 #include "yamlio.h"
@@ -417,15 +418,21 @@ static void script_own_refs(buf *s, const matrix *m, const char *list,
  * and the check that it names only the cell's tag in the registries. */
 static void script_published(buf *s, const matrix *m)
 {
-	buf_puts(s,
-		 "refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n"
-		 "published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n"
-		 "if [ -z \"$published\" ]; then\n"
-		 "  echo \"$MATRIXC_DIR/publish names nothing to push: run "
-		 "matrixc generate\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n");
-	script_own_refs(s, m, "$MATRIXC_DIR/publish", "refs", "$MATRIXC_TAG");
+	buf list;
+	buf_init(&list, 0);
+	publish_list_path(&list, "$MATRIXC_DIR");
+	const char *l = buf_str(&list);
+	buf_printf(s,
+		   "refs=$(sed '/^#/d' \"%s\")\n"
+		   "published=$(sed -n '/^[^#]/{p;q;}' \"%s\")\n"
+		   "if [ -z \"$published\" ]; then\n"
+		   "  echo \"%s names nothing to push: run matrixc generate\" "
+		   ">&2\n"
+		   "  exit 1\n"
+		   "fi\n",
+		   l, l, l);
+	script_own_refs(s, m, l, "refs", "$MATRIXC_TAG");
+	buf_release(&list);
 }
 
 /* A platform as buildx names it in an index (containerd's normal form), a
@@ -612,7 +619,9 @@ static void job_head(gitlab *g, const matrix *m, const cell *c,
 /* The list of an alias (emit_publish.c), from the repository root */
 static const char *alias_list(gitlab *g, const matrix *m, const char *alias)
 {
-	return line(g, "%s%s/aliases/%s", g->root, m->output.s, alias);
+	line(g, "%s%s/", g->root, m->output.s);
+	alias_list_path(&g->line, alias);
+	return buf_str(&g->line);
 }
 
 /* tags: the runner tags ci.runners gives platform; none: the hidden
