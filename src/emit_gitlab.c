@@ -435,12 +435,6 @@ static void script_published(buf *s, const matrix *m)
 	buf_release(&list);
 }
 
-/* A platform as buildx names it in an index (containerd's normal form), a
- * sed script: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
-#define PLATFORM_NORMAL \
-	"sed 's,^linux/amd64/v1$,linux/amd64,; s,^linux/arm64/v8$,linux/arm64,; " \
-	"s,^linux/arm$,linux/arm/v7,'"
-
 /* The identity check of image (a shell word, set as the variable image;
  * dockerfile is the cell's Dockerfile) (README:
  * "When a job skips its build"): want is the Dockerfile's content
@@ -454,9 +448,13 @@ static void script_published(buf *s, const matrix *m)
  * Dockerfile's, for $MATRIXC_PLATFORM alone. An image that is not there
  * (buildx: "REF: not found") is built; any other failure (auth, network,
  * a 5xx) stops the job with buildx's message: rebuilding for hours is
- * no answer to a registry that did not answer. */
+ * no answer to a registry that did not answer. Platforms are compared in
+ * the normal form buildx writes (platform_normal_sed). */
 static void script_identity(buf *s, const char *image)
 {
+	buf normal;
+	buf_init(&normal, 0);
+	platform_normal_sed(&normal);
 	buf_printf(s, "dockerfile=$MATRIXC_DIR/Dockerfile\nimage=%s\n", image);
 	buf_puts(s,
 		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
@@ -466,8 +464,10 @@ static void script_identity(buf *s, const char *image)
 		 "  echo \"$dockerfile: its " CONTENTID_LABEL " label is not its "
 		 "sha256 (edited by hand?): run matrixc generate\" >&2\n"
 		 "  exit 1\n"
-		 "fi\n"
-		 "platform=$(echo \"$MATRIXC_PLATFORM\" | " PLATFORM_NORMAL ")\n"
+		 "fi\n");
+	buf_printf(s, "platform=$(echo \"$MATRIXC_PLATFORM\" | %s)\n",
+		   buf_str(&normal));
+	buf_puts(s,
 		 "have= platforms= same=\n"
 		 "err=$(mktemp)\n"
 		 "if config=$(docker buildx imagetools inspect --format "
@@ -481,8 +481,10 @@ static void script_identity(buf *s, const char *image)
 		 "    /^  \"architecture\": / { arch = $4 }\n"
 		 "    /^  \"variant\": / { variant = $4 }\n"
 		 "    END { if (!n && os != \"\") print os \"/\" arch "
-		 "(variant == \"\" ? \"\" : \"/\" variant) }' |\n"
-		 "    " PLATFORM_NORMAL " | sort | tr '\\n' ' ' | sed 's/ $//')\n"
+		 "(variant == \"\" ? \"\" : \"/\" variant) }' |\n");
+	buf_printf(s, "    %s | sort | tr '\\n' ' ' | sed 's/ $//')\n",
+		   buf_str(&normal));
+	buf_puts(s,
 		 "  if [ \"$have\" = \"$want\" ] && [ \"$platforms\" = \"$platform\" ]; "
 		 "then\n"
 		 "    same=yes\n"
@@ -496,6 +498,7 @@ static void script_identity(buf *s, const char *image)
 		 "  exit 1\n"
 		 "fi\n"
 		 "rm -f \"$err\"\n");
+	buf_release(&normal);
 }
 
 /* The message of a job that builds: what the registry holds instead */
