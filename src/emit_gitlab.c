@@ -312,16 +312,16 @@ static void hidden_head(gitlab *g, const matrix *m, bool interruptible,
 }
 
 /* The one docker build command line of every script, so that they
- * cannot drift apart: for the job's platform, from cache (a quoted shell
- * word; NULL: none), tagged image:$MATRIXC_TAG with suffix. A publishing
- * build (push) also writes the inline cache into the image and fills
- * org.opencontainers.image.revision with the commit. */
+ * cannot drift apart: for the job's platform, from cache (a shell word,
+ * which it double-quotes; NULL: none), tagged image:$MATRIXC_TAG with
+ * suffix. A publishing build (push) also writes the inline cache into the
+ * image and fills org.opencontainers.image.revision with the commit. */
 static void docker_build(buf *s, const matrix *m, const char *cache,
 			 bool push, const char *suffix)
 {
 	buf_puts(s, "docker build --pull --platform \"$MATRIXC_PLATFORM\"");
 	if (cache)
-		buf_printf(s, " --cache-from %s", cache);
+		buf_printf(s, " --cache-from \"%s\"", cache);
 	if (push)
 		buf_puts(s, " --build-arg BUILDKIT_INLINE_CACHE=1"
 			    " --build-arg REVISION=\"$CI_COMMIT_SHA\"");
@@ -342,7 +342,7 @@ static void build_hidden(gitlab *g, const matrix *m)
 	buf cmd;
 	buf_init(&cmd, 0);
 	docker_build(&cmd, m,
-		     m->nregistries ? line(g, "\"%s:$MATRIXC_TAG\"",
+		     m->nregistries ? line(g, "%s:$MATRIXC_TAG",
 					   m->registries[0].name.s)
 				    : NULL,
 		     false, "");
@@ -506,58 +506,106 @@ static void script_identity(buf *s, const char *image)
 	"  echo \"building: $image has " CONTENTID_LABEL "=$(echo ${have:-nothing}) " \
 	"for ${platforms:-no platform}, this Dockerfile $want for $platform\"\n"
 
+/* After script_identity, the registry's image (image, a shell variable)
+ * is this Dockerfile's: say so, and what the job does instead of
+ * building (doing) */
+static void script_if_same(buf *s, const char *image, const char *doing)
+{
+	buf_printf(s,
+		   "if [ \"$same\" = yes ]; then\n"
+		   "  echo \"%s is this Dockerfile's $platform image already: "
+		   "%s\"\n",
+		   image, doing);
+}
+
+/* It is not: say what the registry holds instead, and build with that
+ * image as inline cache, tagged image:$MATRIXC_TAG with suffix */
+static void script_else_build(buf *s, const matrix *m, const char *image,
+			      const char *suffix)
+{
+	buf_puts(s, "else\n" BUILDING_LINE "  ");
+	docker_build(s, m, image, true, suffix);
+	buf_putc(s, '\n');
+}
+
+/* Push the build (suffix: as script_else_build's) as ref, a shell
+ * variable, indented by indent */
+static void script_push(buf *s, const matrix *m, const char *indent,
+			const char *suffix, const char *ref)
+{
+	buf_printf(s,
+		   "%sdocker tag \"%s:$MATRIXC_TAG%s\" \"%s\"\n"
+		   "%sdocker push \"%s\"\n",
+		   indent, m->image.s, suffix, ref, indent, ref);
+}
+
+/* text with indent before each of its lines */
+static void indented(buf *s, const char *indent, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		buf_puts(s, indent);
+		buf_add(s, text, n + (text[n] == '\n'));
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* The copy of sources (shell words) to every ref of the publish list but
+ * skip (a shell variable; NULL: none), indented: one server-side
+ * docker buildx imagetools create per registry, with that registry's
+ * refs as its tags. */
+static void script_copy(buf *s, const matrix *m, const char *indent,
+			const char *skip, const char *sources)
+{
+	buf t;
+	buf_init(&t, 0);
+	buf_puts(&t, "for registry in");
+	for (size_t i = 0; i < m->nregistries; i++)
+		buf_printf(&t, " %s", m->registries[i].name.s);
+	buf_puts(&t,
+		 "; do\n"
+		 "  set --\n"
+		 "  for ref in $refs; do\n"
+		 "    if [ \"${ref%:*}\" = \"$registry\" ]");
+	if (skip)
+		buf_printf(&t, " && [ \"$ref\" != \"%s\" ]", skip);
+	buf_printf(&t,
+		   "; then\n"
+		   "      set -- \"$@\" -t \"$ref\"\n"
+		   "    fi\n"
+		   "  done\n"
+		   "  if [ $# -gt 0 ]; then\n"
+		   "    docker buildx imagetools create \"$@\" %s\n"
+		   "  fi\n"
+		   "done\n",
+		   sources);
+	indented(s, indent, buf_str(&t));
+	buf_release(&t);
+}
+
 /* The skip-or-build script, one shell text (README: "How the pipeline
  * publishes"; tests/pipeline.t runs it against a stand-in docker). What
  * it pushes is the cell's publish list: registry:tag lines, the first
  * registry's primary tag first, whose image it checks (script_identity).
  * The same image: it copies it to the tag in the other registries. Not:
  * it builds and pushes every line. */
-static void publish_script(gitlab *g, const matrix *m)
+static void publish_script(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_puts(&s,
+	buf_puts(s,
 		 "# Build the image only if the registry lacks this Dockerfile's "
 		 "image;\n"
 		 "# publish it under every registry:tag of the cell's publish "
 		 "list.\n");
-	script_published(&s, m);
-	script_identity(&s, "$published");
-	buf_puts(&s,
-		 "if [ \"$same\" = yes ]; then\n"
-		 "  echo \"$published is this Dockerfile's $platform image "
-		 "already: copying it, not building\"\n"
-		 "  # one server-side copy per registry, to its tags but the "
-		 "source\n"
-		 "  for registry in");
-	for (size_t i = 0; i < m->nregistries; i++)
-		buf_printf(&s, " %s", m->registries[i].name.s);
-	buf_puts(&s,
-		 "; do\n"
-		 "    set --\n"
-		 "    for ref in $refs; do\n"
-		 "      if [ \"${ref%:*}\" = \"$registry\" ] && "
-		 "[ \"$ref\" != \"$published\" ]; then\n"
-		 "        set -- \"$@\" -t \"$ref\"\n"
-		 "      fi\n"
-		 "    done\n"
-		 "    if [ $# -gt 0 ]; then\n"
-		 "      docker buildx imagetools create \"$@\" \"$published\"\n"
-		 "    fi\n"
-		 "  done\n"
-		 "else\n" BUILDING_LINE);
-	buf_puts(&s, "  ");
-	docker_build(&s, m, "\"$published\"", true, "");
-	buf_printf(&s,
-		   "\n"
-		   "  for ref in $refs; do\n"
-		   "    docker tag \"%s:$MATRIXC_TAG\" \"$ref\"\n"
-		   "    docker push \"$ref\"\n"
-		   "  done\n"
-		   "fi\n",
-		   m->image.s);
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
+	script_published(s, m);
+	script_identity(s, "$published");
+	script_if_same(s, "$published", "copying it, not building");
+	buf_puts(s, "  # one server-side copy per registry, to its tags but the "
+		    "source\n");
+	script_copy(s, m, "  ", "$published", "\"$published\"");
+	script_else_build(s, m, "$published", "");
+	buf_puts(s, "  for ref in $refs; do\n");
+	script_push(s, m, "    ", "", "$ref");
+	buf_puts(s, "  done\nfi\n");
 }
 
 /* The rules of every publishing job (publish:TAG, publish:TAG@KEY,
@@ -576,17 +624,24 @@ static void publishing_rules(gitlab *g)
 	yw_seq_end(w);
 }
 
-static void publish_hidden(gitlab *g, const matrix *m)
+/* The hidden job name of publishing jobs: their rules, a login, then
+ * script's text. The docker service only when it builds (hidden_head). */
+static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
+			      bool builds, void (*script)(buf *, const matrix *))
 {
 	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_PUBLISH);
+	yw_str(w, name);
 	yw_map_begin(w);
-	hidden_head(g, m, false, true);
+	hidden_head(g, m, false, builds);
 	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
-	publish_script(g, m);
+	buf s;
+	buf_init(&s, 0);
+	script(&s, m);
+	yw_literal(w, buf_str(&s));
+	buf_release(&s);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -930,7 +985,7 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 	buf_init(&cmd, 0);
 	docker_build(&cmd, m,
 		     m->nregistries
-			 ? line(g, "\"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
+			 ? line(g, "%s:$MATRIXC_TAG-$MATRIXC_KEY",
 				m->registries[0].name.s)
 			 : NULL,
 		     false, "-$MATRIXC_KEY");
@@ -942,88 +997,38 @@ static void build_platform_hidden(gitlab *g, const matrix *m)
 
 /* The skip-or-build script of one platform: its image is the cell's
  * first registry:tag with -KEY appended, checked as publish:TAG checks
- * its own (script_identity). */
-static void publish_platform_script(gitlab *g, const matrix *m)
+ * its own (script_identity), and pushed alone. */
+static void publish_platform_script(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_puts(&s,
+	buf_puts(s,
 		 "# Build this platform's image only if the registry lacks "
 		 "this Dockerfile's;\n"
 		 "# manifest:$MATRIXC_TAG joins the platforms' images under "
 		 "every tag.\n");
-	script_published(&s, m);
-	script_identity(&s, "$published-$MATRIXC_KEY");
-	buf_puts(&s,
-		 "if [ \"$same\" = yes ]; then\n"
-		 "  echo \"$image is this Dockerfile's $platform image already: "
-		 "not building\"\n"
-		 "else\n" BUILDING_LINE);
-	buf_puts(&s, "  ");
-	docker_build(&s, m, "\"$image\"", true, "-$MATRIXC_KEY");
-	buf_printf(&s,
-		   "\n"
-		   "  docker tag \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \"$image\"\n"
-		   "  docker push \"$image\"\n"
-		   "fi\n",
-		   m->image.s);
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
+	script_published(s, m);
+	script_identity(s, "$published-$MATRIXC_KEY");
+	script_if_same(s, "$image", "not building");
+	script_else_build(s, m, "$image", "-$MATRIXC_KEY");
+	script_push(s, m, "  ", "-$MATRIXC_KEY", "$image");
+	buf_puts(s, "fi\n");
 }
 
 /* The index of the platforms' images under every registry:tag of the
- * publish list, one imagetools call per registry (as publish:TAG copies).
- * The platforms are the job's (MATRIXC_KEYS), whatever the registry held
+ * publish list, copied as publish:TAG copies (script_copy). The
+ * platforms are the job's (MATRIXC_KEYS), whatever the registry held
  * under the tags before: an index of other platforms is replaced. */
-static void manifest_script(gitlab *g, const matrix *m)
+static void manifest_script(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_puts(&s,
+	buf_puts(s,
 		 "# Join the platforms' images under every registry:tag of "
 		 "the cell's publish list.\n");
-	script_published(&s, m);
-	buf_puts(&s,
+	script_published(s, m);
+	buf_puts(s,
 		 "sources=\n"
 		 "for key in $MATRIXC_KEYS; do\n"
 		 "  sources=\"$sources $published-$key\"\n"
-		 "done\n"
-		 "for registry in");
-	for (size_t i = 0; i < m->nregistries; i++)
-		buf_printf(&s, " %s", m->registries[i].name.s);
-	buf_puts(&s,
-		 "; do\n"
-		 "  tags=\n"
-		 "  for ref in $refs; do\n"
-		 "    if [ \"${ref%:*}\" = \"$registry\" ]; then\n"
-		 "      tags=\"$tags -t $ref\"\n"
-		 "    fi\n"
-		 "  done\n"
-		 "  if [ -n \"$tags\" ]; then\n"
-		 "    docker buildx imagetools create $tags $sources\n"
-		 "  fi\n"
 		 "done\n");
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
-}
-
-static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
-			      bool manifest)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, name);
-	yw_map_begin(w);
-	hidden_head(g, m, false, !manifest);
-	publishing_rules(g);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	login_lines(g, m);
-	if (manifest)
-		manifest_script(g, m);
-	else
-		publish_platform_script(g, m);
-	yw_seq_end(w);
-	yw_map_end(w);
+	script_copy(s, m, "", NULL, "$sources");
 }
 
 /* JOB:TAG@KEY, in g's line buffer */
@@ -1157,12 +1162,13 @@ static void cell_jobs_of(gitlab *g, const char *series)
 	bool several = several_platforms(g->p);
 	build_hidden(g, m);
 	if (g->refs.len)
-		publish_hidden(g, m);
+		publishing_hidden(g, m, HIDDEN_PUBLISH, true, publish_script);
 	if (several)
 		build_platform_hidden(g, m);
 	if (several && g->refs.len) {
-		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, false);
-		publishing_hidden(g, m, HIDDEN_MANIFEST, true);
+		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true,
+				  publish_platform_script);
+		publishing_hidden(g, m, HIDDEN_MANIFEST, false, manifest_script);
 	}
 	if (g->refs.len && any_alias(g->p, series))
 		alias_hidden(g, m);
