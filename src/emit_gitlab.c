@@ -329,12 +329,15 @@ static void docker_build(buf *s, const matrix *m, const char *cache,
 		      "\"$MATRIXC_DIR\"", m->image.s, suffix);
 }
 
-/* The first registry's image of the cell: the one publish:TAG reads the
- * identity of, and the inline cache of both jobs. */
-static void build_hidden(gitlab *g, const matrix *m)
+/* The hidden job name of build jobs, whose images are tagged with suffix
+ * ("", or -$MATRIXC_KEY per platform): their inline cache is the image
+ * the cell's publishing job pushes to the first registry (whose identity
+ * it reads). */
+static void build_hidden(gitlab *g, const matrix *m, const char *name,
+			 const char *suffix)
 {
 	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_BUILD);
+	yw_str(w, name);
 	yw_map_begin(w);
 	hidden_head(g, m, true, true);
 	yw_str(w, "script");
@@ -342,10 +345,10 @@ static void build_hidden(gitlab *g, const matrix *m)
 	buf cmd;
 	buf_init(&cmd, 0);
 	docker_build(&cmd, m,
-		     m->nregistries ? line(g, "%s:$MATRIXC_TAG",
-					   m->registries[0].name.s)
+		     m->nregistries ? line(g, "%s:$MATRIXC_TAG%s",
+					   m->registries[0].name.s, suffix)
 				    : NULL,
-		     false, "");
+		     false, suffix);
 	yw_str(w, buf_str(&cmd));
 	buf_release(&cmd);
 	yw_seq_end(w);
@@ -657,23 +660,6 @@ static const char *timeout_of(const cell *c)
 	return TIMEOUT_PLAIN;
 }
 
-/* extends, the cell's variables (its one platform too: every docker build
- * asks for it, so a runner of another architecture fails rather than
- * building the wrong one), its timeout */
-static void job_head(gitlab *g, const matrix *m, const cell *c,
-		     const char *hidden)
-{
-	yaml_writer *w = g->w;
-	yw_kv(w, "extends", hidden);
-	yw_str(w, "variables");
-	yw_map_begin(w);
-	yw_kv(w, "MATRIXC_TAG", c->tag.s);
-	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
-	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[0].s);
-	yw_map_end(w);
-	yw_kv(w, "timeout", timeout_of(c));
-}
-
 /* The list of an alias (emit_publish.c), from the repository root */
 static const char *alias_list(gitlab *g, const matrix *m, const char *alias)
 {
@@ -689,6 +675,30 @@ static void runner_tags(gitlab *g, const matrix *m, const char *platform)
 	const strlist *tags = matrix_runner_tags(m, platform);
 	if (tags)
 		string_list(g->w, "tags", tags, NULL);
+}
+
+/* The job of c for its platform i: extends, the cell's variables (the
+ * platform too: every docker build asks for it, so a runner of another
+ * architecture fails rather than building the wrong one; with several,
+ * its key), its timeout, its runner tags */
+static void job_head(gitlab *g, const matrix *m, const cell *c, size_t i,
+		     const char *hidden)
+{
+	yaml_writer *w = g->w;
+	yw_kv(w, "extends", hidden);
+	yw_str(w, "variables");
+	yw_map_begin(w);
+	yw_kv(w, "MATRIXC_TAG", c->tag.s);
+	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[i].s);
+	if (cell_platform_tags(c)) {
+		char key[PLATFORM_KEY_MAX];
+		platform_key(c->platforms.v[i].s, key);
+		yw_kv(w, "MATRIXC_KEY", key);
+	}
+	yw_map_end(w);
+	yw_kv(w, "timeout", timeout_of(c));
+	runner_tags(g, m, c->platforms.v[i].s);
 }
 
 /* The Dockerfile of x, whose change runs its build jobs */
@@ -787,8 +797,7 @@ static void build_job(gitlab *g, const matrix *m, const cell *c)
 	yaml_writer *w = g->w;
 	yw_str(w, c->job);
 	yw_map_begin(w);
-	job_head(g, m, c, HIDDEN_BUILD);
-	runner_tags(g, m, c->platforms.v[0].s);
+	job_head(g, m, c, 0, HIDDEN_BUILD);
 	rules(g, m, c, NULL, false);
 	yw_map_end(w);
 }
@@ -800,8 +809,7 @@ static void publish_job(gitlab *g, const matrix *m, const cell *c)
 	yaml_writer *w = g->w;
 	yw_str(w, line(g, "publish:%s", c->tag.s));
 	yw_map_begin(w);
-	job_head(g, m, c, HIDDEN_PUBLISH);
-	runner_tags(g, m, c->platforms.v[0].s);
+	job_head(g, m, c, 0, HIDDEN_PUBLISH);
 	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
 	yw_map_end(w);
 }
@@ -973,28 +981,6 @@ static bool several_platforms(const plan *p)
 	return false;
 }
 
-static void build_platform_hidden(gitlab *g, const matrix *m)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_BUILD_PLATFORM);
-	yw_map_begin(w);
-	hidden_head(g, m, true, true);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	buf cmd;
-	buf_init(&cmd, 0);
-	docker_build(&cmd, m,
-		     m->nregistries
-			 ? line(g, "%s:$MATRIXC_TAG-$MATRIXC_KEY",
-				m->registries[0].name.s)
-			 : NULL,
-		     false, "-$MATRIXC_KEY");
-	yw_str(w, buf_str(&cmd));
-	buf_release(&cmd);
-	yw_seq_end(w);
-	yw_map_end(w);
-}
-
 /* The skip-or-build script of one platform: its image is the cell's
  * first registry:tag with -KEY appended, checked as publish:TAG checks
  * its own (script_identity), and pushed alone. */
@@ -1040,31 +1026,12 @@ static const char *platform_job(gitlab *g, const char *job, const cell *c,
 	return line(g, "%s:%s@%s", job, c->tag.s, key);
 }
 
-/* The job of c for its platform i: extends, variables, runner tags */
-static void platform_job_head(gitlab *g, const matrix *m, const cell *c,
-			      size_t i, const char *hidden)
-{
-	yaml_writer *w = g->w;
-	char key[PLATFORM_KEY_MAX];
-	platform_key(c->platforms.v[i].s, key);
-	yw_kv(w, "extends", hidden);
-	yw_str(w, "variables");
-	yw_map_begin(w);
-	yw_kv(w, "MATRIXC_TAG", c->tag.s);
-	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
-	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[i].s);
-	yw_kv(w, "MATRIXC_KEY", key);
-	yw_map_end(w);
-	yw_kv(w, "timeout", timeout_of(c));
-	runner_tags(g, m, c->platforms.v[i].s);
-}
-
 static void build_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 {
 	for (size_t i = 0; i < c->platforms.n; i++) {
 		yw_str(g->w, platform_job(g, "build", c, i));
 		yw_map_begin(g->w);
-		platform_job_head(g, m, c, i, HIDDEN_BUILD_PLATFORM);
+		job_head(g, m, c, i, HIDDEN_BUILD_PLATFORM);
 		rules(g, m, c, NULL, false);
 		yw_map_end(g->w);
 	}
@@ -1078,7 +1045,7 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 	for (size_t i = 0; i < c->platforms.n; i++) {
 		yw_str(w, platform_job(g, "publish", c, i));
 		yw_map_begin(w);
-		platform_job_head(g, m, c, i, HIDDEN_PUBLISH_PLATFORM);
+		job_head(g, m, c, i, HIDDEN_PUBLISH_PLATFORM);
 		char key[PLATFORM_KEY_MAX];
 		platform_key(c->platforms.v[i].s, key);
 		yw_kv(w, "resource_group",
@@ -1160,11 +1127,11 @@ static void cell_jobs_of(gitlab *g, const char *series)
 {
 	const matrix *m = g->p->m;
 	bool several = several_platforms(g->p);
-	build_hidden(g, m);
+	build_hidden(g, m, HIDDEN_BUILD, "");
 	if (g->refs.len)
 		publishing_hidden(g, m, HIDDEN_PUBLISH, true, publish_script);
 	if (several)
-		build_platform_hidden(g, m);
+		build_hidden(g, m, HIDDEN_BUILD_PLATFORM, "-$MATRIXC_KEY");
 	if (several && g->refs.len) {
 		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true,
 				  publish_platform_script);
