@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 #define PLATFORM_DEFAULT "linux/amd64" /* when matrix.yaml names none */
 
 /* NULL when s is a known platform, else why not; *near (may be NULL) gets
@@ -27,5 +29,11 @@ bool platform_same(const char *a, const char *b);
 /* The key of valid platform s into out (at least PLATFORM_KEY_MAX). */
 #define PLATFORM_KEY_MAX 32
 void platform_key(const char *s, char *out);
+
+/* A sed command line, appended to out, that rewrites each input line that
+ * is a platform to containerd's normal form, in which buildx
+ * names the platforms of an index: linux/arm64/v8 is linux/arm64,
+ * linux/arm is linux/arm/v7 (the pairs platform_same matches). */
+void platform_normal_sed(buf *out);
 
 #endif

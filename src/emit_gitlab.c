@@ -58,6 +58,7 @@
 
 #include "contentid.h"
 #include "emit.h"
+#include "emit_publish.h"
 #include "names.h"
 #include "platform.h"
 #include "yamlio.h"
@@ -311,16 +312,16 @@ static void hidden_head(gitlab *g, const matrix *m, bool interruptible,
 }
 
 /* The one docker build command line of every script, so that they
- * cannot drift apart: for the job's platform, from cache (a quoted shell
- * word; NULL: none), tagged image:$MATRIXC_TAG with suffix. A publishing
- * build (push) also writes the inline cache into the image and fills
- * org.opencontainers.image.revision with the commit. */
+ * cannot drift apart: for the job's platform, from cache (a shell word,
+ * which it double-quotes; NULL: none), tagged image:$MATRIXC_TAG with
+ * suffix. A publishing build (push) also writes the inline cache into the
+ * image and fills org.opencontainers.image.revision with the commit. */
 static void docker_build(buf *s, const matrix *m, const char *cache,
 			 bool push, const char *suffix)
 {
 	buf_puts(s, "docker build --pull --platform \"$MATRIXC_PLATFORM\"");
 	if (cache)
-		buf_printf(s, " --cache-from %s", cache);
+		buf_printf(s, " --cache-from \"%s\"", cache);
 	if (push)
 		buf_puts(s, " --build-arg BUILDKIT_INLINE_CACHE=1"
 			    " --build-arg REVISION=\"$CI_COMMIT_SHA\"");
@@ -328,12 +329,15 @@ static void docker_build(buf *s, const matrix *m, const char *cache,
 		      "\"$MATRIXC_DIR\"", m->image.s, suffix);
 }
 
-/* The first registry's image of the cell: the one publish:TAG reads the
- * identity of, and the inline cache of both jobs. */
-static void build_hidden(gitlab *g, const matrix *m)
+/* The hidden job name of build jobs, whose images are tagged with suffix
+ * ("", or -$MATRIXC_KEY per platform): their inline cache is the image
+ * the cell's publishing job pushes to the first registry (whose identity
+ * it reads). */
+static void build_hidden(gitlab *g, const matrix *m, const char *name,
+			 const char *suffix)
 {
 	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_BUILD);
+	yw_str(w, name);
 	yw_map_begin(w);
 	hidden_head(g, m, true, true);
 	yw_str(w, "script");
@@ -341,10 +345,10 @@ static void build_hidden(gitlab *g, const matrix *m)
 	buf cmd;
 	buf_init(&cmd, 0);
 	docker_build(&cmd, m,
-		     m->nregistries ? line(g, "\"%s:$MATRIXC_TAG\"",
-					   m->registries[0].name.s)
+		     m->nregistries ? line(g, "%s:$MATRIXC_TAG%s",
+					   m->registries[0].name.s, suffix)
 				    : NULL,
-		     false, "");
+		     false, suffix);
 	yw_str(w, buf_str(&cmd));
 	buf_release(&cmd);
 	yw_seq_end(w);
@@ -417,22 +421,22 @@ static void script_own_refs(buf *s, const matrix *m, const char *list,
  * and the check that it names only the cell's tag in the registries. */
 static void script_published(buf *s, const matrix *m)
 {
-	buf_puts(s,
-		 "refs=$(sed '/^#/d' \"$MATRIXC_DIR/publish\")\n"
-		 "published=$(sed -n '/^[^#]/{p;q;}' \"$MATRIXC_DIR/publish\")\n"
-		 "if [ -z \"$published\" ]; then\n"
-		 "  echo \"$MATRIXC_DIR/publish names nothing to push: run "
-		 "matrixc generate\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n");
-	script_own_refs(s, m, "$MATRIXC_DIR/publish", "refs", "$MATRIXC_TAG");
+	buf list;
+	buf_init(&list, 0);
+	publish_list_path(&list, "$MATRIXC_DIR");
+	const char *l = buf_str(&list);
+	buf_printf(s,
+		   "refs=$(sed '/^#/d' \"%s\")\n"
+		   "published=$(sed -n '/^[^#]/{p;q;}' \"%s\")\n"
+		   "if [ -z \"$published\" ]; then\n"
+		   "  echo \"%s names nothing to push: run matrixc generate\" "
+		   ">&2\n"
+		   "  exit 1\n"
+		   "fi\n",
+		   l, l, l);
+	script_own_refs(s, m, l, "refs", "$MATRIXC_TAG");
+	buf_release(&list);
 }
-
-/* A platform as buildx names it in an index (containerd's normal form), a
- * sed script: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
-#define PLATFORM_NORMAL \
-	"sed 's,^linux/amd64/v1$,linux/amd64,; s,^linux/arm64/v8$,linux/arm64,; " \
-	"s,^linux/arm$,linux/arm/v7,'"
 
 /* The identity check of image (a shell word, set as the variable image;
  * dockerfile is the cell's Dockerfile) (README:
@@ -447,9 +451,13 @@ static void script_published(buf *s, const matrix *m)
  * Dockerfile's, for $MATRIXC_PLATFORM alone. An image that is not there
  * (buildx: "REF: not found") is built; any other failure (auth, network,
  * a 5xx) stops the job with buildx's message: rebuilding for hours is
- * no answer to a registry that did not answer. */
+ * no answer to a registry that did not answer. Platforms are compared in
+ * the normal form buildx writes (platform_normal_sed). */
 static void script_identity(buf *s, const char *image)
 {
+	buf normal;
+	buf_init(&normal, 0);
+	platform_normal_sed(&normal);
 	buf_printf(s, "dockerfile=$MATRIXC_DIR/Dockerfile\nimage=%s\n", image);
 	buf_puts(s,
 		 "want=$(sed -n 's/^" LABEL_RE "//p' \"$dockerfile\")\n"
@@ -459,8 +467,10 @@ static void script_identity(buf *s, const char *image)
 		 "  echo \"$dockerfile: its " CONTENTID_LABEL " label is not its "
 		 "sha256 (edited by hand?): run matrixc generate\" >&2\n"
 		 "  exit 1\n"
-		 "fi\n"
-		 "platform=$(echo \"$MATRIXC_PLATFORM\" | " PLATFORM_NORMAL ")\n"
+		 "fi\n");
+	buf_printf(s, "platform=$(echo \"$MATRIXC_PLATFORM\" | %s)\n",
+		   buf_str(&normal));
+	buf_puts(s,
 		 "have= platforms= same=\n"
 		 "err=$(mktemp)\n"
 		 "if config=$(docker buildx imagetools inspect --format "
@@ -474,8 +484,10 @@ static void script_identity(buf *s, const char *image)
 		 "    /^  \"architecture\": / { arch = $4 }\n"
 		 "    /^  \"variant\": / { variant = $4 }\n"
 		 "    END { if (!n && os != \"\") print os \"/\" arch "
-		 "(variant == \"\" ? \"\" : \"/\" variant) }' |\n"
-		 "    " PLATFORM_NORMAL " | sort | tr '\\n' ' ' | sed 's/ $//')\n"
+		 "(variant == \"\" ? \"\" : \"/\" variant) }' |\n");
+	buf_printf(s, "    %s | sort | tr '\\n' ' ' | sed 's/ $//')\n",
+		   buf_str(&normal));
+	buf_puts(s,
 		 "  if [ \"$have\" = \"$want\" ] && [ \"$platforms\" = \"$platform\" ]; "
 		 "then\n"
 		 "    same=yes\n"
@@ -489,6 +501,7 @@ static void script_identity(buf *s, const char *image)
 		 "  exit 1\n"
 		 "fi\n"
 		 "rm -f \"$err\"\n");
+	buf_release(&normal);
 }
 
 /* The message of a job that builds: what the registry holds instead */
@@ -496,58 +509,106 @@ static void script_identity(buf *s, const char *image)
 	"  echo \"building: $image has " CONTENTID_LABEL "=$(echo ${have:-nothing}) " \
 	"for ${platforms:-no platform}, this Dockerfile $want for $platform\"\n"
 
+/* After script_identity, the registry's image (image, a shell variable)
+ * is this Dockerfile's: say so, and what the job does instead of
+ * building (doing) */
+static void script_if_same(buf *s, const char *image, const char *doing)
+{
+	buf_printf(s,
+		   "if [ \"$same\" = yes ]; then\n"
+		   "  echo \"%s is this Dockerfile's $platform image already: "
+		   "%s\"\n",
+		   image, doing);
+}
+
+/* It is not: say what the registry holds instead, and build with that
+ * image as inline cache, tagged image:$MATRIXC_TAG with suffix */
+static void script_else_build(buf *s, const matrix *m, const char *image,
+			      const char *suffix)
+{
+	buf_puts(s, "else\n" BUILDING_LINE "  ");
+	docker_build(s, m, image, true, suffix);
+	buf_putc(s, '\n');
+}
+
+/* Push the build (suffix: as script_else_build's) as ref, a shell
+ * variable, indented by indent */
+static void script_push(buf *s, const matrix *m, const char *indent,
+			const char *suffix, const char *ref)
+{
+	buf_printf(s,
+		   "%sdocker tag \"%s:$MATRIXC_TAG%s\" \"%s\"\n"
+		   "%sdocker push \"%s\"\n",
+		   indent, m->image.s, suffix, ref, indent, ref);
+}
+
+/* text with indent before each of its lines */
+static void indented(buf *s, const char *indent, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		buf_puts(s, indent);
+		buf_add(s, text, n + (text[n] == '\n'));
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* The copy of sources (shell words) to every ref of the publish list but
+ * skip (a shell variable; NULL: none), indented: one server-side
+ * docker buildx imagetools create per registry, with that registry's
+ * refs as its tags. */
+static void script_copy(buf *s, const matrix *m, const char *indent,
+			const char *skip, const char *sources)
+{
+	buf t;
+	buf_init(&t, 0);
+	buf_puts(&t, "for registry in");
+	for (size_t i = 0; i < m->nregistries; i++)
+		buf_printf(&t, " %s", m->registries[i].name.s);
+	buf_puts(&t,
+		 "; do\n"
+		 "  set --\n"
+		 "  for ref in $refs; do\n"
+		 "    if [ \"${ref%:*}\" = \"$registry\" ]");
+	if (skip)
+		buf_printf(&t, " && [ \"$ref\" != \"%s\" ]", skip);
+	buf_printf(&t,
+		   "; then\n"
+		   "      set -- \"$@\" -t \"$ref\"\n"
+		   "    fi\n"
+		   "  done\n"
+		   "  if [ $# -gt 0 ]; then\n"
+		   "    docker buildx imagetools create \"$@\" %s\n"
+		   "  fi\n"
+		   "done\n",
+		   sources);
+	indented(s, indent, buf_str(&t));
+	buf_release(&t);
+}
+
 /* The skip-or-build script, one shell text (README: "How the pipeline
  * publishes"; tests/pipeline.t runs it against a stand-in docker). What
  * it pushes is the cell's publish list: registry:tag lines, the first
  * registry's primary tag first, whose image it checks (script_identity).
  * The same image: it copies it to the tag in the other registries. Not:
  * it builds and pushes every line. */
-static void publish_script(gitlab *g, const matrix *m)
+static void publish_script(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_puts(&s,
+	buf_puts(s,
 		 "# Build the image only if the registry lacks this Dockerfile's "
 		 "image;\n"
 		 "# publish it under every registry:tag of the cell's publish "
 		 "list.\n");
-	script_published(&s, m);
-	script_identity(&s, "$published");
-	buf_puts(&s,
-		 "if [ \"$same\" = yes ]; then\n"
-		 "  echo \"$published is this Dockerfile's $platform image "
-		 "already: copying it, not building\"\n"
-		 "  # one server-side copy per registry, to its tags but the "
-		 "source\n"
-		 "  for registry in");
-	for (size_t i = 0; i < m->nregistries; i++)
-		buf_printf(&s, " %s", m->registries[i].name.s);
-	buf_puts(&s,
-		 "; do\n"
-		 "    set --\n"
-		 "    for ref in $refs; do\n"
-		 "      if [ \"${ref%:*}\" = \"$registry\" ] && "
-		 "[ \"$ref\" != \"$published\" ]; then\n"
-		 "        set -- \"$@\" -t \"$ref\"\n"
-		 "      fi\n"
-		 "    done\n"
-		 "    if [ $# -gt 0 ]; then\n"
-		 "      docker buildx imagetools create \"$@\" \"$published\"\n"
-		 "    fi\n"
-		 "  done\n"
-		 "else\n" BUILDING_LINE);
-	buf_puts(&s, "  ");
-	docker_build(&s, m, "\"$published\"", true, "");
-	buf_printf(&s,
-		   "\n"
-		   "  for ref in $refs; do\n"
-		   "    docker tag \"%s:$MATRIXC_TAG\" \"$ref\"\n"
-		   "    docker push \"$ref\"\n"
-		   "  done\n"
-		   "fi\n",
-		   m->image.s);
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
+	script_published(s, m);
+	script_identity(s, "$published");
+	script_if_same(s, "$published", "copying it, not building");
+	buf_puts(s, "  # one server-side copy per registry, to its tags but the "
+		    "source\n");
+	script_copy(s, m, "  ", "$published", "\"$published\"");
+	script_else_build(s, m, "$published", "");
+	buf_puts(s, "  for ref in $refs; do\n");
+	script_push(s, m, "    ", "", "$ref");
+	buf_puts(s, "  done\nfi\n");
 }
 
 /* The rules of every publishing job (publish:TAG, publish:TAG@KEY,
@@ -566,17 +627,24 @@ static void publishing_rules(gitlab *g)
 	yw_seq_end(w);
 }
 
-static void publish_hidden(gitlab *g, const matrix *m)
+/* The hidden job name of publishing jobs: their rules, a login, then
+ * script's text. The docker service only when it builds (hidden_head). */
+static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
+			      bool builds, void (*script)(buf *, const matrix *))
 {
 	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_PUBLISH);
+	yw_str(w, name);
 	yw_map_begin(w);
-	hidden_head(g, m, false, true);
+	hidden_head(g, m, false, builds);
 	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
 	login_lines(g, m);
-	publish_script(g, m);
+	buf s;
+	buf_init(&s, 0);
+	script(&s, m);
+	yw_literal(w, buf_str(&s));
+	buf_release(&s);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -592,27 +660,12 @@ static const char *timeout_of(const cell *c)
 	return TIMEOUT_PLAIN;
 }
 
-/* extends, the cell's variables (its one platform too: every docker build
- * asks for it, so a runner of another architecture fails rather than
- * building the wrong one), its timeout */
-static void job_head(gitlab *g, const matrix *m, const cell *c,
-		     const char *hidden)
-{
-	yaml_writer *w = g->w;
-	yw_kv(w, "extends", hidden);
-	yw_str(w, "variables");
-	yw_map_begin(w);
-	yw_kv(w, "MATRIXC_TAG", c->tag.s);
-	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
-	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[0].s);
-	yw_map_end(w);
-	yw_kv(w, "timeout", timeout_of(c));
-}
-
 /* The list of an alias (emit_publish.c), from the repository root */
 static const char *alias_list(gitlab *g, const matrix *m, const char *alias)
 {
-	return line(g, "%s%s/aliases/%s", g->root, m->output.s, alias);
+	line(g, "%s%s/", g->root, m->output.s);
+	alias_list_path(&g->line, alias);
+	return buf_str(&g->line);
 }
 
 /* tags: the runner tags ci.runners gives platform; none: the hidden
@@ -622,6 +675,30 @@ static void runner_tags(gitlab *g, const matrix *m, const char *platform)
 	const strlist *tags = matrix_runner_tags(m, platform);
 	if (tags)
 		string_list(g->w, "tags", tags, NULL);
+}
+
+/* The job of c for its platform i: extends, the cell's variables (the
+ * platform too: every docker build asks for it, so a runner of another
+ * architecture fails rather than building the wrong one; with several,
+ * its key), its timeout, its runner tags */
+static void job_head(gitlab *g, const matrix *m, const cell *c, size_t i,
+		     const char *hidden)
+{
+	yaml_writer *w = g->w;
+	yw_kv(w, "extends", hidden);
+	yw_str(w, "variables");
+	yw_map_begin(w);
+	yw_kv(w, "MATRIXC_TAG", c->tag.s);
+	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[i].s);
+	if (cell_platform_tags(c)) {
+		char key[PLATFORM_KEY_MAX];
+		platform_key(c->platforms.v[i].s, key);
+		yw_kv(w, "MATRIXC_KEY", key);
+	}
+	yw_map_end(w);
+	yw_kv(w, "timeout", timeout_of(c));
+	runner_tags(g, m, c->platforms.v[i].s);
 }
 
 /* The Dockerfile of x, whose change runs its build jobs */
@@ -720,8 +797,7 @@ static void build_job(gitlab *g, const matrix *m, const cell *c)
 	yaml_writer *w = g->w;
 	yw_str(w, c->job);
 	yw_map_begin(w);
-	job_head(g, m, c, HIDDEN_BUILD);
-	runner_tags(g, m, c->platforms.v[0].s);
+	job_head(g, m, c, 0, HIDDEN_BUILD);
 	rules(g, m, c, NULL, false);
 	yw_map_end(w);
 }
@@ -733,8 +809,7 @@ static void publish_job(gitlab *g, const matrix *m, const cell *c)
 	yaml_writer *w = g->w;
 	yw_str(w, line(g, "publish:%s", c->tag.s));
 	yw_map_begin(w);
-	job_head(g, m, c, HIDDEN_PUBLISH);
-	runner_tags(g, m, c->platforms.v[0].s);
+	job_head(g, m, c, 0, HIDDEN_PUBLISH);
 	yw_kv(w, "resource_group", line(g, "publish/%s", c->tag.s));
 	yw_map_end(w);
 }
@@ -906,112 +981,40 @@ static bool several_platforms(const plan *p)
 	return false;
 }
 
-static void build_platform_hidden(gitlab *g, const matrix *m)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_BUILD_PLATFORM);
-	yw_map_begin(w);
-	hidden_head(g, m, true, true);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	buf cmd;
-	buf_init(&cmd, 0);
-	docker_build(&cmd, m,
-		     m->nregistries
-			 ? line(g, "\"%s:$MATRIXC_TAG-$MATRIXC_KEY\"",
-				m->registries[0].name.s)
-			 : NULL,
-		     false, "-$MATRIXC_KEY");
-	yw_str(w, buf_str(&cmd));
-	buf_release(&cmd);
-	yw_seq_end(w);
-	yw_map_end(w);
-}
-
 /* The skip-or-build script of one platform: its image is the cell's
  * first registry:tag with -KEY appended, checked as publish:TAG checks
- * its own (script_identity). */
-static void publish_platform_script(gitlab *g, const matrix *m)
+ * its own (script_identity), and pushed alone. */
+static void publish_platform_script(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_puts(&s,
+	buf_puts(s,
 		 "# Build this platform's image only if the registry lacks "
 		 "this Dockerfile's;\n"
 		 "# manifest:$MATRIXC_TAG joins the platforms' images under "
 		 "every tag.\n");
-	script_published(&s, m);
-	script_identity(&s, "$published-$MATRIXC_KEY");
-	buf_puts(&s,
-		 "if [ \"$same\" = yes ]; then\n"
-		 "  echo \"$image is this Dockerfile's $platform image already: "
-		 "not building\"\n"
-		 "else\n" BUILDING_LINE);
-	buf_puts(&s, "  ");
-	docker_build(&s, m, "\"$image\"", true, "-$MATRIXC_KEY");
-	buf_printf(&s,
-		   "\n"
-		   "  docker tag \"%s:$MATRIXC_TAG-$MATRIXC_KEY\" \"$image\"\n"
-		   "  docker push \"$image\"\n"
-		   "fi\n",
-		   m->image.s);
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
+	script_published(s, m);
+	script_identity(s, "$published-$MATRIXC_KEY");
+	script_if_same(s, "$image", "not building");
+	script_else_build(s, m, "$image", "-$MATRIXC_KEY");
+	script_push(s, m, "  ", "-$MATRIXC_KEY", "$image");
+	buf_puts(s, "fi\n");
 }
 
 /* The index of the platforms' images under every registry:tag of the
- * publish list, one imagetools call per registry (as publish:TAG copies).
- * The platforms are the job's (MATRIXC_KEYS), whatever the registry held
+ * publish list, copied as publish:TAG copies (script_copy). The
+ * platforms are the job's (MATRIXC_KEYS), whatever the registry held
  * under the tags before: an index of other platforms is replaced. */
-static void manifest_script(gitlab *g, const matrix *m)
+static void manifest_script(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_puts(&s,
+	buf_puts(s,
 		 "# Join the platforms' images under every registry:tag of "
 		 "the cell's publish list.\n");
-	script_published(&s, m);
-	buf_puts(&s,
+	script_published(s, m);
+	buf_puts(s,
 		 "sources=\n"
 		 "for key in $MATRIXC_KEYS; do\n"
 		 "  sources=\"$sources $published-$key\"\n"
-		 "done\n"
-		 "for registry in");
-	for (size_t i = 0; i < m->nregistries; i++)
-		buf_printf(&s, " %s", m->registries[i].name.s);
-	buf_puts(&s,
-		 "; do\n"
-		 "  tags=\n"
-		 "  for ref in $refs; do\n"
-		 "    if [ \"${ref%:*}\" = \"$registry\" ]; then\n"
-		 "      tags=\"$tags -t $ref\"\n"
-		 "    fi\n"
-		 "  done\n"
-		 "  if [ -n \"$tags\" ]; then\n"
-		 "    docker buildx imagetools create $tags $sources\n"
-		 "  fi\n"
 		 "done\n");
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
-}
-
-static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
-			      bool manifest)
-{
-	yaml_writer *w = g->w;
-	yw_str(w, name);
-	yw_map_begin(w);
-	hidden_head(g, m, false, !manifest);
-	publishing_rules(g);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	login_lines(g, m);
-	if (manifest)
-		manifest_script(g, m);
-	else
-		publish_platform_script(g, m);
-	yw_seq_end(w);
-	yw_map_end(w);
+	script_copy(s, m, "", NULL, "$sources");
 }
 
 /* JOB:TAG@KEY, in g's line buffer */
@@ -1023,31 +1026,12 @@ static const char *platform_job(gitlab *g, const char *job, const cell *c,
 	return line(g, "%s:%s@%s", job, c->tag.s, key);
 }
 
-/* The job of c for its platform i: extends, variables, runner tags */
-static void platform_job_head(gitlab *g, const matrix *m, const cell *c,
-			      size_t i, const char *hidden)
-{
-	yaml_writer *w = g->w;
-	char key[PLATFORM_KEY_MAX];
-	platform_key(c->platforms.v[i].s, key);
-	yw_kv(w, "extends", hidden);
-	yw_str(w, "variables");
-	yw_map_begin(w);
-	yw_kv(w, "MATRIXC_TAG", c->tag.s);
-	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
-	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[i].s);
-	yw_kv(w, "MATRIXC_KEY", key);
-	yw_map_end(w);
-	yw_kv(w, "timeout", timeout_of(c));
-	runner_tags(g, m, c->platforms.v[i].s);
-}
-
 static void build_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 {
 	for (size_t i = 0; i < c->platforms.n; i++) {
 		yw_str(g->w, platform_job(g, "build", c, i));
 		yw_map_begin(g->w);
-		platform_job_head(g, m, c, i, HIDDEN_BUILD_PLATFORM);
+		job_head(g, m, c, i, HIDDEN_BUILD_PLATFORM);
 		rules(g, m, c, NULL, false);
 		yw_map_end(g->w);
 	}
@@ -1061,7 +1045,7 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 	for (size_t i = 0; i < c->platforms.n; i++) {
 		yw_str(w, platform_job(g, "publish", c, i));
 		yw_map_begin(w);
-		platform_job_head(g, m, c, i, HIDDEN_PUBLISH_PLATFORM);
+		job_head(g, m, c, i, HIDDEN_PUBLISH_PLATFORM);
 		char key[PLATFORM_KEY_MAX];
 		platform_key(c->platforms.v[i].s, key);
 		yw_kv(w, "resource_group",
@@ -1144,14 +1128,15 @@ static void cell_jobs_of(gitlab *g, const char *series)
 {
 	const matrix *m = g->p->m;
 	bool several = several_platforms(g->p);
-	build_hidden(g, m);
+	build_hidden(g, m, HIDDEN_BUILD, "");
 	if (g->refs.len)
-		publish_hidden(g, m);
+		publishing_hidden(g, m, HIDDEN_PUBLISH, true, publish_script);
 	if (several)
-		build_platform_hidden(g, m);
+		build_hidden(g, m, HIDDEN_BUILD_PLATFORM, "-$MATRIXC_KEY");
 	if (several && g->refs.len) {
-		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, false);
-		publishing_hidden(g, m, HIDDEN_MANIFEST, true);
+		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true,
+				  publish_platform_script);
+		publishing_hidden(g, m, HIDDEN_MANIFEST, false, manifest_script);
 	}
 	if (g->refs.len && any_alias(g->p, series))
 		alias_hidden(g, m);

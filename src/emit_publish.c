@@ -26,7 +26,18 @@
 #include <string.h>
 
 #include "emit.h"
+#include "emit_publish.h"
 #include "platform.h"
+
+void publish_list_path(buf *out, const char *dir)
+{
+	buf_printf(out, "%s/publish", dir);
+}
+
+void alias_list_path(buf *out, const char *alias)
+{
+	buf_printf(out, "aliases/%s", alias);
+}
 
 /* The platforms, unless they are the default one: adding or dropping a
  * platform changes no Dockerfile, but must run the cell's jobs. */
@@ -47,7 +58,7 @@ static void alias_list(emit_ctx *ctx, const cell *c, const char *alias)
 	const matrix *m = ctx->p->m;
 	buf path;
 	buf_init(&path, 0);
-	buf_printf(&path, "aliases/%s", alias);
+	alias_list_path(&path, alias);
 	buf *b = outset_add(ctx->out, buf_str(&path));
 	buf_release(&path);
 	emit_header(b, ctx->p);
@@ -66,7 +77,7 @@ static void publish_cell(emit_ctx *ctx, const cell *c)
 	const matrix *m = ctx->p->m;
 	buf path;
 	buf_init(&path, 0);
-	buf_printf(&path, "%s/publish", c->dir);
+	publish_list_path(&path, c->dir);
 	buf *b = outset_add(ctx->out, buf_str(&path));
 	buf_release(&path);
 	emit_header(b, ctx->p);

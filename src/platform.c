@@ -15,25 +15,28 @@ typedef struct {
 	const char *platform; /* "linux/amd64": the suggestion for a near miss */
 	const char *variants[4]; /* NULL-terminated; none: no variant */
 	const char *implied;  /* the variant that no variant means, or NULL */
+	bool spelt;           /* the normal form names implied (arm/v7) */
 } arch_info;
 
 /* implied: containerd's normalisation (platforms.Normalize), by which
- * docker and buildkit match platforms: arm64 is arm64/v8 and arm is
- * arm/v7, so each pair names one platform (platform_same). It makes
- * amd64/v1 amd64 too; v1 is not accepted at all: the suggestion is
+ * docker and buildkit match platforms: amd64 is amd64/v1, arm64 is
+ * arm64/v8 and arm is arm/v7, so each pair names one platform
+ * (platform_same). Its normal form, in which buildx names the platforms
+ * of an index (platform_normal_sed), leaves the variant out but for arm
+ * (spelt). v1 is not accepted in matrix.yaml: the suggestion is
  * linux/amd64. */
 /* ARCH("amd64"): the arch and its platform, "linux/amd64" */
 #define ARCH(a) a, "linux/" a
 static const arch_info arches[] = {
-    {ARCH("amd64"), {"v2", "v3", "v4", NULL}, NULL},
-    {ARCH("arm64"), {"v8", NULL}, "v8"},
-    {ARCH("arm"), {"v5", "v6", "v7", NULL}, "v7"},
-    {ARCH("386"), {NULL}, NULL},
-    {ARCH("ppc64le"), {NULL}, NULL},
-    {ARCH("s390x"), {NULL}, NULL},
-    {ARCH("riscv64"), {NULL}, NULL},
-    {ARCH("mips64le"), {NULL}, NULL},
-    {ARCH("loong64"), {NULL}, NULL},
+    {ARCH("amd64"), {"v2", "v3", "v4", NULL}, "v1", false},
+    {ARCH("arm64"), {"v8", NULL}, "v8", false},
+    {ARCH("arm"), {"v5", "v6", "v7", NULL}, "v7", true},
+    {ARCH("386"), {NULL}, NULL, false},
+    {ARCH("ppc64le"), {NULL}, NULL, false},
+    {ARCH("s390x"), {NULL}, NULL, false},
+    {ARCH("riscv64"), {NULL}, NULL, false},
+    {ARCH("mips64le"), {NULL}, NULL, false},
+    {ARCH("loong64"), {NULL}, NULL, false},
 };
 #undef ARCH
 
@@ -141,4 +144,26 @@ bool platform_same(const char *a, const char *b)
 	if (!x || !y)
 		return !strcmp(a, b);
 	return x == y && !strcmp(va, vb);
+}
+
+/* One s command per arch with an implied variant: its other spelling to
+ * its normal one */
+void platform_normal_sed(buf *out)
+{
+	const char *sep = "";
+	buf_puts(out, "sed '");
+	for (size_t i = 0; i < NARCHES; i++) {
+		const arch_info *a = &arches[i];
+		if (!a->implied)
+			continue;
+		buf_printf(out, "%ss,^%s", sep, a->platform);
+		if (!a->spelt)
+			buf_printf(out, "/%s", a->implied);
+		buf_printf(out, "$,%s", a->platform);
+		if (a->spelt)
+			buf_printf(out, "/%s", a->implied);
+		buf_putc(out, ',');
+		sep = "; ";
+	}
+	buf_putc(out, '\'');
 }

@@ -42,6 +42,7 @@ int main(void)
 	bad("windows/amd64", "linux/amd64");
 	bad("linux/arm/v9", "linux/arm");
 	bad("linux/386/v2", "linux/386");
+	bad("linux/amd64/v1", "linux/amd64");
 	bad("linux/", NULL);
 	bad("", NULL);
 	bad("linux/sparc", NULL);
@@ -55,10 +56,19 @@ int main(void)
 	same("linux/amd64", "linux/amd64", true);
 	same("linux/arm", "linux/arm/v6", false);
 	same("linux/amd64", "linux/amd64/v2", false);
+	same("linux/amd64/v1", "linux/amd64", true);
 	same("linux/amd64", "linux/arm64", false);
 	same("linux/386", "linux/386", true);
 	same("x86_64", "x86_64", true);
 	same("x86_64", "linux/amd64", false);
 	same("linux/", "linux/", true);
+	buf sed;
+	buf_init(&sed, 0);
+	platform_normal_sed(&sed);
+	is_str(buf_str(&sed),
+	       "sed 's,^linux/amd64/v1$,linux/amd64,; "
+	       "s,^linux/arm64/v8$,linux/arm64,; s,^linux/arm$,linux/arm/v7,'",
+	       "the normal form's sed: each implied variant, left out but for arm");
+	buf_release(&sed);
 	return tap_done();
 }
