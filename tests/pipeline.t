@@ -629,7 +629,7 @@ run_alias() {
 	: >"$tmp/docker.log"
 	# shellcheck disable=SC2086
 	(PATH=$stub:$PATH CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
-		CI_REPOSITORY_URL=$remote CI_DEFAULT_BRANCH=main CI_COMMIT_BRANCH= CI_COMMIT_TAG= CI_COMMIT_SHA= \
+		CI_REPOSITORY_URL=$remote CI_DEFAULT_BRANCH=main CI_COMMIT_BRANCH='' CI_COMMIT_TAG='' CI_COMMIT_SHA='' \
 		env "$@" $shell "$tmp/job.sh") >"$tmp/job.out" 2>&1
 }
 moved() { # the log and output of a job that moved latest in both registries
