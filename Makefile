@@ -56,7 +56,7 @@ DEB_BUILD := gcc make pkg-config libyaml-dev liblua5.4-dev \
 DEB_TEST := git perl python3 pre-commit clang time \
 	libclang-rt-14-dev valgrind bsdutils buildah debootstrap python3-yaml \
 	python3-jsonschema zsh docker-registry skopeo openssl curl \
-	ca-certificates xz-utils dpkg-dev strace rsync
+	ca-certificates xz-utils dpkg-dev strace rsync busybox
 NPM_TOOLS := gitlab-ci-local@4.73.0 dockerfile-utils@0.16.3
 TOOLS ?= $(CURDIR)/build/tools
 

@@ -857,18 +857,20 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
  *   not in the pipeline, the image is already published;
  * - it runs in every pipeline of a publishing ref, whatever the push
  *   changed, as publish:TAG does (see rules); never in a merge
- *   request.
+ *   request;
+ * - it moves the alias only from the tip of the branch it follows
+ *   (alias_head_check).
  *
  * A resource group runs its jobs in pipeline order only once its process
- * mode is oldest_first, which only GitLab's API sets (README). */
+ * mode is oldest_first, which only GitLab's API sets (README), and never
+ * orders a re-run: the head check is what keeps an older pipeline from
+ * pointing the alias back. */
 
 /* Its list's lines must be a tag of the first registry (the source),
  * then the alias (the list's file name) in the registries (script_own_refs). */
-static void alias_script(gitlab *g, const matrix *m)
+static void alias_list_check(buf *s, const matrix *m)
 {
-	buf s;
-	buf_init(&s, 0);
-	buf_printf(&s,
+	buf_printf(s,
 		   "# Point the alias at its image: copy the image on the "
 		   "first line of its list\n"
 		   "# to every registry:tag after it, from registry to "
@@ -889,15 +891,73 @@ static void alias_script(gitlab *g, const matrix *m)
 		   "  exit 1 ;;\n"
 		   "esac\n",
 		   m->registries[0].name.s, m->registries[0].name.s);
-	script_own_refs(&s, m, "$MATRIXC_LIST", "targets", "$alias");
-	buf_puts(&s,
-		 "for ref in $targets; do\n"
-		 "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
-		 "done\n");
-	yw_literal(g->w, buf_str(&s));
-	buf_release(&s);
+	script_own_refs(s, m, "$MATRIXC_LIST", "targets", "$alias");
 }
 
+/* The head check: an alias moves only from the newest commit of the
+ * branch it follows, the pipeline's own or, in a tag pipeline, the
+ * default branch. Otherwise a re-run of an older pipeline, or a tag
+ * pushed on an older commit, would point it back at older images: the
+ * resource group serialises the alias's jobs but does not order them.
+ * The tip is read from the server (git ls-remote; CI_REPOSITORY_URL
+ * carries the job token), and a job that cannot read it fails rather
+ * than move the alias or skip in silence. Not the tip: the job stops,
+ * successfully, and the tip's own pipeline moves the alias. */
+static void alias_head_check(buf *s)
+{
+	buf_puts(s,
+		 "# Move it only from the tip of the branch it follows (a "
+		 "tag's: the default\n"
+		 "# branch): an older pipeline, re-run or tagged, must not "
+		 "move it back.\n"
+		 "if [ -n \"$CI_COMMIT_TAG\" ]; then\n"
+		 "  follows=$CI_DEFAULT_BRANCH\n"
+		 "else\n"
+		 "  follows=$CI_COMMIT_BRANCH\n"
+		 "fi\n"
+		 "if [ -z \"$follows\" ] || [ -z \"$CI_COMMIT_SHA\" ] || "
+		 "[ -z \"$CI_REPOSITORY_URL\" ]; then\n"
+		 "  echo \"$alias: CI_COMMIT_SHA, CI_REPOSITORY_URL or the branch "
+		 "it follows (CI_COMMIT_BRANCH; a tag's: CI_DEFAULT_BRANCH) is "
+		 "empty: not moving it\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "if ! command -v git >/dev/null; then\n"
+		 "  echo \"$alias: git is not in the job's image, so the tip of "
+		 "$follows cannot be read: not moving it\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "if ! heads=$(GIT_TERMINAL_PROMPT=0 git ls-remote "
+		 "\"$CI_REPOSITORY_URL\" \"refs/heads/$follows\"); then\n"
+		 "  echo \"$alias: git ls-remote failed (above), so the tip of "
+		 "$follows is unknown: not moving it\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "tip=$(printf '%s\\n' \"$heads\" | awk -v ref=\"refs/heads/$follows\" "
+		 "'$2 == ref { print $1 }')\n"
+		 "if [ -z \"$tip\" ]; then\n"
+		 "  echo \"$alias: the repository has no branch $follows, so it "
+		 "has no tip: not moving it\" >&2\n"
+		 "  exit 1\n"
+		 "fi\n"
+		 "if [ \"$tip\" != \"$CI_COMMIT_SHA\" ]; then\n"
+		 "  echo \"$alias stays where it is: this commit, $CI_COMMIT_SHA, "
+		 "is not the tip of $follows, $tip, whose pipeline moves it\"\n"
+		 "  exit 0\n"
+		 "fi\n");
+}
+
+/* The copy, once logged in: one server-side copy per registry */
+static void alias_copy(gitlab *g)
+{
+	yw_literal(g->w,
+		   "for ref in $targets; do\n"
+		   "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
+		   "done\n");
+}
+
+/* The checks come first, so that a job that leaves the alias where it
+ * is (or fails) never logs in; the script's items run in one shell. */
 static void alias_hidden(gitlab *g, const matrix *m)
 {
 	yaml_writer *w = g->w;
@@ -907,8 +967,14 @@ static void alias_hidden(gitlab *g, const matrix *m)
 	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
+	buf s;
+	buf_init(&s, 0);
+	alias_list_check(&s, m);
+	alias_head_check(&s);
+	yw_literal(w, buf_str(&s));
+	buf_release(&s);
 	login_lines(g, m);
-	alias_script(g, m);
+	alias_copy(g);
 	yw_seq_end(w);
 	yw_map_end(w);
 }

@@ -97,7 +97,10 @@ sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 # TRIGGER>JOB; the docker calls are in $DOCKER_LOG. Fails if a job failed.
 run_pipeline() {
 	: >"$DOCKER_LOG"
-	for v in $(kind_vars "$1") CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t; do
+	# the alias jobs read the tip of the branch they follow from the
+	# repository itself (README: "When an alias moves"), by a URL:
+	# gitlab-ci-local copies a variable that names a file
+	for v in $(kind_vars "$1") CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t CI_REPOSITORY_URL=file://$PWD; do
 		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
 	done >.gitlab-ci-local-variables.yml
 	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color --file "${2:-.gitlab-ci.yml}" >"$tmp/run.out" 2>&1
@@ -602,8 +605,104 @@ for edit in '$a docker.io/someone-else/python:latest' 's|^registry.example.com/g
 	result $? "an alias list edited by hand ($edit): alias:latest fails before it copies" "$tmp/docker.log" "$tmp/job.out"
 	git checkout -q generated
 done
-run_job "sh -e" "$tmp/none.json" && [ "$(count '^buildx imagetools create ')" -eq 2 ]
-result $? "alias:latest as generated: copies to latest in both registries" "$tmp/docker.log" "$tmp/job.out"
+
+# --- an alias moves only from the tip of the branch it follows --------------
+# (README: "When an alias moves") The repository's server is a real bare
+# repository, CI_REPOSITORY_URL, that alias:latest asks for the tip with
+# git ls-remote. Each case runs the job's script as a pipeline of that
+# kind would, with sh, bash and busybox's ash (docker:27's shell).
+remote=$tmp/remote.git
+git clone -q --bare . "$remote"
+old=$(git rev-parse HEAD)
+shell_of() { # the shell line of sh, bash or ash, as GitLab's runner starts it
+	case $1 in
+	sh) echo "sh -e" ;;
+	bash) echo "bash -e -o pipefail" ;;
+	ash) echo "busybox sh -e" ;;
+	esac
+}
+# run_alias SHELL VAR=VALUE...: alias:latest's script, as a publishing
+# pipeline runs it, with VARs (the kind of pipeline) on top
+run_alias() {
+	shell=$(shell_of "$1")
+	shift
+	: >"$tmp/docker.log"
+	# shellcheck disable=SC2086
+	(PATH=$stub:$PATH CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
+		CI_REPOSITORY_URL=$remote CI_DEFAULT_BRANCH=main CI_COMMIT_BRANCH='' CI_COMMIT_TAG='' CI_COMMIT_SHA='' \
+		env "$@" $shell "$tmp/job.sh") >"$tmp/job.out" 2>&1
+}
+moved() { # the log and output of a job that moved latest in both registries
+	[ "$(count '^login ')" -eq 2 ] && [ "$(count '^buildx imagetools create ')" -eq 2 ] &&
+		grep -q -x 'buildx imagetools create -t docker.io/example/python:latest registry.example.com/group/python:3.13.14-wee' "$tmp/docker.log" &&
+		! grep -q 'stays where it is' "$tmp/job.out"
+}
+stayed() { # stayed SHA TIP BRANCH: the job said so in one line, and called no docker
+	[ ! -s "$tmp/docker.log" ] &&
+		[ "$(cat "$tmp/job.out")" = "latest stays where it is: this commit, $1, is not the tip of $3, $2, whose pipeline moves it" ]
+}
+# failed MESSAGE: the job failed, saying MESSAGE, and called no docker
+failed() { [ ! -s "$tmp/docker.log" ] && grep -q -F "$1" "$tmp/job.out"; }
+for sh in sh bash ash; do
+	run_alias "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$old" && moved
+	result $? "$sh: alias:latest in a default-branch pipeline at the branch's tip: moves latest in both registries" "$tmp/docker.log" "$tmp/job.out"
+	run_alias "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$old" && moved
+	result $? "$sh: alias:latest in a tag pipeline at the default branch's tip: moves latest" "$tmp/docker.log" "$tmp/job.out"
+done
+# a newer commit lands on the default branch: the older pipeline, re-run,
+# and a tag pushed on the older commit leave latest where it is
+new=$(git -c user.email=test@example.com -c user.name=test commit-tree -p "$old" -m newer "$old^{tree}")
+git push -q "$remote" "$new:refs/heads/main"
+for sh in sh bash ash; do
+	run_alias "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$old" && stayed "$old" "$new" main
+	result $? "$sh: the old default-branch pipeline re-run after a newer commit: latest stays, nothing copied, no login" "$tmp/docker.log" "$tmp/job.out"
+	run_alias "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$old" && stayed "$old" "$new" main
+	result $? "$sh: a tag on an older commit of the default branch: latest stays" "$tmp/docker.log" "$tmp/job.out"
+	run_alias "$sh" CI_COMMIT_TAG=v2 CI_COMMIT_SHA="$new" && moved
+	result $? "$sh: a tag at the default branch's new tip: moves latest" "$tmp/docker.log" "$tmp/job.out"
+done
+# a publishing branch of ci.publish follows its own tip, not the default
+# branch's
+git push -q "$remote" "$old:refs/heads/release/3.x"
+run_alias sh CI_COMMIT_BRANCH=release/3.x CI_COMMIT_SHA="$old" && moved
+result $? "a release branch's pipeline at its own tip (the default branch is newer): moves latest" "$tmp/docker.log" "$tmp/job.out"
+# a job that cannot read the tip fails, and moves nothing
+mkdir -p "$tmp/nogit"
+for f in /usr/bin/*; do
+	case ${f##*/} in git | git-*) ;; *) ln -s "$f" "$tmp/nogit/" ;; esac
+done
+for sh in sh bash ash; do
+	! run_alias "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$new" CI_REPOSITORY_URL="$tmp/nowhere.git" &&
+		failed 'latest: git ls-remote failed (above), so the tip of main is unknown: not moving it'
+	result $? "$sh: an unreachable repository: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
+	! run_alias "$sh" CI_COMMIT_BRANCH=gone CI_COMMIT_SHA="$new" &&
+		failed 'latest: the repository has no branch gone, so it has no tip: not moving it'
+	result $? "$sh: a branch the repository lacks: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
+	! run_alias "$sh" PATH="$stub:$tmp/nogit" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$new" &&
+		failed "latest: git is not in the job's image, so the tip of main cannot be read: not moving it"
+	result $? "$sh: no git in the image: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
+	! run_alias "$sh" CI_COMMIT_SHA="$new" &&
+		failed 'latest: CI_COMMIT_SHA, CI_REPOSITORY_URL or the branch it follows'
+	result $? "$sh: neither a branch nor a tag: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
+done
+# the job itself, by gitlab-ci-local (CI_COMMIT_SHA its HEAD, $old):
+# moves latest while $old is the tip, and stays once $new is
+gcl_alias() { # gcl_alias: runs alias:latest of a default-branch pipeline
+	: >"$tmp/docker.log"
+	for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t CI_REPOSITORY_URL=file://$remote; do
+		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
+	done >.gitlab-ci-local-variables.yml
+	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color alias:latest >"$tmp/job.out" 2>&1
+	st=$?
+	rm -f .gitlab-ci-local-variables.yml
+	return $st
+}
+gcl_alias && grep -q "latest stays where it is: this commit, $old, is not the tip of main, $new, whose pipeline moves it" "$tmp/job.out" &&
+	[ ! -s "$tmp/docker.log" ]
+result $? "gitlab-ci-local: alias:latest of a default-branch pipeline behind the tip: latest stays" "$tmp/docker.log" "$tmp/job.out"
+git push -q -f "$remote" "$old:refs/heads/main"
+gcl_alias && [ "$(count '^buildx imagetools create ')" -eq 2 ] && ! grep -q 'stays where it is' "$tmp/job.out"
+result $? "gitlab-ci-local: alias:latest of a default-branch pipeline at the tip: moves latest" "$tmp/docker.log" "$tmp/job.out"
 job_script "$job"
 
 # only "not found" means no image: any other failure to read the registry

@@ -225,10 +225,18 @@ esac
 EOF
 chmod +x "$stub/docker"
 
-run_job() { # run_job JOB: its script by sh -e, as a runner would
+# the project's repository on the server, whose main the alias jobs read
+# (README: "When an alias moves"): one commit, the pipeline's
+git init -q --bare "$tmp/remote.git"
+empty=$(git -C "$tmp/remote.git" hash-object -t tree -w /dev/null)
+head=$(git -C "$tmp/remote.git" -c user.email=test@example.com -c user.name=test commit-tree -m base "$empty")
+git -C "$tmp/remote.git" update-ref refs/heads/main "$head"
+
+run_job() { # run_job JOB: its script by sh -e, as a runner would, in a default-branch pipeline at its tip
 	job_script "$1" >"$tmp/job.sh"
 	: >"$tmp/docker.log"
-	(PATH=$stub:$PATH CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p sh -e "$tmp/job.sh") >"$tmp/job.out" 2>&1
+	(PATH=$stub:$PATH CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p CI_COMMIT_BRANCH=main CI_DEFAULT_BRANCH=main \
+		CI_COMMIT_SHA=$head CI_REPOSITORY_URL=$tmp/remote.git sh -e "$tmp/job.sh") >"$tmp/job.out" 2>&1
 }
 
 # the two per-platform images, as publish:TAG@ARCH would have pushed them,
