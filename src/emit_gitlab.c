@@ -627,10 +627,25 @@ static void publishing_rules(gitlab *g)
 	yw_seq_end(w);
 }
 
-/* The hidden job name of publishing jobs: their rules, a login, then
- * script's text. The docker service only when it builds (hidden_head). */
+/* The hidden job name of publishing jobs: their rules, then checks' text
+ * (when there are checks to make before logging in), the logins, and
+ * script's text. The script's items run in one shell, so a check that
+ * exits ends the job before any login. The docker service only when it
+ * builds (hidden_head). */
+typedef void script_fn(buf *, const matrix *);
+
+static void script_item(yaml_writer *w, const matrix *m, script_fn *script)
+{
+	buf s;
+	buf_init(&s, 0);
+	script(&s, m);
+	yw_literal(w, buf_str(&s));
+	buf_release(&s);
+}
+
 static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
-			      bool builds, void (*script)(buf *, const matrix *))
+			      bool builds, script_fn *checks,
+			      script_fn *script)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, name);
@@ -639,12 +654,10 @@ static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
+	if (checks)
+		script_item(w, m, checks);
 	login_lines(g, m);
-	buf s;
-	buf_init(&s, 0);
-	script(&s, m);
-	yw_literal(w, buf_str(&s));
-	buf_release(&s);
+	script_item(w, m, script);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
@@ -947,36 +960,20 @@ static void alias_head_check(buf *s)
 		 "fi\n");
 }
 
-/* The copy, once logged in: one server-side copy per registry */
-static void alias_copy(gitlab *g)
+/* The checks, before any login: the list's, then the head's */
+static void alias_checks(buf *s, const matrix *m)
 {
-	yw_literal(g->w,
-		   "for ref in $targets; do\n"
-		   "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
-		   "done\n");
+	alias_list_check(s, m);
+	alias_head_check(s);
 }
 
-/* The checks come first, so that a job that leaves the alias where it
- * is (or fails) never logs in; the script's items run in one shell. */
-static void alias_hidden(gitlab *g, const matrix *m)
+/* The copy, once logged in: one server-side copy per registry */
+static void alias_copy(buf *s, const matrix *m)
 {
-	yaml_writer *w = g->w;
-	yw_str(w, HIDDEN_ALIAS);
-	yw_map_begin(w);
-	hidden_head(g, m, false, false);
-	publishing_rules(g);
-	yw_str(w, "script");
-	yw_seq_begin(w);
-	buf s;
-	buf_init(&s, 0);
-	alias_list_check(&s, m);
-	alias_head_check(&s);
-	yw_literal(w, buf_str(&s));
-	buf_release(&s);
-	login_lines(g, m);
-	alias_copy(g);
-	yw_seq_end(w);
-	yw_map_end(w);
+	(void)m;
+	buf_puts(s, "for ref in $targets; do\n"
+		    "  docker buildx imagetools create -t \"$ref\" \"$source\"\n"
+		    "done\n");
 }
 
 static void alias_jobs(gitlab *g, const matrix *m, const cell *c)
@@ -1196,16 +1193,19 @@ static void cell_jobs_of(gitlab *g, const char *series)
 	bool several = several_platforms(g->p);
 	build_hidden(g, m, HIDDEN_BUILD, "");
 	if (g->refs.len)
-		publishing_hidden(g, m, HIDDEN_PUBLISH, true, publish_script);
+		publishing_hidden(g, m, HIDDEN_PUBLISH, true, NULL,
+				  publish_script);
 	if (several)
 		build_hidden(g, m, HIDDEN_BUILD_PLATFORM, "-$MATRIXC_KEY");
 	if (several && g->refs.len) {
-		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true,
+		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true, NULL,
 				  publish_platform_script);
-		publishing_hidden(g, m, HIDDEN_MANIFEST, false, manifest_script);
+		publishing_hidden(g, m, HIDDEN_MANIFEST, false, NULL,
+				  manifest_script);
 	}
 	if (g->refs.len && any_alias(g->p, series))
-		alias_hidden(g, m);
+		publishing_hidden(g, m, HIDDEN_ALIAS, false, alias_checks,
+				  alias_copy);
 	for (size_t i = 0; i < g->p->cells.n; i++) {
 		const cell *c = g->p->cells.v[i];
 		if (series && strcmp(c->series, series) != 0)
