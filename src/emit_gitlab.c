@@ -963,9 +963,9 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
  *   (head_check, as every publishing job).
  *
  * A resource group runs its jobs in pipeline order only once its process
- * mode is oldest_first, which only GitLab's API sets (README), and never
- * orders a re-run: the head check is what keeps an older pipeline from
- * pointing the alias back. */
+ * mode is oldest_first, which only GitLab's API sets, and never orders a
+ * re-run: the head check is what keeps an older pipeline from pointing
+ * the alias back. */
 
 /* Its list's lines must be a tag of the first registry (the source),
  * then the alias (the list's file name) in the registries (script_own_refs). */

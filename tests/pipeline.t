@@ -98,7 +98,7 @@ sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 run_pipeline() {
 	: >"$DOCKER_LOG"
 	# the alias jobs read the tip of the branch they follow from the
-	# repository itself (README: "When an alias moves"), by a URL:
+	# repository itself (README: "When a job publishes"), by a URL:
 	# gitlab-ci-local copies a variable that names a file
 	for v in $(kind_vars "$1") CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t CI_REPOSITORY_URL=file://$PWD; do
 		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
@@ -613,7 +613,7 @@ for edit in '$a docker.io/someone-else/python:latest' 's|^registry.example.com/g
 done
 
 # --- an alias moves only from the tip of the branch it follows --------------
-# (README: "When an alias moves") The repository's server is a real bare
+# (README: "When a job publishes") The repository's server is a real bare
 # repository, CI_REPOSITORY_URL, that alias:latest asks for the tip with
 # git ls-remote. Each case runs the job's script as a pipeline of that
 # kind would, with sh, bash and busybox's ash (docker:27's shell).
