@@ -716,10 +716,10 @@ static void publishing_rules(gitlab *g)
 }
 
 /* The hidden job name of publishing jobs: their rules, then checks' text
- * (when there are checks to make before logging in), the logins, and
- * script's text. The script's items run in one shell, so a check that
- * exits ends the job before any login. The docker service only when it
- * builds (hidden_head). */
+ * (the head check, head_check; an alias's list check first; NULL: none),
+ * the logins, and script's text. The script's items run in one shell, so
+ * a check that exits ends the job before any login. The docker service
+ * only when it builds (hidden_head). */
 typedef void script_fn(buf *, const matrix *);
 
 static void script_item(yaml_writer *w, const matrix *m, script_fn *script)
