@@ -611,6 +611,94 @@ static void publish_script(buf *s, const matrix *m)
 	buf_puts(s, "  done\nfi\n");
 }
 
+/* The head check of every publishing job (README: "When a job
+ * publishes"): it publishes only from the newest commit of the branch
+ * its pipeline follows, the pipeline's own or, in a tag pipeline, the
+ * default branch. Otherwise a re-run of an older pipeline, or a tag
+ * pushed on an older commit, would push that commit's image over the
+ * newer one's under the primary tag (a hook changed the build, not the
+ * version), or point an alias back at it: resource groups serialise the
+ * jobs of a tag but do not order them. The tip is read from the server
+ * (git ls-remote; CI_REPOSITORY_URL carries the job token), and a job
+ * that cannot read it fails rather than publish or skip in silence. Not
+ * the tip: the job stops, successfully, before it logs in, and the tip's
+ * own pipeline publishes. The job's words: what stays (a shell word, for
+ * the messages), what it says then, and its verb. */
+typedef struct {
+	const char *what;   /* $MATRIXC_TAG, $alias */
+	const char *stays;  /* "is not published from here" */
+	const char *refuse; /* "not publishing it" */
+	const char *verb;   /* "publishes" */
+} head_words;
+
+static void head_check(buf *s, const head_words *h)
+{
+	buf_printf(s,
+		   "# Publish only from the tip of the branch the pipeline "
+		   "follows (a tag's: the\n"
+		   "# default branch): an older pipeline, re-run or tagged, "
+		   "must not publish over\n"
+		   "# a newer one's.\n"
+		   "if [ -n \"$CI_COMMIT_TAG\" ]; then\n"
+		   "  follows=$CI_DEFAULT_BRANCH\n"
+		   "else\n"
+		   "  follows=$CI_COMMIT_BRANCH\n"
+		   "fi\n"
+		   "if [ -z \"$follows\" ] || [ -z \"$CI_COMMIT_SHA\" ] || "
+		   "[ -z \"$CI_REPOSITORY_URL\" ]; then\n"
+		   "  echo \"%s: CI_COMMIT_SHA, CI_REPOSITORY_URL or the branch "
+		   "it follows (CI_COMMIT_BRANCH; a tag's: CI_DEFAULT_BRANCH) is "
+		   "empty: %s\" >&2\n"
+		   "  exit 1\n"
+		   "fi\n"
+		   "if ! command -v git >/dev/null; then\n"
+		   "  echo \"%s: git is not in the job's image, so the tip of "
+		   "$follows cannot be read: %s\" >&2\n"
+		   "  exit 1\n"
+		   "fi\n"
+		   "if ! heads=$(GIT_TERMINAL_PROMPT=0 git ls-remote "
+		   "\"$CI_REPOSITORY_URL\" \"refs/heads/$follows\"); then\n"
+		   "  echo \"%s: git ls-remote failed (above), so the tip of "
+		   "$follows is unknown: %s\" >&2\n"
+		   "  exit 1\n"
+		   "fi\n"
+		   "tip=$(printf '%%s\\n' \"$heads\" | awk -v ref=\"refs/heads/$follows\" "
+		   "'$2 == ref { print $1 }')\n"
+		   "if [ -z \"$tip\" ]; then\n"
+		   "  echo \"%s: the repository has no branch $follows, so it "
+		   "has no tip: %s\" >&2\n"
+		   "  exit 1\n"
+		   "fi\n"
+		   "if [ \"$tip\" != \"$CI_COMMIT_SHA\" ]; then\n"
+		   "  echo \"%s %s: this commit, $CI_COMMIT_SHA, "
+		   "is not the tip of $follows, $tip, whose pipeline %s it\"\n"
+		   "  exit 0\n"
+		   "fi\n",
+		   h->what, h->refuse, h->what, h->refuse, h->what, h->refuse,
+		   h->what, h->refuse, h->what, h->stays, h->verb);
+}
+
+/* The checks of publish:TAG and manifest:TAG, and of publish:TAG@KEY
+ * (whose image is TAG-KEY), before any login (publishing_hidden): the
+ * head's. */
+static void publish_checks(buf *s, const matrix *m)
+{
+	(void)m;
+	static const head_words h = {"$MATRIXC_TAG",
+				     "is not published from here",
+				     "not publishing it", "publishes"};
+	head_check(s, &h);
+}
+
+static void platform_checks(buf *s, const matrix *m)
+{
+	(void)m;
+	static const head_words h = {"$MATRIXC_TAG-$MATRIXC_KEY",
+				     "is not published from here",
+				     "not publishing it", "publishes"};
+	head_check(s, &h);
+}
+
 /* The rules of every publishing job (publish:TAG, publish:TAG@KEY,
  * manifest:TAG, alias:ALIAS), in its hidden job: the publishing refs when
  * protected (if_protected), in every pipeline, whatever the push changed
@@ -628,10 +716,10 @@ static void publishing_rules(gitlab *g)
 }
 
 /* The hidden job name of publishing jobs: their rules, then checks' text
- * (when there are checks to make before logging in), the logins, and
- * script's text. The script's items run in one shell, so a check that
- * exits ends the job before any login. The docker service only when it
- * builds (hidden_head). */
+ * (the head check, head_check; an alias's list check first; NULL: none),
+ * the logins, and script's text. The script's items run in one shell, so
+ * a check that exits ends the job before any login. The docker service
+ * only when it builds (hidden_head). */
 typedef void script_fn(buf *, const matrix *);
 
 static void script_item(yaml_writer *w, const matrix *m, script_fn *script)
@@ -872,12 +960,12 @@ static void trigger_job(gitlab *g, const matrix *m, const char *series)
  *   changed, as publish:TAG does (see rules); never in a merge
  *   request;
  * - it moves the alias only from the tip of the branch it follows
- *   (alias_head_check).
+ *   (head_check, as every publishing job).
  *
  * A resource group runs its jobs in pipeline order only once its process
- * mode is oldest_first, which only GitLab's API sets (README), and never
- * orders a re-run: the head check is what keeps an older pipeline from
- * pointing the alias back. */
+ * mode is oldest_first, which only GitLab's API sets, and never orders a
+ * re-run: the head check is what keeps an older pipeline from pointing
+ * the alias back. */
 
 /* Its list's lines must be a tag of the first registry (the source),
  * then the alias (the list's file name) in the registries (script_own_refs). */
@@ -907,64 +995,14 @@ static void alias_list_check(buf *s, const matrix *m)
 	script_own_refs(s, m, "$MATRIXC_LIST", "targets", "$alias");
 }
 
-/* The head check: an alias moves only from the newest commit of the
- * branch it follows, the pipeline's own or, in a tag pipeline, the
- * default branch. Otherwise a re-run of an older pipeline, or a tag
- * pushed on an older commit, would point it back at older images: the
- * resource group serialises the alias's jobs but does not order them.
- * The tip is read from the server (git ls-remote; CI_REPOSITORY_URL
- * carries the job token), and a job that cannot read it fails rather
- * than move the alias or skip in silence. Not the tip: the job stops,
- * successfully, and the tip's own pipeline moves the alias. */
-static void alias_head_check(buf *s)
-{
-	buf_puts(s,
-		 "# Move it only from the tip of the branch it follows (a "
-		 "tag's: the default\n"
-		 "# branch): an older pipeline, re-run or tagged, must not "
-		 "move it back.\n"
-		 "if [ -n \"$CI_COMMIT_TAG\" ]; then\n"
-		 "  follows=$CI_DEFAULT_BRANCH\n"
-		 "else\n"
-		 "  follows=$CI_COMMIT_BRANCH\n"
-		 "fi\n"
-		 "if [ -z \"$follows\" ] || [ -z \"$CI_COMMIT_SHA\" ] || "
-		 "[ -z \"$CI_REPOSITORY_URL\" ]; then\n"
-		 "  echo \"$alias: CI_COMMIT_SHA, CI_REPOSITORY_URL or the branch "
-		 "it follows (CI_COMMIT_BRANCH; a tag's: CI_DEFAULT_BRANCH) is "
-		 "empty: not moving it\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "if ! command -v git >/dev/null; then\n"
-		 "  echo \"$alias: git is not in the job's image, so the tip of "
-		 "$follows cannot be read: not moving it\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "if ! heads=$(GIT_TERMINAL_PROMPT=0 git ls-remote "
-		 "\"$CI_REPOSITORY_URL\" \"refs/heads/$follows\"); then\n"
-		 "  echo \"$alias: git ls-remote failed (above), so the tip of "
-		 "$follows is unknown: not moving it\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "tip=$(printf '%s\\n' \"$heads\" | awk -v ref=\"refs/heads/$follows\" "
-		 "'$2 == ref { print $1 }')\n"
-		 "if [ -z \"$tip\" ]; then\n"
-		 "  echo \"$alias: the repository has no branch $follows, so it "
-		 "has no tip: not moving it\" >&2\n"
-		 "  exit 1\n"
-		 "fi\n"
-		 "if [ \"$tip\" != \"$CI_COMMIT_SHA\" ]; then\n"
-		 "  echo \"$alias stays where it is: this commit, $CI_COMMIT_SHA, "
-		 "is not the tip of $follows, $tip, whose pipeline moves it\"\n"
-		 "  exit 0\n"
-		 "fi\n");
-}
-
-/* The checks, before any login: the list's, then the head's */
+/* The alias's checks, before any login: its list's (which names the
+ * alias), then the head's */
 static void alias_checks(buf *s, const matrix *m)
 {
+	static const head_words h = {"$alias", "stays where it is",
+				     "not moving it", "moves"};
 	alias_list_check(s, m);
-	alias_head_check(s);
+	head_check(s, &h);
 }
 
 /* The copy, once logged in: one server-side copy per registry */
@@ -1193,14 +1231,14 @@ static void cell_jobs_of(gitlab *g, const char *series)
 	bool several = several_platforms(g->p);
 	build_hidden(g, m, HIDDEN_BUILD, "");
 	if (g->refs.len)
-		publishing_hidden(g, m, HIDDEN_PUBLISH, true, NULL,
+		publishing_hidden(g, m, HIDDEN_PUBLISH, true, publish_checks,
 				  publish_script);
 	if (several)
 		build_hidden(g, m, HIDDEN_BUILD_PLATFORM, "-$MATRIXC_KEY");
 	if (several && g->refs.len) {
-		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true, NULL,
-				  publish_platform_script);
-		publishing_hidden(g, m, HIDDEN_MANIFEST, false, NULL,
+		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true,
+				  platform_checks, publish_platform_script);
+		publishing_hidden(g, m, HIDDEN_MANIFEST, false, publish_checks,
 				  manifest_script);
 	}
 	if (g->refs.len && any_alias(g->p, series))

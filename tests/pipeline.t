@@ -98,7 +98,7 @@ sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 run_pipeline() {
 	: >"$DOCKER_LOG"
 	# the alias jobs read the tip of the branch they follow from the
-	# repository itself (README: "When an alias moves"), by a URL:
+	# repository itself (README: "When a job publishes"), by a URL:
 	# gitlab-ci-local copies a variable that names a file
 	for v in $(kind_vars "$1") CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t CI_REPOSITORY_URL=file://$PWD; do
 		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
@@ -515,10 +515,14 @@ fixture "$tmp/different.json" "$(echo "$want" | tr 0-9a-f a-f0-9)" linux/amd64
 fixture "$tmp/arm64.json" "$want" linux/arm64/v8
 fixture "$tmp/platforms.json" "$want" linux/amd64 linux/arm64/v8
 
-run_job() { # run_job SHELL FIXTURE: the job's script, as the runner runs it
+# run_job SHELL FIXTURE: the job's script, as the runner runs it, in a
+# default-branch pipeline at the tip: the repository itself is
+# CI_REPOSITORY_URL, whose main is HEAD (README: "When a job publishes")
+run_job() {
 	: >"$tmp/docker.log"
 	if [ "$1" = gitlab-ci-local ]; then # the job itself, by the consumer
-		for v in CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t FIXTURE=$2; do
+		for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
+			CI_REPOSITORY_URL=file://$PWD FIXTURE=$2; do
 			printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
 		done >.gitlab-ci-local-variables.yml
 		PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color "$job" >"$tmp/job.out" 2>&1
@@ -527,7 +531,8 @@ run_job() { # run_job SHELL FIXTURE: the job's script, as the runner runs it
 		return $st
 	fi
 	(PATH=$stub:$PATH FIXTURE=$2 CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
-		$1 "$tmp/job.sh") >"$tmp/job.out" 2>&1
+		CI_REPOSITORY_URL=file://$PWD CI_DEFAULT_BRANCH=main CI_COMMIT_BRANCH=main CI_COMMIT_TAG= \
+		CI_COMMIT_SHA=$(git rev-parse HEAD) $1 "$tmp/job.sh") >"$tmp/job.out" 2>&1
 }
 
 count() { grep -c -E "$1" "$tmp/docker.log"; }
@@ -576,7 +581,8 @@ git checkout -q generated
 for sh in "sh -e" "bash -e -o pipefail"; do
 	: >"$tmp/docker.log"
 	! (PATH=$stub:$PATH FIXTURE=$tmp/same.json CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN= \
-		$sh "$tmp/job.sh") >"$tmp/job.out" 2>&1 &&
+		CI_REPOSITORY_URL=file://$PWD CI_DEFAULT_BRANCH=main CI_COMMIT_BRANCH=main CI_COMMIT_TAG= \
+		CI_COMMIT_SHA=$(git rev-parse HEAD) $sh "$tmp/job.sh") >"$tmp/job.out" 2>&1 &&
 		[ "$(count '^(login|build|push|buildx imagetools create) ')" -eq 0 ] &&
 		grep -q 'HUB_USER or HUB_TOKEN is empty: protected variables reach protected refs only' "$tmp/job.out"
 	result $? "$sh: an empty credential variable: the job fails first, naming it" "$tmp/docker.log" "$tmp/job.out"
@@ -607,7 +613,7 @@ for edit in '$a docker.io/someone-else/python:latest' 's|^registry.example.com/g
 done
 
 # --- an alias moves only from the tip of the branch it follows --------------
-# (README: "When an alias moves") The repository's server is a real bare
+# (README: "When a job publishes") The repository's server is a real bare
 # repository, CI_REPOSITORY_URL, that alias:latest asks for the tip with
 # git ls-remote. Each case runs the job's script as a pipeline of that
 # kind would, with sh, bash and busybox's ash (docker:27's shell).
@@ -621,9 +627,10 @@ shell_of() { # the shell line of sh, bash or ash, as GitLab's runner starts it
 	ash) echo "busybox sh -e" ;;
 	esac
 }
-# run_alias SHELL VAR=VALUE...: alias:latest's script, as a publishing
-# pipeline runs it, with VARs (the kind of pipeline) on top
-run_alias() {
+# run_ci SHELL VAR=VALUE...: the job's script ($tmp/job.sh: alias:latest's
+# here), as a publishing pipeline runs it, with VARs (the kind of
+# pipeline) on top
+run_ci() {
 	shell=$(shell_of "$1")
 	shift
 	: >"$tmp/docker.log"
@@ -644,9 +651,9 @@ stayed() { # stayed SHA TIP BRANCH: the job said so in one line, and called no d
 # failed MESSAGE: the job failed, saying MESSAGE, and called no docker
 failed() { [ ! -s "$tmp/docker.log" ] && grep -q -F "$1" "$tmp/job.out"; }
 for sh in sh bash ash; do
-	run_alias "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$old" && moved
+	run_ci "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$old" && moved
 	result $? "$sh: alias:latest in a default-branch pipeline at the branch's tip: moves latest in both registries" "$tmp/docker.log" "$tmp/job.out"
-	run_alias "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$old" && moved
+	run_ci "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$old" && moved
 	result $? "$sh: alias:latest in a tag pipeline at the default branch's tip: moves latest" "$tmp/docker.log" "$tmp/job.out"
 done
 # a newer commit lands on the default branch: the older pipeline, re-run,
@@ -654,17 +661,17 @@ done
 new=$(git -c user.email=test@example.com -c user.name=test commit-tree -p "$old" -m newer "$old^{tree}")
 git push -q "$remote" "$new:refs/heads/main"
 for sh in sh bash ash; do
-	run_alias "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$old" && stayed "$old" "$new" main
+	run_ci "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$old" && stayed "$old" "$new" main
 	result $? "$sh: the old default-branch pipeline re-run after a newer commit: latest stays, nothing copied, no login" "$tmp/docker.log" "$tmp/job.out"
-	run_alias "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$old" && stayed "$old" "$new" main
+	run_ci "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$old" && stayed "$old" "$new" main
 	result $? "$sh: a tag on an older commit of the default branch: latest stays" "$tmp/docker.log" "$tmp/job.out"
-	run_alias "$sh" CI_COMMIT_TAG=v2 CI_COMMIT_SHA="$new" && moved
+	run_ci "$sh" CI_COMMIT_TAG=v2 CI_COMMIT_SHA="$new" && moved
 	result $? "$sh: a tag at the default branch's new tip: moves latest" "$tmp/docker.log" "$tmp/job.out"
 done
 # a publishing branch of ci.publish follows its own tip, not the default
 # branch's
 git push -q "$remote" "$old:refs/heads/release/3.x"
-run_alias sh CI_COMMIT_BRANCH=release/3.x CI_COMMIT_SHA="$old" && moved
+run_ci sh CI_COMMIT_BRANCH=release/3.x CI_COMMIT_SHA="$old" && moved
 result $? "a release branch's pipeline at its own tip (the default branch is newer): moves latest" "$tmp/docker.log" "$tmp/job.out"
 # a job that cannot read the tip fails, and moves nothing
 mkdir -p "$tmp/nogit"
@@ -672,31 +679,33 @@ for f in /usr/bin/*; do
 	case ${f##*/} in git | git-*) ;; *) ln -s "$f" "$tmp/nogit/" ;; esac
 done
 for sh in sh bash ash; do
-	! run_alias "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$new" CI_REPOSITORY_URL="$tmp/nowhere.git" &&
+	! run_ci "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$new" CI_REPOSITORY_URL="$tmp/nowhere.git" &&
 		failed 'latest: git ls-remote failed (above), so the tip of main is unknown: not moving it'
 	result $? "$sh: an unreachable repository: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
-	! run_alias "$sh" CI_COMMIT_BRANCH=gone CI_COMMIT_SHA="$new" &&
+	! run_ci "$sh" CI_COMMIT_BRANCH=gone CI_COMMIT_SHA="$new" &&
 		failed 'latest: the repository has no branch gone, so it has no tip: not moving it'
 	result $? "$sh: a branch the repository lacks: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
-	! run_alias "$sh" PATH="$stub:$tmp/nogit" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$new" &&
+	! run_ci "$sh" PATH="$stub:$tmp/nogit" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$new" &&
 		failed "latest: git is not in the job's image, so the tip of main cannot be read: not moving it"
 	result $? "$sh: no git in the image: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
-	! run_alias "$sh" CI_COMMIT_SHA="$new" &&
+	! run_ci "$sh" CI_COMMIT_SHA="$new" &&
 		failed 'latest: CI_COMMIT_SHA, CI_REPOSITORY_URL or the branch it follows'
 	result $? "$sh: neither a branch nor a tag: the job fails, copies nothing" "$tmp/docker.log" "$tmp/job.out"
 done
 # the job itself, by gitlab-ci-local (CI_COMMIT_SHA its HEAD, $old):
 # moves latest while $old is the tip, and stays once $new is
-gcl_alias() { # gcl_alias: runs alias:latest of a default-branch pipeline
+gcl_job() { # gcl_job JOB [FIXTURE]: runs JOB of a default-branch pipeline against $remote
 	: >"$tmp/docker.log"
-	for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t CI_REPOSITORY_URL=file://$remote; do
+	for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
+		CI_REPOSITORY_URL=file://$remote FIXTURE=${2:-$tmp/none.json}; do
 		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
 	done >.gitlab-ci-local-variables.yml
-	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color alias:latest >"$tmp/job.out" 2>&1
+	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color "$1" >"$tmp/job.out" 2>&1
 	st=$?
 	rm -f .gitlab-ci-local-variables.yml
 	return $st
 }
+gcl_alias() { gcl_job alias:latest; } # alias:latest of a default-branch pipeline
 gcl_alias && grep -q "latest stays where it is: this commit, $old, is not the tip of main, $new, whose pipeline moves it" "$tmp/job.out" &&
 	[ ! -s "$tmp/docker.log" ]
 result $? "gitlab-ci-local: alias:latest of a default-branch pipeline behind the tip: latest stays" "$tmp/docker.log" "$tmp/job.out"
@@ -704,6 +713,54 @@ git push -q -f "$remote" "$old:refs/heads/main"
 gcl_alias && [ "$(count '^buildx imagetools create ')" -eq 2 ] && ! grep -q 'stays where it is' "$tmp/job.out"
 result $? "gitlab-ci-local: alias:latest of a default-branch pipeline at the tip: moves latest" "$tmp/docker.log" "$tmp/job.out"
 job_script "$job"
+
+# --- every publishing job publishes only from the tip -----------------------
+# (README: "When a job publishes") An older pipeline, re-run, or a tag on
+# an older commit, must not push its Dockerfile's image over the newer
+# one's under the primary tag (a hook changed the build, not the version).
+# tip_cases JOB NAME FIXTURE CHECK: JOB, in $tmp/job.sh, whose image is
+# NAME, against $remote: at the tip of main (HEAD), by a branch and a tag
+# pipeline, it publishes (CHECK, with the stand-in's FIXTURE); once a
+# newer commit is main's tip, the old pipeline re-run and a tag on the
+# old commit say so in one line, log in to nothing and call no docker;
+# an unreachable repository fails the job before any docker call
+tip_cases() {
+	what="$1 (${3##*/} in the registry)"
+	shift
+	at=$(git rev-parse HEAD)
+	git push -q -f "$remote" "$at:refs/heads/main"
+	for sh in sh bash ash; do
+		run_ci "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$at" FIXTURE="$2" && $3
+		result $? "$sh: $what, a default-branch pipeline at the tip: publishes as before" "$tmp/docker.log" "$tmp/job.out"
+		run_ci "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$at" FIXTURE="$2" && $3
+		result $? "$sh: $what, a tag pipeline at the default branch's tip: publishes as before" "$tmp/docker.log" "$tmp/job.out"
+	done
+	newer=$(git -c user.email=test@example.com -c user.name=test commit-tree -p "$at" -m newer "$at^{tree}")
+	git push -q "$remote" "$newer:refs/heads/main"
+	said="$1 is not published from here: this commit, $at, is not the tip of main, $newer, whose pipeline publishes it"
+	for sh in sh bash ash; do
+		run_ci "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$at" FIXTURE="$2" &&
+			[ ! -s "$tmp/docker.log" ] && [ "$(cat "$tmp/job.out")" = "$said" ]
+		result $? "$sh: $what, the old default-branch pipeline re-run after a newer commit: exits 0, no login, no docker call" "$tmp/docker.log" "$tmp/job.out"
+		run_ci "$sh" CI_COMMIT_TAG=v1 CI_COMMIT_SHA="$at" FIXTURE="$2" &&
+			[ ! -s "$tmp/docker.log" ] && [ "$(cat "$tmp/job.out")" = "$said" ]
+		result $? "$sh: $what, a tag on an older commit of the default branch: exits 0, no login, no docker call" "$tmp/docker.log" "$tmp/job.out"
+		! run_ci "$sh" CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$newer" FIXTURE="$2" CI_REPOSITORY_URL="$tmp/nowhere.git" &&
+			failed "$1: git ls-remote failed (above), so the tip of main is unknown: not publishing it"
+		result $? "$sh: $what, an unreachable repository: the job fails, no docker call" "$tmp/docker.log" "$tmp/job.out"
+	done
+	! run_ci sh CI_COMMIT_SHA="$newer" FIXTURE="$2" &&
+		failed "$1: CI_COMMIT_SHA, CI_REPOSITORY_URL or the branch it follows"
+	result $? "$what, neither a branch nor a tag: the job fails, no docker call" "$tmp/docker.log" "$tmp/job.out"
+}
+tip_cases "$job" 3.13.14-wee "$tmp/same.json" copies
+tip_cases "$job" 3.13.14-wee "$tmp/different.json" builds
+# the job itself, by gitlab-ci-local (CI_COMMIT_SHA its HEAD), behind
+# the tip ($newer, from tip_cases)
+gcl_job "$job" "$tmp/different.json" && [ ! -s "$tmp/docker.log" ] &&
+	grep -q "3.13.14-wee is not published from here: this commit, $old, is not the tip of main, $newer, whose pipeline publishes it" "$tmp/job.out"
+result $? "gitlab-ci-local: publish:3.13.14-wee of a default-branch pipeline behind the tip: no login, no build, no push" "$tmp/docker.log" "$tmp/job.out"
+git push -q -f "$remote" "$old:refs/heads/main"
 
 # only "not found" means no image: any other failure to read the registry
 # (auth, network, a 5xx) stops the job with buildx's message, rather than
@@ -744,11 +801,21 @@ done
 result $ok "[amd64] -> [amd64, arm64]: publish:TAG@amd64 builds when TAG-amd64 is absent or the one-platform cell's image, and pushes it" "$tmp/docker.log" "$tmp/job.out"
 run_job "sh -e" "$tmp/amd64-two.json" && grep -q 'not building' "$tmp/job.out" && [ "$(count '^(build|push|tag) ')" -eq 0 ]
 result $? "[amd64, arm64]: publish:TAG@amd64 builds nothing when TAG-amd64 is this Dockerfile's amd64 image" "$tmp/docker.log" "$tmp/job.out"
+builds_amd64() { # the log of publish:TAG@amd64 that built and pushed TAG-amd64
+	[ "$(count '^login ')" -eq 2 ] &&
+		[ "$(count '^build --pull --platform linux/amd64 --cache-from registry\.example\.com/group/python:3\.13\.14-wee-amd64 ')" -eq 1 ] &&
+		[ "$(count '^push ')" -eq 1 ] && grep -q -x 'push registry.example.com/group/python:3.13.14-wee-amd64' "$tmp/docker.log"
+}
+tip_cases publish:3.13.14-wee@amd64 3.13.14-wee-amd64 "$tmp/amd64-old.json" builds_amd64
 job_script manifest:3.13.14-wee
-run_job "sh -e" "$tmp/none.json" &&
-	grep -q -x 'buildx imagetools create -t registry.example.com/group/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee-amd64 registry.example.com/group/python:3.13.14-wee-arm64' "$tmp/docker.log" &&
-	grep -q -x 'buildx imagetools create -t docker.io/example/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee-amd64 registry.example.com/group/python:3.13.14-wee-arm64' "$tmp/docker.log"
+joins() { # the log of manifest:TAG that joined both platforms under the tag in every registry
+	[ "$(count '^login ')" -eq 2 ] &&
+		grep -q -x 'buildx imagetools create -t registry.example.com/group/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee-amd64 registry.example.com/group/python:3.13.14-wee-arm64' "$tmp/docker.log" &&
+		grep -q -x 'buildx imagetools create -t docker.io/example/python:3.13.14-wee registry.example.com/group/python:3.13.14-wee-amd64 registry.example.com/group/python:3.13.14-wee-arm64' "$tmp/docker.log"
+}
+run_job "sh -e" "$tmp/none.json" && joins
 result $? "[amd64, arm64]: manifest:TAG joins both platforms under the tag in every registry" "$tmp/docker.log" "$tmp/job.out"
+tip_cases manifest:3.13.14-wee 3.13.14-wee "$tmp/none.json" joins
 echo docker.io/someone-else/python:3.13.14-wee >>generated/3.13.14/wee/publish
 ! run_job "sh -e" "$tmp/none.json" && [ "$(count '^buildx imagetools create ')" -eq 0 ]
 result $? "a publish list naming a foreign repository: manifest:TAG fails before it joins anything" "$tmp/docker.log" "$tmp/job.out"

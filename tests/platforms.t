@@ -226,7 +226,7 @@ EOF
 chmod +x "$stub/docker"
 
 # the project's repository on the server, whose main the alias jobs read
-# (README: "When an alias moves"): one commit, the pipeline's
+# (README: "When a job publishes"): one commit, the pipeline's
 git init -q --bare "$tmp/remote.git"
 empty=$(git -C "$tmp/remote.git" hash-object -t tree -w /dev/null)
 head=$(git -C "$tmp/remote.git" -c user.email=test@example.com -c user.name=test commit-tree -m base "$empty")
