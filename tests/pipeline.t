@@ -515,20 +515,28 @@ fixture "$tmp/different.json" "$(echo "$want" | tr 0-9a-f a-f0-9)" linux/amd64
 fixture "$tmp/arm64.json" "$want" linux/arm64/v8
 fixture "$tmp/platforms.json" "$want" linux/amd64 linux/arm64/v8
 
+# gcl_run JOB REPOSITORY FIXTURE: JOB of a default-branch pipeline, run by
+# gitlab-ci-local with the stand-in docker, REPOSITORY as CI_REPOSITORY_URL
+gcl_run() {
+	: >"$tmp/docker.log"
+	for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
+		CI_REPOSITORY_URL=file://$2 FIXTURE=$3; do
+		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
+	done >.gitlab-ci-local-variables.yml
+	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color "$1" >"$tmp/job.out" 2>&1
+	st=$?
+	rm -f .gitlab-ci-local-variables.yml
+	return $st
+}
+
 # run_job SHELL FIXTURE: the job's script, as the runner runs it, in a
 # default-branch pipeline at the tip: the repository itself is
 # CI_REPOSITORY_URL, whose main is HEAD (README: "When a job publishes")
 run_job() {
 	: >"$tmp/docker.log"
 	if [ "$1" = gitlab-ci-local ]; then # the job itself, by the consumer
-		for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
-			CI_REPOSITORY_URL=file://$PWD FIXTURE=$2; do
-			printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
-		done >.gitlab-ci-local-variables.yml
-		PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color "$job" >"$tmp/job.out" 2>&1
-		st=$?
-		rm -f .gitlab-ci-local-variables.yml
-		return $st
+		gcl_run "$job" "$PWD" "$2"
+		return
 	fi
 	(PATH=$stub:$PATH FIXTURE=$2 CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
 		CI_REPOSITORY_URL=file://$PWD CI_DEFAULT_BRANCH=main CI_COMMIT_BRANCH=main CI_COMMIT_TAG= \
@@ -695,15 +703,7 @@ done
 # the job itself, by gitlab-ci-local (CI_COMMIT_SHA its HEAD, $old):
 # moves latest while $old is the tip, and stays once $new is
 gcl_job() { # gcl_job JOB [FIXTURE]: runs JOB of a default-branch pipeline against $remote
-	: >"$tmp/docker.log"
-	for v in $(kind_vars default) CI_REGISTRY_USER=u CI_REGISTRY_PASSWORD=p HUB_USER=u HUB_TOKEN=t \
-		CI_REPOSITORY_URL=file://$remote FIXTURE=${2:-$tmp/none.json}; do
-		printf '%s: "%s"\n' "${v%%=*}" "${v#*=}"
-	done >.gitlab-ci-local-variables.yml
-	PATH=$stub:$PATH "$gcl" --force-shell-executor --no-color "$1" >"$tmp/job.out" 2>&1
-	st=$?
-	rm -f .gitlab-ci-local-variables.yml
-	return $st
+	gcl_run "$1" "$remote" "${2:-$tmp/none.json}"
 }
 gcl_alias() { gcl_job alias:latest; } # alias:latest of a default-branch pipeline
 gcl_alias && grep -q "latest stays where it is: this commit, $old, is not the tip of main, $new, whose pipeline moves it" "$tmp/job.out" &&
