@@ -10,7 +10,8 @@ with the shipped hooks when lua/ has them) it times four commands (and
     gen-empty    `matrixc generate` into an empty directory
     list-json    `matrixc list --json`
 
-and `check` on the shipped matrix. Each command runs once untimed, then at
+and `check` on the shipped matrix, after the process floor: `true` and
+`matrixc --version`, timed the same way. Each command runs once untimed, then at
 least MIN_RUNS times and until MIN_SECONDS have passed (at most MAX_RUNS).
 Wall time is taken around spawn and wait of the process (no shell in
 between). Peak resident memory comes from RSS_RUNS (3) more runs under GNU
@@ -140,6 +141,21 @@ def peak_rss(matrixc, args, cwd, fresh):
     argv = [matrixc] + args
     return [run_once(fresh_argv(argv, cwd, fresh), cwd, rss=True)
             for _ in range(env_int('RSS_RUNS', 3) if have_gnu_time() else 0)]
+
+
+def floor(matrixc, cwd):
+    """The process floor, timed like the commands: /bin/true (spawn,
+    exec, exit) and `matrixc --version` (that, plus loading matrixc's
+    libraries). What a command takes above the second is its work."""
+    true = shutil.which('true') or '/bin/true'
+    out = []
+    for name, argv in (('true', [true]), ('--version', [matrixc, '--version'])):
+        try:
+            times, = repeat(lambda: (run_once(argv, cwd),))
+            out.append((name, summary(times)))
+        except Failed as e:
+            out.append((name, {'error': str(e)}))
+    return dict(out)
 
 
 def measure(matrixc, args, cwd, fresh):
@@ -278,11 +294,17 @@ def verdict(ok):
     return 'met' if ok else 'MISSED'
 
 
-def budgets(results, shipped, hook_share):
+def budgets(results, shipped, hook_share, base):
     print('\nBudgets (read off, not enforced):')
     if shipped and 'error' not in shipped:
         print('  check on the shipped matrix <= 5 ms median: %s -> %s' %
               (ms(shipped['median']), verdict(shipped['median'] <= 0.005)))
+        if all('error' not in base[k] for k in base):
+            print('    (on this machine `true` takes %s and `matrixc '
+                  '--version` %s, so check\'s own work is %s)' % (
+                      ms(base['true']['median']),
+                      ms(base['--version']['median']),
+                      ms(shipped['median'] - base['--version']['median'])))
     big = results.get(10000, {}).get('check')
     if big and 'error' not in big:
         print('  check on 10,000 cells <= 1 s median: %s -> %s' %
@@ -522,6 +544,10 @@ def main():
           'interquartile range;\npeak RSS = the largest of %d more runs '
           'under GNU time (%%M)\n' % env_int('RSS_RUNS', 3))
     print(HEADER)
+    base = floor(matrixc, work)
+    for name, note in (('true', 'spawn, exec and exit: the floor'),
+                       ('--version', 'matrixc loading its libraries only')):
+        print(row('-', name, base[name]) + '   (%s)' % note)
     results, hook_share = {}, []
     shipped = None
     if os.path.isfile(os.path.join(REPO, 'matrix.yaml')):
@@ -563,7 +589,7 @@ def main():
         if use_cg:
             count_instructions(matrixc, d, res, bool(hooks))
     print_shares(hook_share)
-    budgets(results, shipped, hook_share)
+    budgets(results, shipped, hook_share, base)
     clear_work(work)
     print('\nmachine: load average %s at the end' %
           ' '.join('%.2f' % x for x in os.getloadavg()))
