@@ -58,7 +58,7 @@ GNU_TIME=${GNU_TIME:-/usr/bin/time}
 timed() {
 	d=$1
 	shift
-	secs= cpu_secs= rss_mb=
+	secs='' cpu_secs='' rss_mb=''
 	rm -f "$tmp/timing"
 	(cd "$d" && ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16" \
 		NO_COLOR=1 timeout 300 "$GNU_TIME" -f 'measured %e %U %S %M' \
@@ -169,7 +169,6 @@ expect_error 2 '^matrix\.yaml:1:2012: error: more than 1000 entries in the list 
 
 # --- values that are accepted must stay inert -----------------------------
 
-bin=${TOOLS:+$TOOLS/node_modules/.bin}
 for c in env hook; do
 	exp=$cases/hostile-$c-inert/expected
 	df=$exp/3.13.14/wee/Dockerfile
@@ -189,7 +188,9 @@ for c in env hook; do
 	# as one argument, unchanged, and nothing may run.
 	sb=$tmp/sh-$c
 	mkdir -p "$sb/bin"
+	# shellcheck disable=SC2016 # the stub's own "$a"
 	printf '#!/bin/sh\nfor a; do printf "configure %%s\\n" "$a"; done\n' >"$sb/configure"
+	# shellcheck disable=SC2016
 	printf '#!/bin/sh\nfor a; do printf "make %%s\\n" "$a"; done\n' >"$sb/bin/make"
 	# the hardening flags' and the architecture's sources, and the
 	# python binary the step removes before linking it again
