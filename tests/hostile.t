@@ -441,8 +441,15 @@ LUA
 timed "$tmp/handler" check
 expect_error 2 '^lua/bad\.lua:7: error: xpcall ok' "xpcall still returns the handler's result, or f's results"
 
-# A hook whose every instruction is long (comparing two 16 MiB strings)
-# gets no further than the count hook's CPU-time backstop.
+# A hook whose every instruction is long (comparing two 1 MiB strings)
+# gets no further than the count hook's CPU-time backstop: the budget's
+# 20 million instructions would take minutes (more than a minute in a
+# release build). The strings are no longer: the backstop's clock starts
+# at the first count hook and is read at each, 1000 instructions (200
+# comparisons) apart, so with 16 MiB strings, memory-bound and slower
+# still under ASan's memcmp, each end of the bound moved by 0.3 s and
+# more on a busy machine (10.7 s to 11.3 s of CPU time under make asan,
+# where 1 MiB takes 10.1 s).
 # MATRIXC_HOOK_CPU_SECONDS is a knob of test builds only (-DMATRIXC_FAULTS):
 # this matrixc ignores it.
 case_copy hook-returns-nothing "$tmp/slow"
@@ -450,7 +457,7 @@ cat >"$tmp/slow/lua/bad.lua" <<'LUA'
 return {
   cell = function(c)
     local a = "x"
-    for _ = 1, 24 do a = a .. a end
+    for _ = 1, 20 do a = a .. a end
     local b = a:sub(1, -2) .. "x"
     while true do local same = a == b end
   end,
@@ -458,8 +465,8 @@ return {
 LUA
 MATRIXC_HOOK_CPU_SECONDS=1 timed "$tmp/slow" check
 expect_error 2 "lua/bad.lua:6: error: hook ran for more than $backstop s of CPU time" \
-	"a hook slow inside each instruction (comparing 16 MiB strings) is stopped by the CPU-time backstop"
-within $((backstop + 4)) "comparing 16 MiB strings"
+	"a hook slow inside each instruction (comparing 1 MiB strings) is stopped by the CPU-time backstop"
+within $((backstop + 4)) "comparing 1 MiB strings"
 fbin=$here/../build/faults/matrixc
 if [ -x "$fbin" ]; then
 	(cd "$tmp/slow" && MATRIXC_HOOK_CPU_SECONDS=1 NO_COLOR=1 timeout 60 "$fbin" check >"$tmp/out" 2>"$tmp/err")
