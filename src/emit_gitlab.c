@@ -678,26 +678,14 @@ static void head_check(buf *s, const head_words *h)
 		   h->what, h->refuse, h->what, h->stays, h->verb);
 }
 
-/* The checks of publish:TAG and manifest:TAG, and of publish:TAG@KEY
- * (whose image is TAG-KEY), before any login (publishing_hidden): the
- * head's. */
-static void publish_checks(buf *s, const matrix *m)
-{
-	(void)m;
-	static const head_words h = {"$MATRIXC_TAG",
-				     "is not published from here",
-				     "not publishing it", "publishes"};
-	head_check(s, &h);
-}
-
-static void platform_checks(buf *s, const matrix *m)
-{
-	(void)m;
-	static const head_words h = {"$MATRIXC_TAG-$MATRIXC_KEY",
-				     "is not published from here",
-				     "not publishing it", "publishes"};
-	head_check(s, &h);
-}
+/* The head words of publish:TAG and manifest:TAG, and of publish:TAG@KEY
+ * (whose image is TAG-KEY) */
+static const head_words publish_head = {"$MATRIXC_TAG",
+					"is not published from here",
+					"not publishing it", "publishes"};
+static const head_words platform_head = {"$MATRIXC_TAG-$MATRIXC_KEY",
+					 "is not published from here",
+					 "not publishing it", "publishes"};
 
 /* The rules of every publishing job (publish:TAG, publish:TAG@KEY,
  * manifest:TAG, alias:ALIAS), in its hidden job: the publishing refs when
@@ -715,10 +703,11 @@ static void publishing_rules(gitlab *g)
 	yw_seq_end(w);
 }
 
-/* The hidden job name of publishing jobs: their rules, then checks' text
- * (the head check, head_check; an alias's list check first; NULL: none),
- * the logins, and script's text. The script's items run in one shell, so
- * a check that exits ends the job before any login. The docker service
+/* The hidden job name of publishing jobs: their rules, then the checks
+ * (first's text, if any: an alias's list check; then the head check,
+ * head_check, in head's words), the logins, and script's text. The
+ * script's items run in one shell, so a check that exits ends the job
+ * before any login. The docker service
  * only when it builds (hidden_head). */
 typedef void script_fn(buf *, const matrix *);
 
@@ -732,8 +721,8 @@ static void script_item(yaml_writer *w, const matrix *m, script_fn *script)
 }
 
 static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
-			      bool builds, script_fn *checks,
-			      script_fn *script)
+			      bool builds, script_fn *first,
+			      const head_words *head, script_fn *script)
 {
 	yaml_writer *w = g->w;
 	yw_str(w, name);
@@ -742,8 +731,13 @@ static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
-	if (checks)
-		script_item(w, m, checks);
+	buf checks;
+	buf_init(&checks, 0);
+	if (first)
+		first(&checks, m);
+	head_check(&checks, head);
+	yw_literal(w, buf_str(&checks));
+	buf_release(&checks);
 	login_lines(g, m);
 	script_item(w, m, script);
 	yw_seq_end(w);
@@ -778,6 +772,19 @@ static void runner_tags(gitlab *g, const matrix *m, const char *platform)
 		string_list(g->w, "tags", tags, NULL);
 }
 
+/* extends hidden, and the variables every job of c has (manifest:TAG's
+ * too), in a variables map left open for the job's own */
+static void cell_variables(gitlab *g, const matrix *m, const cell *c,
+			   const char *hidden)
+{
+	yaml_writer *w = g->w;
+	yw_kv(w, "extends", hidden);
+	yw_str(w, "variables");
+	yw_map_begin(w);
+	yw_kv(w, "MATRIXC_TAG", c->tag.s);
+	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+}
+
 /* The job of c for its platform i: extends, the cell's variables (the
  * platform too: every docker build asks for it, so a runner of another
  * architecture fails rather than building the wrong one; with several,
@@ -786,11 +793,7 @@ static void job_head(gitlab *g, const matrix *m, const cell *c, size_t i,
 		     const char *hidden)
 {
 	yaml_writer *w = g->w;
-	yw_kv(w, "extends", hidden);
-	yw_str(w, "variables");
-	yw_map_begin(w);
-	yw_kv(w, "MATRIXC_TAG", c->tag.s);
-	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	cell_variables(g, m, c, hidden);
 	yw_kv(w, "MATRIXC_PLATFORM", c->platforms.v[i].s);
 	if (cell_platform_tags(c)) {
 		char key[PLATFORM_KEY_MAX];
@@ -995,15 +998,10 @@ static void alias_list_check(buf *s, const matrix *m)
 	script_own_refs(s, m, "$MATRIXC_LIST", "targets", "$alias");
 }
 
-/* The alias's checks, before any login: its list's (which names the
- * alias), then the head's */
-static void alias_checks(buf *s, const matrix *m)
-{
-	static const head_words h = {"$alias", "stays where it is",
-				     "not moving it", "moves"};
-	alias_list_check(s, m);
-	head_check(s, &h);
-}
+/* The alias's head words: its list check (which names the alias) runs
+ * first */
+static const head_words alias_head = {"$alias", "stays where it is",
+				      "not moving it", "moves"};
 
 /* The copy, once logged in: one server-side copy per registry */
 static void alias_copy(buf *s, const matrix *m)
@@ -1155,11 +1153,7 @@ static void publish_platform_jobs(gitlab *g, const matrix *m, const cell *c)
 	}
 	yw_str(w, line(g, "manifest:%s", c->tag.s));
 	yw_map_begin(w);
-	yw_kv(w, "extends", HIDDEN_MANIFEST);
-	yw_str(w, "variables");
-	yw_map_begin(w);
-	yw_kv(w, "MATRIXC_TAG", c->tag.s);
-	yw_kv(w, "MATRIXC_DIR", line(g, "%s%s/%s", g->root, m->output.s, c->dir));
+	cell_variables(g, m, c, HIDDEN_MANIFEST);
 	buf keys;
 	buf_init(&keys, 0);
 	for (size_t i = 0; i < c->platforms.n; i++) {
@@ -1231,19 +1225,19 @@ static void cell_jobs_of(gitlab *g, const char *series)
 	bool several = several_platforms(g->p);
 	build_hidden(g, m, HIDDEN_BUILD, "");
 	if (g->refs.len)
-		publishing_hidden(g, m, HIDDEN_PUBLISH, true, publish_checks,
-				  publish_script);
+		publishing_hidden(g, m, HIDDEN_PUBLISH, true, NULL,
+				  &publish_head, publish_script);
 	if (several)
 		build_hidden(g, m, HIDDEN_BUILD_PLATFORM, "-$MATRIXC_KEY");
 	if (several && g->refs.len) {
-		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true,
-				  platform_checks, publish_platform_script);
-		publishing_hidden(g, m, HIDDEN_MANIFEST, false, publish_checks,
-				  manifest_script);
+		publishing_hidden(g, m, HIDDEN_PUBLISH_PLATFORM, true, NULL,
+				  &platform_head, publish_platform_script);
+		publishing_hidden(g, m, HIDDEN_MANIFEST, false, NULL,
+				  &publish_head, manifest_script);
 	}
 	if (g->refs.len && any_alias(g->p, series))
-		publishing_hidden(g, m, HIDDEN_ALIAS, false, alias_checks,
-				  alias_copy);
+		publishing_hidden(g, m, HIDDEN_ALIAS, false, alias_list_check,
+				  &alias_head, alias_copy);
 	for (size_t i = 0; i < g->p->cells.n; i++) {
 		const cell *c = g->p->cells.v[i];
 		if (series && strcmp(c->series, series) != 0)
