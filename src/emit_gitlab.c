@@ -680,12 +680,12 @@ static void head_check(buf *s, const head_words *h)
 
 /* The head words of publish:TAG and manifest:TAG, and of publish:TAG@KEY
  * (whose image is TAG-KEY) */
-static const head_words publish_head = {"$MATRIXC_TAG",
-					"is not published from here",
-					"not publishing it", "publishes"};
+#define PUBLISH_WORDS "is not published from here", "not publishing it", \
+		      "publishes"
+static const head_words publish_head = {"$MATRIXC_TAG", PUBLISH_WORDS};
 static const head_words platform_head = {"$MATRIXC_TAG-$MATRIXC_KEY",
-					 "is not published from here",
-					 "not publishing it", "publishes"};
+					 PUBLISH_WORDS};
+#undef PUBLISH_WORDS
 
 /* The rules of every publishing job (publish:TAG, publish:TAG@KEY,
  * manifest:TAG, alias:ALIAS), in its hidden job: the publishing refs when
@@ -711,15 +711,6 @@ static void publishing_rules(gitlab *g)
  * only when it builds (hidden_head). */
 typedef void script_fn(buf *, const matrix *);
 
-static void script_item(yaml_writer *w, const matrix *m, script_fn *script)
-{
-	buf s;
-	buf_init(&s, 0);
-	script(&s, m);
-	yw_literal(w, buf_str(&s));
-	buf_release(&s);
-}
-
 static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 			      bool builds, script_fn *first,
 			      const head_words *head, script_fn *script)
@@ -731,15 +722,17 @@ static void publishing_hidden(gitlab *g, const matrix *m, const char *name,
 	publishing_rules(g);
 	yw_str(w, "script");
 	yw_seq_begin(w);
-	buf checks;
-	buf_init(&checks, 0);
+	buf s;
+	buf_init(&s, 0);
 	if (first)
-		first(&checks, m);
-	head_check(&checks, head);
-	yw_literal(w, buf_str(&checks));
-	buf_release(&checks);
+		first(&s, m);
+	head_check(&s, head);
+	yw_literal(w, buf_str(&s));
 	login_lines(g, m);
-	script_item(w, m, script);
+	buf_reset(&s);
+	script(&s, m);
+	yw_literal(w, buf_str(&s));
+	buf_release(&s);
 	yw_seq_end(w);
 	yw_map_end(w);
 }
